@@ -1,0 +1,155 @@
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { z } from 'zod';
+import { kindInfo } from './kinds.ts';
+import { API_VERSION } from './meta.ts';
+import type { Quota } from './quota.ts';
+import type { Sku } from './sku.ts';
+import type { Tenant } from './tenant.ts';
+
+export type TaiResource = Sku | Tenant | Quota;
+export type TaiKind = TaiResource['kind'];
+
+/** Where a resource or an error came from: a file and a 1-based line. */
+export interface SourceRef {
+  file: string;
+  line?: number;
+}
+
+/** A precise, user-facing problem: file, line, field path, what is wrong and what to do. */
+export interface PolicyError extends SourceRef {
+  /** Dotted field path inside the document, e.g. `spec.quotas.api-calls.limit`; empty for the whole document. */
+  path: string;
+  message: string;
+  /** The resource the error belongs to, as `Kind/name`, when known. */
+  resource?: string;
+}
+
+export interface SourcedResource {
+  resource: TaiResource;
+  source: SourceRef;
+}
+
+export interface ParsedManifests {
+  resources: SourcedResource[];
+  errors: PolicyError[];
+}
+
+/** `Kind/name`: how resources are named in errors, provenance and receipts. */
+export function resourceKey(r: { kind: string; metadata: { name: string } }): string {
+  return `${r.kind}/${r.metadata.name}`;
+}
+
+/** Formats an error as `file:line: path: message`, the shape editors and CI logs link. */
+export function formatPolicyError(e: PolicyError): string {
+  const where = e.line ? `${e.file}:${e.line}` : e.file;
+  return `${where}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
+}
+
+/**
+ * Parses one YAML (or JSON) file of TAI resources. Pure: the caller reads the file.
+ * Every problem is reported with its line and field path; a bad document never yields a resource.
+ */
+export function parseManifests(text: string, file: string): ParsedManifests {
+  const lines = new LineCounter();
+  const out: ParsedManifests = { resources: [], errors: [] };
+  const docs = parseAllDocuments(text, { lineCounter: lines, intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
+  if (!Array.isArray(docs)) return out; // an empty stream
+  for (const doc of docs) {
+    const parsed = parseDocument(doc, { file, lines });
+    if ('errors' in parsed) out.errors.push(...parsed.errors);
+    else if (parsed.resource) out.resources.push(parsed.resource);
+  }
+  return out;
+}
+
+interface DocContext {
+  file: string;
+  lines: LineCounter;
+}
+
+function parseDocument(doc: Document, ctx: DocContext): { resource?: SourcedResource } | { errors: PolicyError[] } {
+  if (doc.errors.length > 0) {
+    return { errors: doc.errors.map((e) => ({ file: ctx.file, line: e.linePos?.[0].line, path: '', message: firstLine(e.message) })) };
+  }
+  if (doc.contents === null) return {};
+  const line = lineOf(doc, [], ctx.lines);
+  const numbers: PolicyError[] = [];
+  const value = toSafeNumbers(doc.toJS({ maxAliasCount: 100 }), [], (path, message) =>
+    numbers.push({ file: ctx.file, line: lineOf(doc, path, ctx.lines), path: path.join('.'), message }),
+  );
+  if (numbers.length > 0) return { errors: numbers };
+  return validateObject(value, { ...ctx, doc, line });
+}
+
+function validateObject(
+  value: unknown,
+  ctx: DocContext & { doc: Document; line: number | undefined },
+): { resource: SourcedResource } | { errors: PolicyError[] } {
+  const at = (path: string, message: string): { errors: PolicyError[] } => ({ errors: [{ file: ctx.file, line: ctx.line, path, message }] });
+  if (!isRecord(value)) return at('', 'expected a mapping with apiVersion, kind, metadata and spec');
+  const info = typeof value.kind === 'string' ? kindInfo(value.kind) : undefined;
+  if (value.apiVersion !== API_VERSION || !info) {
+    return at('kind', `unknown kind ${JSON.stringify(value.kind)} (apiVersion ${JSON.stringify(value.apiVersion)}): TAI reads SKU, Tenant and Quota with apiVersion ${API_VERSION}`);
+  }
+  const result = info.schema.safeParse(value);
+  if (result.success) return { resource: { resource: result.data as TaiResource, source: { file: ctx.file, line: ctx.line } } };
+  const name = isRecord(value.metadata) && typeof value.metadata.name === 'string' ? value.metadata.name : undefined;
+  return { errors: zodErrors(result.error, { ...ctx, resource: name ? `${info.kind}/${name}` : undefined }) };
+}
+
+function zodErrors(error: z.ZodError, ctx: DocContext & { doc: Document; resource: string | undefined }): PolicyError[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String);
+    return {
+      file: ctx.file,
+      line: lineOf(ctx.doc, path, ctx.lines),
+      path: path.join('.'),
+      message: issueMessage(issue),
+      ...(ctx.resource ? { resource: ctx.resource } : {}),
+    };
+  });
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}: remove or correct the spelling`;
+  if (issue.code === 'invalid_key') return `invalid key: ${issue.issues.map((i) => i.message).join('; ')}`;
+  return issue.message;
+}
+
+/** The line of the deepest node on `path` that exists (a missing field points at its parent). */
+function lineOf(doc: Document, path: readonly string[], lines: LineCounter): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    const start = (node as { range?: [number, number, number] } | undefined)?.range?.[0];
+    if (typeof start === 'number') return lines.linePos(start).line;
+  }
+  return undefined;
+}
+
+/**
+ * YAML integers arrive as BigInt (so 2^53+1 is not silently rounded): turn the safe ones into numbers
+ * and report the rest. Other values pass through.
+ */
+function toSafeNumbers(value: unknown, path: string[], report: (path: string[], message: string) => void): unknown {
+  if (typeof value === 'bigint') {
+    if (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(value);
+    report(path, `number ${value} is past 2^53-1 and cannot be represented exactly: use a value of at most 9007199254740991`);
+    return 0;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => toSafeNumbers(v, [...path, String(i)], report));
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    // defineProperty keeps a literal "__proto__" key as data, so validation can name it instead of it reaching the prototype.
+    Object.defineProperty(out, k, { value: toSafeNumbers(v, [...path, k], report), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}

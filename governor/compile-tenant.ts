@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import type { Quota, Tenant } from '../crds/index.ts';
+import { applyAddOn, finalizeDraft, type Draft, type FinalEntitlements } from './draft.ts';
+import { applyGrant, applyOverrides, isIssue, type CompileIssue } from './layers.ts';
+import type { SkuResolution } from './resolve-sku.ts';
+import type { CompiledTenant } from './types.ts';
+
+export interface TenantInputs {
+  tenant: Tenant;
+  /** Resolves an SKU by name (memoised by the caller). */
+  sku: (name: string) => SkuResolution;
+  /** Quota grants that select this tenant and are active now, in any order. */
+  grants: readonly Quota[];
+}
+
+export interface TenantCompilation {
+  /** Undefined when the tenant itself is broken. */
+  compiled: CompiledTenant | undefined;
+  issue: CompileIssue | undefined;
+  /** SKUs the result depends on (chains of the plan and of every add-on), for incremental recompiles. */
+  skus: readonly string[];
+  /** Per grant: undefined when applied, or why it could not be. */
+  grantIssues: ReadonlyMap<string, CompileIssue | undefined>;
+}
+
+/**
+ * Effective entitlements of one tenant (design §2): SKU chain → add-ons → overrides → replace Quotas →
+ * add Quotas, each ordered by name. Pure; shares the SKU's compiled objects when nothing else applies.
+ */
+export function compileTenant(inputs: TenantInputs): TenantCompilation {
+  const { tenant } = inputs;
+  const plan = inputs.sku(tenant.spec.sku);
+  const skus = new Set(plan.ok ? plan.sku.chain : plan.chain);
+  const fail = (issue: CompileIssue): TenantCompilation => ({ compiled: undefined, issue, skus: [...skus], grantIssues: new Map() });
+  if (!plan.ok) return fail({ ...plan.issue, path: 'spec.sku', message: `spec.sku: ${plan.issue.message}` });
+
+  let draft: Draft = plan.sku.draft;
+  for (const [i, addOn] of (tenant.spec.addOns ?? []).entries()) {
+    const resolved = inputs.sku(addOn.sku);
+    for (const s of resolved.ok ? resolved.sku.chain : resolved.chain) skus.add(s);
+    if (!resolved.ok) return fail({ ...resolved.issue, path: `spec.addOns.${i}.sku`, message: `spec.addOns[${i}].sku: ${resolved.issue.message}` });
+    draft = applyAddOn(draft, resolved.sku.draft, { quantity: addOn.quantity ?? 1, source: `SKU/${addOn.sku}×${addOn.quantity ?? 1}` });
+  }
+  const overrides = tenant.spec.overrides as Record<string, unknown> | undefined;
+  if (overrides && Object.keys(overrides).length > 0) {
+    const patched = applyOverrides(draft, overrides, `Tenant/${tenant.metadata.name} overrides`);
+    if (isIssue(patched)) return fail(patched);
+    draft = patched;
+  }
+  const { draft: granted, grantIssues } = applyGrants(draft, inputs.grants);
+  const final = granted === plan.sku.draft ? plan.sku.final : finalizeDraft(granted);
+  return { compiled: assemble(tenant, final), issue: undefined, skus: [...skus], grantIssues };
+}
+
+function applyGrants(draft: Draft, grants: readonly Quota[]): { draft: Draft; grantIssues: Map<string, CompileIssue | undefined> } {
+  const grantIssues = new Map<string, CompileIssue | undefined>();
+  const ordered = [...grants].sort((a, b) => {
+    const byMode = Number(a.spec.mode === 'add' || a.spec.mode === undefined) - Number(b.spec.mode === 'add' || b.spec.mode === undefined);
+    return byMode || a.metadata.name.localeCompare(b.metadata.name);
+  });
+  for (const q of ordered) {
+    const next = applyGrant(draft, { name: q.metadata.name, spec: q.spec });
+    if (isIssue(next)) grantIssues.set(q.metadata.name, next);
+    else {
+      grantIssues.set(q.metadata.name, undefined);
+      draft = next;
+    }
+  }
+  return { draft, grantIssues };
+}
+
+function assemble(tenant: Tenant, final: FinalEntitlements): CompiledTenant {
+  const { spec, metadata } = tenant;
+  const suspended = spec.suspended ?? false;
+  const billingAnchor = spec.billingAnchor ? Date.parse(spec.billingAnchor) : undefined;
+  return {
+    name: metadata.name,
+    generation: metadata.generation ?? 0,
+    sku: spec.sku,
+    suspended,
+    billingAnchor,
+    labels: metadata.labels ?? {},
+    ...final,
+    digest: policyDigest({ sku: spec.sku, suspended, billingAnchor, final }),
+  };
+}
+
+/** SHA-256 over the values (not the traces) that decide: two tenants with equal policy share a digest. */
+function policyDigest(p: { sku: string; suspended: boolean; billingAnchor: number | undefined; final: FinalEntitlements }): string {
+  const values = {
+    sku: p.sku,
+    suspended: p.suspended,
+    billingAnchor: p.billingAnchor ?? null,
+    features: Object.fromEntries(Object.entries(p.final.features).map(([k, v]) => [k, v.value])),
+    quotas: Object.fromEntries(Object.entries(p.final.quotas).map(([k, { trace: _t, ...q }]) => [k, q])),
+    rates: Object.fromEntries(Object.entries(p.final.rates).map(([k, { trace: _t, ...r }]) => [k, r])),
+    resources: Object.fromEntries(Object.entries(p.final.resources).map(([k, r]) => [k, r.quantity])),
+  };
+  return createHash('sha256').update(JSON.stringify(values)).digest('hex');
+}

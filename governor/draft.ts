@@ -1,0 +1,140 @@
+import {
+  QUOTA_DEFAULTS,
+  parseQuantity,
+  type EntitlementsDocument,
+  type FeatureValue,
+  type QuotaSpec,
+  type RateSpec,
+  type SkuSpec,
+} from '../crds/index.ts';
+import type { CompiledQuota, CompiledRate, CompiledResourceCap, ProvenanceStep, Trace, TracedFeature } from './types.ts';
+
+/**
+ * Entitlements while layers are being applied: every entry keeps the spec as merged so far and its trace.
+ * Drafts are copy-on-write: a layer copies the maps it changes and never mutates an entry in place,
+ * so a resolved SKU's draft can be shared by every tenant on it.
+ */
+export interface Draft {
+  features: Map<string, TracedFeature>;
+  quotas: Map<string, { spec: QuotaSpec; trace: Trace }>;
+  rates: Map<string, { spec: RateSpec; trace: Trace }>;
+  resources: Map<string, { quantity: string | number; value: number; trace: Trace }>;
+}
+
+export function emptyDraft(): Draft {
+  return { features: new Map(), quotas: new Map(), rates: new Map(), resources: new Map() };
+}
+
+export function copyDraft(d: Draft): Draft {
+  return { features: new Map(d.features), quotas: new Map(d.quotas), rates: new Map(d.rates), resources: new Map(d.resources) };
+}
+
+const step = (source: string, op: ProvenanceStep['op'], value: unknown): ProvenanceStep => ({ source, op, value });
+
+/** Merges one SKU's own spec over its parent's draft: entries replace, quota and rate fields merge. */
+export function applySkuLayer(parent: Draft, spec: SkuSpec, source: string): Draft {
+  const d = copyDraft(parent);
+  for (const [k, v] of Object.entries(spec.features ?? {})) d.features.set(k, { value: v, trace: [step(source, 'set', v)] });
+  for (const [k, v] of Object.entries(spec.quotas ?? {})) {
+    const prev = d.quotas.get(k);
+    d.quotas.set(k, { spec: { ...prev?.spec, ...v }, trace: [...(prev?.trace ?? []), step(source, 'set', v)] });
+  }
+  for (const [k, v] of Object.entries(spec.rates ?? {})) {
+    const prev = d.rates.get(k);
+    d.rates.set(k, { spec: { ...prev?.spec, ...v }, trace: [...(prev?.trace ?? []), step(source, 'set', v)] });
+  }
+  for (const [k, v] of Object.entries(spec.resources ?? {})) {
+    d.resources.set(k, { quantity: v, value: parseQuantity(v) ?? 0, trace: [step(source, 'set', v)] });
+  }
+  return d;
+}
+
+/** Stacks an add-on: numbers add (× quantity), booleans OR, strings and new entries are set. */
+export function applyAddOn(base: Draft, addOn: Draft, opts: { quantity: number; source: string }): Draft {
+  const d = copyDraft(base);
+  const { quantity: n, source } = opts;
+  for (const [k, f] of addOn.features) d.features.set(k, stackFeature(d.features.get(k), f.value, { n, source }));
+  for (const [k, q] of addOn.quotas) {
+    const prev = d.quotas.get(k);
+    const add = q.spec.limit * n;
+    d.quotas.set(
+      k,
+      prev
+        ? { spec: { ...prev.spec, limit: prev.spec.limit + add }, trace: [...prev.trace, step(source, 'add', { limit: add })] }
+        : { spec: { ...q.spec, limit: add }, trace: [step(source, 'set', { ...q.spec, limit: add })] },
+    );
+  }
+  for (const [k, r] of addOn.rates) {
+    const prev = d.rates.get(k);
+    const add = { perSecond: r.spec.perSecond * n, burst: (r.spec.burst ?? r.spec.perSecond) * n };
+    const spec = prev
+      ? { perSecond: prev.spec.perSecond + add.perSecond, burst: (prev.spec.burst ?? prev.spec.perSecond) + add.burst }
+      : add;
+    d.rates.set(k, { spec, trace: [...(prev?.trace ?? []), step(source, prev ? 'add' : 'set', add)] });
+  }
+  for (const [k, r] of addOn.resources) {
+    const prev = d.resources.get(k);
+    const value = (prev?.value ?? 0) + r.value * n;
+    d.resources.set(k, { quantity: formatQuantity(value), value, trace: [...(prev?.trace ?? []), step(source, prev ? 'add' : 'set', r.value * n)] });
+  }
+  return d;
+}
+
+function stackFeature(prev: TracedFeature | undefined, value: FeatureValue, opts: { n: number; source: string }): TracedFeature {
+  if (prev && typeof prev.value === 'number' && typeof value === 'number') {
+    return { value: prev.value + value * opts.n, trace: [...prev.trace, step(opts.source, 'add', value * opts.n)] };
+  }
+  if (prev && typeof prev.value === 'boolean' && typeof value === 'boolean') {
+    return { value: prev.value || value, trace: [...prev.trace, step(opts.source, 'or', value)] };
+  }
+  const v = typeof value === 'number' ? value * opts.n : value;
+  return { value: v, trace: [...(prev?.trace ?? []), step(opts.source, 'set', v)] };
+}
+
+function formatQuantity(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(3).replace(/\.?0+$/, '');
+}
+
+/** The plain document a merge patch applies to (no traces, no defaults). */
+export function draftToDocument(d: Draft): EntitlementsDocument {
+  return {
+    features: Object.fromEntries([...d.features].map(([k, v]) => [k, v.value])),
+    quotas: Object.fromEntries([...d.quotas].map(([k, v]) => [k, v.spec])),
+    rates: Object.fromEntries([...d.rates].map(([k, v]) => [k, v.spec])),
+    resources: Object.fromEntries([...d.resources].map(([k, v]) => [k, v.quantity])),
+  };
+}
+
+/** Final form with compiler defaults filled in. */
+export interface FinalEntitlements {
+  features: Record<string, TracedFeature>;
+  quotas: Record<string, CompiledQuota>;
+  rates: Record<string, CompiledRate>;
+  resources: Record<string, CompiledResourceCap>;
+}
+
+export function finalizeDraft(d: Draft): FinalEntitlements {
+  return {
+    features: Object.fromEntries(d.features),
+    quotas: Object.fromEntries([...d.quotas].map(([k, q]) => [k, compileQuota(q.spec, q.trace)])),
+    rates: Object.fromEntries(
+      [...d.rates].map(([k, r]) => [k, { perSecond: r.spec.perSecond, burst: r.spec.burst ?? r.spec.perSecond, trace: r.trace }]),
+    ),
+    resources: Object.fromEntries(
+      [...d.resources].map(([k, r]) => [k, { value: r.value, quantity: String(r.quantity), trace: r.trace }]),
+    ),
+  };
+}
+
+function compileQuota(spec: QuotaSpec, trace: Trace): CompiledQuota {
+  const kind = spec.kind ?? QUOTA_DEFAULTS.kind;
+  return {
+    limit: spec.limit,
+    kind,
+    window: kind === 'gauge' ? 'none' : (spec.window ?? QUOTA_DEFAULTS.window),
+    reset: spec.reset ?? QUOTA_DEFAULTS.reset,
+    enforcement: spec.enforcement ?? QUOTA_DEFAULTS.enforcement,
+    alertAt: [...new Set(spec.alertAt ?? QUOTA_DEFAULTS.alertAt)].sort((a, b) => a - b),
+    trace,
+  };
+}
