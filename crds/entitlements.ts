@@ -84,16 +84,25 @@ export const resourceName = z.string().regex(RESOURCE_NAME, {
   message: 'must be namespaces, count/<resource>, requests.cpu, requests.memory, requests.storage, limits.cpu, limits.memory or services.loadbalancers',
 });
 
+/** Most entries one map may hold: bounds memory per tenant and the API server's CEL cost estimate. */
+export const MAX_ENTRIES = 256;
+
+/** A bounded map: `maxProperties` in the CRD, the same limit offline. */
+function boundedMap<K extends z.core.$ZodType<string>, V extends z.ZodType>(key: K, value: V) {
+  return z
+    .record(key, value)
+    .refine((m) => Object.keys(m).length <= MAX_ENTRIES, { message: `at most ${MAX_ENTRIES} entries` })
+    .meta({ maxProperties: MAX_ENTRIES });
+}
+
 /** The four maps an SKU grants; also the shape a Tenant's overrides patch. */
 export const entitlementFields = {
-  features: z
-    .record(mapKey, featureValue)
+  features: boundedMap(mapKey, featureValue)
     .optional()
     .describe('Boolean gates, numeric allocations or string settings, by feature name.'),
-  quotas: z.record(mapKey, quotaSpec).optional().describe('Metered limits, by metric name.'),
-  rates: z.record(mapKey, rateSpec).optional().describe('Token-bucket rate limits, by name.'),
-  resources: z
-    .record(resourceName, quantityValue)
+  quotas: boundedMap(mapKey, quotaSpec).optional().describe('Metered limits, by metric name.'),
+  rates: boundedMap(mapKey, rateSpec).optional().describe('Token-bucket rate limits, by name.'),
+  resources: boundedMap(resourceName, quantityValue)
     .optional()
     .describe("Caps summed over all of the tenant's namespaces, enforced at admission (namespaces, count/pods, requests.cpu, ...)."),
 };

@@ -65,7 +65,7 @@ export const condition = z.object({
   type: z.string().describe('Condition type: Ready, Suspended, QuotaWarning or QuotaExhausted.'),
   status: z.enum(['True', 'False', 'Unknown']).describe('Status of the condition.'),
   observedGeneration: z.int().nonnegative().optional().describe('The metadata.generation this condition was set for.'),
-  lastTransitionTime: z.string().describe('When the status last changed.'),
+  lastTransitionTime: timestamp.describe('When the status last changed.'),
   reason: z.string().describe('CamelCase reason for the last transition.'),
   message: z.string().describe('Human-readable detail; names the offending field when there is one.'),
 });
@@ -73,5 +73,10 @@ export type Condition = z.infer<typeof condition>;
 
 export const commonStatus = {
   observedGeneration: z.int().nonnegative().optional().describe('The metadata.generation the controller last acted on.'),
-  conditions: z.array(condition).optional().describe('Current state of the resource; Ready on every kind.'),
+  conditions: z
+    .array(condition)
+    .max(16)
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })
+    .optional()
+    .describe('Current state of the resource; Ready on every kind.'),
 };

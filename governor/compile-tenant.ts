@@ -34,22 +34,27 @@ export function compileTenant(inputs: TenantInputs): TenantCompilation {
   const fail = (issue: CompileIssue): TenantCompilation => ({ compiled: undefined, issue, skus: [...skus], grantIssues: new Map() });
   if (!plan.ok) return fail({ ...plan.issue, path: 'spec.sku', message: `spec.sku: ${plan.issue.message}` });
 
-  let draft: Draft = plan.sku.draft;
-  for (const [i, addOn] of (tenant.spec.addOns ?? []).entries()) {
-    const resolved = inputs.sku(addOn.sku);
-    for (const s of resolved.ok ? resolved.sku.chain : resolved.chain) skus.add(s);
-    if (!resolved.ok) return fail({ ...resolved.issue, path: `spec.addOns.${i}.sku`, message: `spec.addOns[${i}].sku: ${resolved.issue.message}` });
-    draft = applyAddOn(draft, resolved.sku.draft, { quantity: addOn.quantity ?? 1, source: `SKU/${addOn.sku}×${addOn.quantity ?? 1}` });
-  }
-  const overrides = tenant.spec.overrides as Record<string, unknown> | undefined;
-  if (overrides && Object.keys(overrides).length > 0) {
-    const patched = applyOverrides(draft, overrides, `Tenant/${tenant.metadata.name} overrides`);
-    if (isIssue(patched)) return fail(patched);
-    draft = patched;
-  }
+  const layered = applyTenantLayers(tenant, { draft: plan.sku.draft, sku: inputs.sku, skus });
+  if (isIssue(layered)) return fail(layered);
+  const draft = layered;
   const { draft: granted, grantIssues } = applyGrants(draft, inputs.grants);
   const final = granted === plan.sku.draft ? plan.sku.final : finalizeDraft(granted);
   return { compiled: assemble(tenant, final), issue: undefined, skus: [...skus], grantIssues };
+}
+
+/** Add-ons then overrides; records the SKUs the add-ons go through in `skus`. */
+function applyTenantLayers(tenant: Tenant, c: { draft: Draft; sku: TenantInputs['sku']; skus: Set<string> }): Draft | CompileIssue {
+  let draft = c.draft;
+  for (const [i, addOn] of (tenant.spec.addOns ?? []).entries()) {
+    const resolved = c.sku(addOn.sku);
+    for (const s of resolved.ok ? resolved.sku.chain : resolved.chain) c.skus.add(s);
+    if (!resolved.ok) return { ...resolved.issue, path: `spec.addOns.${i}.sku`, message: `spec.addOns[${i}].sku: ${resolved.issue.message}` };
+    const quantity = addOn.quantity ?? 1;
+    draft = applyAddOn(draft, resolved.sku.draft, { quantity, source: `SKU/${addOn.sku}×${quantity}` });
+  }
+  const overrides = tenant.spec.overrides as Record<string, unknown> | undefined;
+  if (!overrides || Object.keys(overrides).length === 0) return draft;
+  return applyOverrides(draft, overrides, `Tenant/${tenant.metadata.name} overrides`);
 }
 
 function applyGrants(draft: Draft, grants: readonly Quota[]): { draft: Draft; grantIssues: Map<string, CompileIssue | undefined> } {

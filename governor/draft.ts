@@ -31,21 +31,26 @@ export function copyDraft(d: Draft): Draft {
 
 const step = (source: string, op: ProvenanceStep['op'], value: unknown): ProvenanceStep => ({ source, op, value });
 
+const appendStep = (prev: { trace: Trace } | undefined, s: ProvenanceStep): Trace => (prev ? [...prev.trace, s] : [s]);
+
+function eachEntry<T>(o: Readonly<Record<string, T>> | undefined, f: (key: string, value: T) => void): void {
+  if (o) for (const [k, v] of Object.entries(o)) f(k, v);
+}
+
 /** Merges one SKU's own spec over its parent's draft: entries replace, quota and rate fields merge. */
 export function applySkuLayer(parent: Draft, spec: SkuSpec, source: string): Draft {
   const d = copyDraft(parent);
-  for (const [k, v] of Object.entries(spec.features ?? {})) d.features.set(k, { value: v, trace: [step(source, 'set', v)] });
-  for (const [k, v] of Object.entries(spec.quotas ?? {})) {
+  const set = (v: unknown): ProvenanceStep => step(source, 'set', v);
+  eachEntry(spec.features, (k, v) => d.features.set(k, { value: v, trace: appendStep(d.features.get(k), set(v)) }));
+  eachEntry(spec.quotas, (k, v) => {
     const prev = d.quotas.get(k);
-    d.quotas.set(k, { spec: { ...prev?.spec, ...v }, trace: [...(prev?.trace ?? []), step(source, 'set', v)] });
-  }
-  for (const [k, v] of Object.entries(spec.rates ?? {})) {
+    d.quotas.set(k, { spec: { ...prev?.spec, ...v }, trace: appendStep(prev, set(v)) });
+  });
+  eachEntry(spec.rates, (k, v) => {
     const prev = d.rates.get(k);
-    d.rates.set(k, { spec: { ...prev?.spec, ...v }, trace: [...(prev?.trace ?? []), step(source, 'set', v)] });
-  }
-  for (const [k, v] of Object.entries(spec.resources ?? {})) {
-    d.resources.set(k, { quantity: v, value: parseQuantity(v) ?? 0, trace: [step(source, 'set', v)] });
-  }
+    d.rates.set(k, { spec: { ...prev?.spec, ...v }, trace: appendStep(prev, set(v)) });
+  });
+  eachEntry(spec.resources, (k, v) => d.resources.set(k, { quantity: v, value: parseQuantity(v) ?? 0, trace: appendStep(d.resources.get(k), set(v)) }));
   return d;
 }
 
@@ -54,41 +59,38 @@ export function applyAddOn(base: Draft, addOn: Draft, opts: { quantity: number; 
   const d = copyDraft(base);
   const { quantity: n, source } = opts;
   for (const [k, f] of addOn.features) d.features.set(k, stackFeature(d.features.get(k), f.value, { n, source }));
-  for (const [k, q] of addOn.quotas) {
-    const prev = d.quotas.get(k);
-    const add = q.spec.limit * n;
-    d.quotas.set(
-      k,
-      prev
-        ? { spec: { ...prev.spec, limit: prev.spec.limit + add }, trace: [...prev.trace, step(source, 'add', { limit: add })] }
-        : { spec: { ...q.spec, limit: add }, trace: [step(source, 'set', { ...q.spec, limit: add })] },
-    );
-  }
-  for (const [k, r] of addOn.rates) {
-    const prev = d.rates.get(k);
-    const add = { perSecond: r.spec.perSecond * n, burst: (r.spec.burst ?? r.spec.perSecond) * n };
-    const spec = prev
-      ? { perSecond: prev.spec.perSecond + add.perSecond, burst: (prev.spec.burst ?? prev.spec.perSecond) + add.burst }
-      : add;
-    d.rates.set(k, { spec, trace: [...(prev?.trace ?? []), step(source, prev ? 'add' : 'set', add)] });
-  }
+  for (const [k, q] of addOn.quotas) d.quotas.set(k, stackQuota(d.quotas.get(k), q.spec, { n, source }));
+  for (const [k, r] of addOn.rates) d.rates.set(k, stackRate(d.rates.get(k), r.spec, { n, source }));
   for (const [k, r] of addOn.resources) {
     const prev = d.resources.get(k);
-    const value = (prev?.value ?? 0) + r.value * n;
-    d.resources.set(k, { quantity: formatQuantity(value), value, trace: [...(prev?.trace ?? []), step(source, prev ? 'add' : 'set', r.value * n)] });
+    const add = r.value * n;
+    const value = (prev?.value ?? 0) + add;
+    d.resources.set(k, { quantity: formatQuantity(value), value, trace: appendStep(prev, step(source, prev ? 'add' : 'set', add)) });
   }
   return d;
 }
 
-function stackFeature(prev: TracedFeature | undefined, value: FeatureValue, opts: { n: number; source: string }): TracedFeature {
-  if (prev && typeof prev.value === 'number' && typeof value === 'number') {
-    return { value: prev.value + value * opts.n, trace: [...prev.trace, step(opts.source, 'add', value * opts.n)] };
-  }
-  if (prev && typeof prev.value === 'boolean' && typeof value === 'boolean') {
-    return { value: prev.value || value, trace: [...prev.trace, step(opts.source, 'or', value)] };
-  }
-  const v = typeof value === 'number' ? value * opts.n : value;
-  return { value: v, trace: [...(prev?.trace ?? []), step(opts.source, 'set', v)] };
+type Stack = { n: number; source: string };
+
+function stackQuota(prev: { spec: QuotaSpec; trace: Trace } | undefined, spec: QuotaSpec, o: Stack): { spec: QuotaSpec; trace: Trace } {
+  const add = spec.limit * o.n;
+  if (!prev) return { spec: { ...spec, limit: add }, trace: [step(o.source, 'set', { ...spec, limit: add })] };
+  return { spec: { ...prev.spec, limit: prev.spec.limit + add }, trace: appendStep(prev, step(o.source, 'add', { limit: add })) };
+}
+
+function stackRate(prev: { spec: RateSpec; trace: Trace } | undefined, spec: RateSpec, o: Stack): { spec: RateSpec; trace: Trace } {
+  const add = { perSecond: spec.perSecond * o.n, burst: (spec.burst ?? spec.perSecond) * o.n };
+  if (!prev) return { spec: add, trace: [step(o.source, 'set', add)] };
+  const burst = (prev.spec.burst ?? prev.spec.perSecond) + add.burst;
+  return { spec: { perSecond: prev.spec.perSecond + add.perSecond, burst }, trace: appendStep(prev, step(o.source, 'add', add)) };
+}
+
+function stackFeature(prev: TracedFeature | undefined, value: FeatureValue, o: Stack): TracedFeature {
+  const both = (type: string): boolean => typeof prev?.value === type && typeof value === type;
+  if (both('number')) return { value: (prev!.value as number) + (value as number) * o.n, trace: appendStep(prev, step(o.source, 'add', (value as number) * o.n)) };
+  if (both('boolean')) return { value: (prev!.value as boolean) || (value as boolean), trace: appendStep(prev, step(o.source, 'or', value)) };
+  const v = typeof value === 'number' ? value * o.n : value;
+  return { value: v, trace: appendStep(prev, step(o.source, 'set', v)) };
 }
 
 function formatQuantity(value: number): string {

@@ -55,14 +55,15 @@ function rebuild(d: Draft, c: { patch: Record<string, unknown>; after: Entitleme
     if (old && !(isRecord(touched) && Object.hasOwn(touched, key))) return old;
     return [...(old ?? []), { source: c.source, op: 'set', value: isRecord(touched) ? touched[key] : undefined } satisfies ProvenanceStep];
   };
-  const out: Draft = { features: new Map(), quotas: new Map(), rates: new Map(), resources: new Map() };
-  for (const [k, v] of Object.entries(c.after.features ?? {})) out.features.set(k, { value: v, trace: traceOf('features', k, d.features.get(k)?.trace) });
-  for (const [k, v] of Object.entries(c.after.quotas ?? {})) out.quotas.set(k, { spec: v, trace: traceOf('quotas', k, d.quotas.get(k)?.trace) });
-  for (const [k, v] of Object.entries(c.after.rates ?? {})) out.rates.set(k, { spec: v, trace: traceOf('rates', k, d.rates.get(k)?.trace) });
-  for (const [k, v] of Object.entries(c.after.resources ?? {})) {
-    out.resources.set(k, { quantity: v, value: parseQuantity(v) ?? 0, trace: traceOf('resources', k, d.resources.get(k)?.trace) });
-  }
-  return out;
+  const entries = <T>(o: Record<string, T> | undefined): [string, T][] => Object.entries(o ?? {});
+  return {
+    features: new Map(entries(c.after.features).map(([k, v]) => [k, { value: v, trace: traceOf('features', k, d.features.get(k)?.trace) }])),
+    quotas: new Map(entries(c.after.quotas).map(([k, v]) => [k, { spec: v, trace: traceOf('quotas', k, d.quotas.get(k)?.trace) }])),
+    rates: new Map(entries(c.after.rates).map(([k, v]) => [k, { spec: v, trace: traceOf('rates', k, d.rates.get(k)?.trace) }])),
+    resources: new Map(
+      entries(c.after.resources).map(([k, v]) => [k, { quantity: v, value: parseQuantity(v) ?? 0, trace: traceOf('resources', k, d.resources.get(k)?.trace) }]),
+    ),
+  };
 }
 
 /** Applies one active Quota grant: replace sets the limit, add adds to it. The metric must exist. */

@@ -5,19 +5,23 @@ export function matchesSelector(selector: LabelSelector, labels: Readonly<Record
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
     if (labels[key] !== value) return false;
   }
-  return (selector.matchExpressions ?? []).every((req) => {
-    const has = Object.hasOwn(labels, req.key);
-    const value = labels[req.key];
-    switch (req.operator) {
-      case 'In':
-        return has && (req.values ?? []).includes(value ?? '');
-      case 'NotIn':
-        return !has || !(req.values ?? []).includes(value ?? '');
-      case 'Exists':
-        return has;
-      case 'DoesNotExist':
-        return !has;
-    }
-    return false;
-  });
+  return (selector.matchExpressions ?? []).every((req) => meetsRequirement(req, labels));
+}
+
+type Requirement = NonNullable<LabelSelector['matchExpressions']>[number];
+
+function meetsRequirement(req: Requirement, labels: Readonly<Record<string, string>>): boolean {
+  const has = Object.hasOwn(labels, req.key);
+  const listed = has && (req.values ?? []).includes(labels[req.key]!);
+  switch (req.operator) {
+    case 'In':
+      return listed;
+    case 'NotIn':
+      return !listed;
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+  }
+  return false;
 }

@@ -1,0 +1,41 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** Where a command writes; tests pass buffers, the binary passes process streams. */
+export interface CommandIO {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/** Exit statuses of design §7. */
+export const EXIT = { ok: 0, finding: 1, usage: 2 } as const;
+
+/** A mistake in how the command was called: printed with the command's usage, exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A command of the `tai` binary. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[], io: CommandIO): Promise<number>;
+}
+
+/** parseArgs with `--help` on every command and usage errors as UsageError. */
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+): { values: Record<string, string | boolean | string[] | undefined> & { help?: boolean }; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return parsed as never;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export function stringOption(values: Record<string, unknown>, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}

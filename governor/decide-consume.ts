@@ -1,0 +1,168 @@
+import type { CompiledQuota, CompiledTenant } from './types.ts';
+import type { ConsumeDecision, ConsumeReason, ConsumeRequest, ThresholdCrossing } from './decide-types.ts';
+import type { UsageKey, UsageStore, WindowStart } from './usage.ts';
+import { DecisionInputError, assertIdempotencyKey, assertSafeInteger } from './decision-input-error.ts';
+import { own } from './own.ts';
+import { percentUsed, thresholdCrossing } from './thresholds.ts';
+import { quotaWindow } from './windows.ts';
+
+export interface ConsumeContext {
+  now: number;
+  usage: UsageStore;
+}
+
+/** One quota of one tenant, placed in the window that contains `now`. */
+interface Meter {
+  quota: CompiledQuota;
+  key: UsageKey;
+  windowStart: WindowStart;
+  resetsAt: string | null;
+  policy: string;
+}
+
+interface Outcome {
+  allowed: boolean;
+  reason: ConsumeReason;
+  used: number;
+  crossing?: ThresholdCrossing | undefined;
+}
+
+/**
+ * Throws DecisionInputError unless the request is well formed for this tenant: amount a safe integer, not
+ * negative for a counter (only gauges release), idempotency key 1-256 characters. Batches call it for every
+ * item before deciding any, so a bad item changes nothing.
+ */
+export function assertConsumeRequest(tenant: CompiledTenant | undefined, request: ConsumeRequest): void {
+  const { amount, metric } = request;
+  assertSafeInteger('amount', amount);
+  assertIdempotencyKey(request.idempotencyKey);
+  const quota = tenant === undefined ? undefined : own(tenant.quotas, metric);
+  if (quota?.kind === 'counter' && amount < 0) {
+    throw new DecisionInputError(
+      'amount',
+      `must be 0 or more for counter metric "${metric}" (only gauges take negative amounts, to release), got ${amount}`,
+    );
+  }
+}
+
+/**
+ * May the tenant consume `amount` units of `metric`? Counts them if so (design §3).
+ *
+ * - amount 0 peeks: counts nothing, fires nothing; allowed = used < limit under hard enforcement, always
+ *   under soft and observe (soft answers AllowedOverage once used ≥ limit: the next unit would be overage).
+ * - hard: denied (QuotaExceeded) when used + amount > limit; a denied call counts nothing.
+ * - soft: allowed and counted; AllowedOverage when usage ends past the limit. observe: allowed and counted.
+ * - gauges take negative amounts (release), always allowed, flooring usage at 0.
+ * - the limit is read from the policy on every call, so raising it mid-window applies at once.
+ * - a threshold crossing, if any, is returned in `crossing` and recorded in the usage store.
+ *
+ * Idempotency keys are not handled here but by the Governor, which remembers decisions.
+ */
+export function decideConsume(
+  tenant: CompiledTenant | undefined,
+  request: ConsumeRequest,
+  context: ConsumeContext,
+): ConsumeDecision {
+  assertConsumeRequest(tenant, request);
+  if (tenant === undefined) return unmetered(request, undefined, 'UnknownTenant');
+  const quota = own(tenant.quotas, request.metric);
+  if (quota === undefined) return unmetered(request, tenant, tenant.suspended ? 'TenantSuspended' : 'UnknownMetric');
+  const meter = meterOf(tenant, quota, request, context.now);
+  const { usage } = context;
+  if (tenant.suspended) {
+    return decision(request, meter, { allowed: false, reason: 'TenantSuspended', used: usage.read(meter.key, meter.windowStart).used });
+  }
+  const outcome = request.amount === 0 ? peek(meter, usage) : consume(meter, usage, request.amount);
+  return decision(request, meter, outcome);
+}
+
+function meterOf(tenant: CompiledTenant, quota: CompiledQuota, request: ConsumeRequest, now: number): Meter {
+  // Gauges are a current allocation: they have no window, whatever `window` says.
+  const window =
+    quota.kind === 'gauge' ? undefined : quotaWindow({ now, unit: quota.window, reset: quota.reset, anchor: tenant.billingAnchor });
+  return {
+    quota,
+    key: { tenant: tenant.name, metric: request.metric },
+    windowStart: window === undefined ? null : window.start,
+    resetsAt: window === undefined ? null : rfc3339(window.end),
+    policy: tenant.digest,
+  };
+}
+
+function peek(meter: Meter, usage: UsageStore): Outcome {
+  const { used } = usage.read(meter.key, meter.windowStart);
+  const { enforcement, limit } = meter.quota;
+  if (enforcement === 'hard') return used < limit ? { allowed: true, reason: 'Allowed', used } : { allowed: false, reason: 'QuotaExceeded', used };
+  return { allowed: true, reason: enforcement === 'soft' && used >= limit ? 'AllowedOverage' : 'Allowed', used };
+}
+
+function consume(meter: Meter, usage: UsageStore, amount: number): Outcome {
+  const { quota, key, windowStart } = meter;
+  const cap = quota.enforcement === 'hard' ? quota.limit : undefined;
+  const reserved = usage.reserve({ key, windowStart, amount, cap });
+  if (reserved.reservation === undefined) return { allowed: false, reason: 'QuotaExceeded', used: reserved.used };
+  usage.commit(reserved.reservation);
+  const used = reserved.used;
+  const before = used - reserved.reservation.applied;
+  const crossing = announce(meter, usage, { before, after: used, fired: reserved.fired });
+  const reason = quota.enforcement === 'soft' && used > quota.limit ? 'AllowedOverage' : 'Allowed';
+  return { allowed: true, reason, used, crossing };
+}
+
+/** Works out the threshold crossed, stores the new fired mark, and describes the crossing. */
+function announce(meter: Meter, usage: UsageStore, change: { before: number; after: number; fired: number }): ThresholdCrossing | undefined {
+  const { quota } = meter;
+  const outcome = thresholdCrossing({
+    alertAt: quota.alertAt,
+    limit: quota.limit,
+    ...change,
+    rearm: quota.kind === 'gauge' ? 'hysteresis' : 'window',
+  });
+  if (outcome.fired !== change.fired) usage.setFired(meter.key, meter.windowStart, outcome.fired);
+  if (outcome.fire === undefined) return undefined;
+  const used = change.after;
+  return { threshold: outcome.fire, percent: percentUsed(used, quota.limit), used, limit: quota.limit, windowStart: meter.windowStart };
+}
+
+function decision(request: ConsumeRequest, meter: Meter, outcome: Outcome): ConsumeDecision {
+  const { limit } = meter.quota;
+  const result: ConsumeDecision = {
+    op: 'consume',
+    tenant: request.tenant,
+    metric: request.metric,
+    amount: request.amount,
+    allowed: outcome.allowed,
+    reason: outcome.reason,
+    used: outcome.used,
+    limit,
+    remaining: Math.max(0, limit - outcome.used),
+    resetsAt: meter.resetsAt,
+    policy: meter.policy,
+  };
+  if (outcome.crossing !== undefined) result.crossing = outcome.crossing;
+  return result;
+}
+
+/** A denial without a quota to report on: unknown tenant or metric (or suspended with an unknown metric). */
+function unmetered(request: ConsumeRequest, tenant: CompiledTenant | undefined, reason: ConsumeReason): ConsumeDecision {
+  const result: ConsumeDecision = {
+    op: 'consume',
+    tenant: request.tenant,
+    metric: request.metric,
+    amount: request.amount,
+    allowed: false,
+    reason,
+    used: 0,
+    limit: 0,
+    remaining: 0,
+    resetsAt: null,
+  };
+  if (tenant !== undefined) result.policy = tenant.digest;
+  return result;
+}
+
+/** RFC 3339 in UTC, whole seconds without a fraction ("2026-12-01T00:00:00Z", as on the wire in design §4). */
+export function rfc3339(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+}

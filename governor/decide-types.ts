@@ -1,0 +1,91 @@
+import type { FeatureValue } from '../crds/index.ts';
+
+/** Why a decision came out as it did (design §4). CamelCase, stable on the wire. */
+export type CheckReason = 'Allowed' | 'UnknownTenant' | 'TenantSuspended' | 'FeatureNotEntitled';
+export type ConsumeReason = 'Allowed' | 'AllowedOverage' | 'QuotaExceeded' | 'UnknownTenant' | 'TenantSuspended' | 'UnknownMetric';
+export type RateReason = 'Allowed' | 'RateLimited' | 'UnknownTenant' | 'TenantSuspended' | 'UnknownMetric';
+export type Reason = CheckReason | ConsumeReason | RateReason;
+
+export interface CheckRequest {
+  op?: 'check';
+  tenant: string;
+  feature: string;
+}
+
+export interface ConsumeRequest {
+  op?: 'consume';
+  tenant: string;
+  metric: string;
+  /** A safe integer. 0 peeks; negative releases a gauge (an error for counters). */
+  amount: number;
+  idempotencyKey?: string | undefined;
+}
+
+export interface RateRequest {
+  op?: 'rate';
+  tenant: string;
+  name: string;
+  /** Tokens to take, a safe integer ≥ 0; default 1. */
+  cost?: number | undefined;
+}
+
+/** One item of a batch, tagged with its operation. */
+export type DecisionRequest =
+  | (CheckRequest & { op: 'check' })
+  | (ConsumeRequest & { op: 'consume' })
+  | (RateRequest & { op: 'rate' });
+
+/** Fields every decision carries. `policy` is the digest of the tenant's compiled entitlements; absent only for UnknownTenant. */
+interface DecisionBase {
+  tenant: string;
+  allowed: boolean;
+  policy?: string;
+}
+
+export interface CheckDecision extends DecisionBase {
+  op: 'check';
+  feature: string;
+  reason: CheckReason;
+  /** The feature's value, whenever the tenant has the feature (also when it is `false`). */
+  value?: FeatureValue;
+}
+
+/** A threshold fired by a consumption: announced once per window (design §3). */
+export interface ThresholdCrossing {
+  /** The alertAt percentage crossed. */
+  threshold: number;
+  /** Whole percent of the limit used after the consumption (100 for a limit of 0). */
+  percent: number;
+  used: number;
+  limit: number;
+  /** Start of the window (ms since the epoch), or null for gauges and metrics without a window. */
+  windowStart: number | null;
+}
+
+export interface ConsumeDecision extends DecisionBase {
+  op: 'consume';
+  metric: string;
+  amount: number;
+  reason: ConsumeReason;
+  /** Usage after the decision (unchanged when denied). 0 when the metric is unknown. */
+  used: number;
+  limit: number;
+  /** max(0, limit − used). */
+  remaining: number;
+  /** When the window ends (RFC 3339 UTC), or null without a window. */
+  resetsAt: string | null;
+  crossing?: ThresholdCrossing;
+}
+
+export interface RateDecision extends DecisionBase {
+  op: 'rate';
+  name: string;
+  cost: number;
+  reason: RateReason;
+  /** Whole tokens left. */
+  remaining: number;
+  /** 0 when allowed; ms until `cost` tokens exist; -1 when cost exceeds the burst (never). */
+  retryAfterMs: number;
+}
+
+export type Decision = CheckDecision | ConsumeDecision | RateDecision;

@@ -1,0 +1,90 @@
+/** How long an idempotency key is remembered (design §3): 24 hours. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** Default bound on remembered keys; past it the oldest are forgotten early (see `IdempotencyCacheOptions`). */
+export const DEFAULT_MAX_IDEMPOTENCY_KEYS = 1_000_000;
+
+/** Expired entries dropped per call at most, so no single call pays for a long backlog. */
+const PRUNE_PER_CALL = 64;
+
+export interface IdempotencyCacheOptions {
+  /** Default IDEMPOTENCY_TTL_MS. */
+  ttlMs?: number;
+  /**
+   * Bound on live keys, default DEFAULT_MAX_IDEMPOTENCY_KEYS. When full, the oldest key is forgotten before
+   * its TTL: a retry of that request would then be decided (and counted) again. Size it to the key rate × TTL.
+   */
+  maxKeys?: number;
+}
+
+interface Entry<T> {
+  value: T;
+  expiresAt: number;
+}
+
+/**
+ * Idempotency keys, scoped per tenant: the first decision stored under a tenant + key is returned — the same
+ * object, unchanged — for every lookup within the TTL. Time comes from the `now` passed in. Entries sit in a
+ * Map in insertion order, which is expiry order while the clock moves forward, and each call prunes expired
+ * entries from the front, so memory follows the live keys.
+ *
+ * @example
+ * const keys = new IdempotencyCache<ConsumeDecision>();
+ * keys.get('acme', 'req-7', now) ?? keys.remember('acme', 'req-7', decide(), now);
+ */
+export class IdempotencyCache<T> {
+  readonly #entries = new Map<string, Entry<T>>();
+  readonly #ttlMs: number;
+  readonly #maxKeys: number;
+
+  constructor(options: IdempotencyCacheOptions = {}) {
+    this.#ttlMs = options.ttlMs ?? IDEMPOTENCY_TTL_MS;
+    this.#maxKeys = options.maxKeys ?? DEFAULT_MAX_IDEMPOTENCY_KEYS;
+  }
+
+  /** Number of entries held, expired ones not yet pruned included. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The value stored for tenant + key, if stored less than the TTL before `now`. */
+  get(tenant: string, key: string, now: number): T | undefined {
+    this.#prune(now);
+    const entry = this.#entries.get(scopedKey(tenant, key));
+    return entry !== undefined && now < entry.expiresAt ? entry.value : undefined;
+  }
+
+  /**
+   * Stores `value` under tenant + key at `now` (also used to rebuild keys from the receipt log) and returns
+   * the value now remembered: an earlier, unexpired value wins and is returned instead.
+   */
+  remember(tenant: string, key: string, value: T, now: number): T {
+    const existing = this.get(tenant, key, now);
+    if (existing !== undefined) return existing;
+    const id = scopedKey(tenant, key);
+    this.#entries.delete(id); // an expired entry moves to the back with its new expiry
+    this.#entries.set(id, { value, expiresAt: now + this.#ttlMs });
+    this.#evictOverflow();
+    return value;
+  }
+
+  #prune(now: number): void {
+    let budget = PRUNE_PER_CALL;
+    for (const [id, entry] of this.#entries) {
+      if (budget-- === 0 || entry.expiresAt > now) return;
+      this.#entries.delete(id);
+    }
+  }
+
+  #evictOverflow(): void {
+    for (const id of this.#entries.keys()) {
+      if (this.#entries.size <= this.#maxKeys) return;
+      this.#entries.delete(id);
+    }
+  }
+}
+
+/** tenant + key without ambiguity: the tenant's length prefixes it, so no key can forge another tenant's. */
+function scopedKey(tenant: string, key: string): string {
+  return `${tenant.length}:${tenant}:${key}`;
+}

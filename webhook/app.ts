@@ -1,0 +1,30 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { decisionApi, type DecisionApiOptions } from './decision-api.ts';
+import { healthApi, type Readiness } from './health.ts';
+import { problem } from './problem.ts';
+
+export interface AppOptions extends DecisionApiOptions {
+  readiness: () => Readiness;
+  /** Largest request body accepted, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Where unexpected errors are reported (they answer 500 and the process lives on). */
+  onError?: (error: unknown, path: string) => void;
+}
+
+/** The HTTP surface of design §4, as one Hono app (served by @hono/node-server; tested with app.request). */
+export function createApp(opts: AppOptions): Hono {
+  const app = new Hono();
+  const maxSize = opts.maxBodyBytes ?? 1024 * 1024;
+  app.use(requestId());
+  app.use(bodyLimit({ maxSize, onError: (c) => problem(c, 'payload-too-large', `request bodies are limited to ${maxSize} bytes`) }));
+  app.route('/', healthApi(opts.readiness));
+  app.route('/v1', decisionApi(opts));
+  app.notFound((c) => problem(c, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    opts.onError?.(error, c.req.path);
+    return problem(c, 'internal', `unexpected error (request ${c.get('requestId')}); the governor keeps serving`);
+  });
+  return app;
+}

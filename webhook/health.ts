@@ -1,0 +1,25 @@
+import { Hono } from 'hono';
+
+/** What `/readyz` reports: ready once a first snapshot exists; stale while the policy source is failing. */
+export interface Readiness {
+  ready: boolean;
+  /** Compile generation being served. */
+  generation: number;
+  tenants: number;
+  /** Source problems that are keeping the last good state in service (e.g. a broken file). */
+  problems: number;
+  /** ms since the policy source was last known good; 0 when it is healthy. */
+  staleMs: number;
+  source: string;
+}
+
+/** /healthz (the process answers) and /readyz (a policy snapshot is being served; staleness shown). */
+export function healthApi(readiness: () => Readiness): Hono {
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => {
+    const r = readiness();
+    return c.json({ status: r.ready ? 'ready' : 'not ready', ...r }, r.ready ? 200 : 503);
+  });
+  return app;
+}

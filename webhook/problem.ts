@@ -1,0 +1,33 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** An RFC 9457 problem detail. `type` is a stable URI per kind of problem. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+}
+
+const PROBLEM_BASE = 'https://tai.dev/problems/';
+
+/** Error kinds a client may see, with their status and title. */
+export const PROBLEMS = {
+  'invalid-request': { status: 400, title: 'The request is malformed' },
+  'unknown-tenant': { status: 404, title: 'No such tenant' },
+  'not-found': { status: 404, title: 'No such resource' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
+  'not-ready': { status: 503, title: 'The governor has no policy yet' },
+  internal: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+export type ProblemKind = keyof typeof PROBLEMS;
+
+/** Answers with application/problem+json. */
+export function problem(c: Context, kind: ProblemKind, detail: string): Response {
+  const { status, title } = PROBLEMS[kind];
+  const body: Problem = { type: PROBLEM_BASE + kind, title, status, detail, instance: c.req.path };
+  return c.body(JSON.stringify(body), status as ContentfulStatusCode, { 'content-type': 'application/problem+json' });
+}
