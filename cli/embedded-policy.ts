@@ -2,6 +2,7 @@ import { formatPolicyError, loadManifestSet, type ManifestState, type PolicyErro
 import { diffResources, type Clock, type PolicyCompiler, type PolicySnapshot } from '../governor/index.ts';
 import type { Readiness } from '../webhook/health.ts';
 import { readManifestFiles, watchPolicyFolder } from './policy-folder.ts';
+import { statusError } from './validate.ts';
 
 export interface LoadReport {
   /** Problems with files and resources, each with file, line and field path. */
@@ -74,8 +75,7 @@ export class EmbeddedPolicy {
     const out: PolicyError[] = [];
     for (const [key, s] of snapshot.statuses) {
       if (s.ready) continue;
-      const source = this.#resources.get(key)?.source ?? { file: this.#dir };
-      out.push({ ...source, path: s.path ?? '', resource: key, message: `${key} not applied (${s.reason}): ${s.message}` });
+      out.push(statusError(key, s, this.#resources.get(key)));
     }
     return out;
   }

@@ -40,8 +40,9 @@ Planned, refused for now: --kubeconfig, --log, --durability, --key, --tls-cert, 
     if (!from) throw new UsageError('--from DIR is required (cluster mode is not in this build yet)');
     const listen = parseListen(stringOption(values, 'listen') ?? '127.0.0.1:8080');
     if (!isLoopback(listen.host)) throw new UsageError(`--listen: embedded mode serves loopback only (127.0.0.1, ::1), not ${listen.host}`);
+    const stopped = waitForSignal(); // before listening, so a signal during start-up still stops cleanly
     const running = await startEmbedded({ from, listen, clock: { now: () => Date.now() }, io });
-    await waitForSignal();
+    await stopped;
     await running.stop();
     return EXIT.ok;
   },

@@ -1,5 +1,5 @@
-import { formatPolicyError, loadManifestSet, type PolicyError } from '../crds/index.ts';
-import { PolicyCompiler } from '../governor/index.ts';
+import { formatPolicyError, loadManifestSet, type PolicyError, type SourcedResource } from '../crds/index.ts';
+import { PolicyCompiler, type ResourceStatus } from '../governor/index.ts';
 import { EXIT, parseCommandArgs, UsageError, type Command } from './io.ts';
 import { readManifestFiles } from './policy-folder.ts';
 
@@ -11,12 +11,18 @@ export async function validatePaths(paths: readonly string[], now: number): Prom
   const errors = [...load.errors];
   for (const [key, status] of snapshot.statuses) {
     if (status.ready) continue;
-    const source = load.resources.get(key)?.source ?? { file: '<unknown>' };
-    errors.push({ ...source, path: status.path ?? '', resource: key, message: `${key}: ${status.reason}: ${status.message}` });
+    errors.push(statusError(key, status, load.resources.get(key)));
   }
   const counts = { SKU: 0, Tenant: 0, Quota: 0 };
   for (const r of load.resources.values()) counts[r.resource.kind]++;
   return { errors, counts };
+}
+
+/** A resource's compile status as an error at the line of the field it names. */
+export function statusError(key: string, status: ResourceStatus, r: SourcedResource | undefined): PolicyError {
+  const source = r?.source ?? { file: '<unknown>' };
+  const line = (status.path && r?.lineOf?.(status.path)) || source.line;
+  return { ...source, line, path: status.path ?? '', resource: key, message: `${key}: ${status.reason}: ${status.message}` };
 }
 
 export const validateCommand: Command = {

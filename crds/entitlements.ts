@@ -6,7 +6,11 @@ import { isQuantity } from './quantity.ts';
 export const MAX_LIMIT = Number.MAX_SAFE_INTEGER;
 
 /** A non-negative whole number that survives JSON and YAML round-trips exactly. */
-export const count = z.int().nonnegative().max(MAX_LIMIT);
+const COUNT_RULE = `must be a whole number from 0 to ${MAX_LIMIT} (2^53-1)`;
+export const count = z
+  .int({ error: (i) => `${COUNT_RULE}, got ${i.input === undefined ? 'nothing' : JSON.stringify(i.input)}` })
+  .nonnegative({ error: (i) => `${COUNT_RULE}, got ${String(i.input)}` })
+  .max(MAX_LIMIT, { error: COUNT_RULE });
 
 export const WINDOWS = ['none', 'minute', 'hour', 'day', 'week', 'month', 'year'] as const;
 export type WindowUnit = (typeof WINDOWS)[number];

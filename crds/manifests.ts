@@ -27,6 +27,8 @@ export interface PolicyError extends SourceRef {
 export interface SourcedResource {
   resource: TaiResource;
   source: SourceRef;
+  /** The line of a dotted field path inside the resource's document (compile errors point at their field). */
+  lineOf?: (path: string) => number | undefined;
 }
 
 export interface ParsedManifests {
@@ -52,7 +54,7 @@ export function formatPolicyError(e: PolicyError): string {
 export function parseManifests(text: string, file: string): ParsedManifests {
   const lines = new LineCounter();
   const out: ParsedManifests = { resources: [], errors: [] };
-  const docs = parseAllDocuments(text, { lineCounter: lines, intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter: lines, intAsBigInt: true, uniqueKeys: true, prettyErrors: true });
   if (!Array.isArray(docs)) return out; // an empty stream
   for (const doc of docs) {
     const parsed = parseDocument(doc, { file, lines });
@@ -72,10 +74,10 @@ function parseDocument(doc: Document, ctx: DocContext): { resource?: SourcedReso
     return { errors: doc.errors.map((e) => ({ file: ctx.file, line: e.linePos?.[0].line, path: '', message: firstLine(e.message) })) };
   }
   if (doc.contents === null) return {};
-  const line = lineOf(doc, [], ctx.lines);
+  const line = lineAt(doc, [], ctx.lines);
   const numbers: PolicyError[] = [];
   const value = toSafeNumbers(doc.toJS({ maxAliasCount: 100 }), [], (path, message) =>
-    numbers.push({ file: ctx.file, line: lineOf(doc, path, ctx.lines), path: path.join('.'), message }),
+    numbers.push({ file: ctx.file, line: lineAt(doc, path, ctx.lines), path: path.join('.'), message }),
   );
   if (numbers.length > 0) return { errors: numbers };
   return validateObject(value, { ...ctx, doc, line });
@@ -92,7 +94,10 @@ function validateObject(
     return at('kind', `unknown kind ${JSON.stringify(value.kind)} (apiVersion ${JSON.stringify(value.apiVersion)}): TAI reads SKU, Tenant and Quota with apiVersion ${API_VERSION}`);
   }
   const result = info.schema.safeParse(value);
-  if (result.success) return { resource: { resource: result.data as TaiResource, source: { file: ctx.file, line: ctx.line } } };
+  if (result.success) {
+    const lineOf = (path: string): number | undefined => lineAt(ctx.doc, path ? path.split('.') : [], ctx.lines);
+    return { resource: { resource: result.data as TaiResource, source: { file: ctx.file, line: ctx.line }, lineOf } };
+  }
   const name = isRecord(value.metadata) && typeof value.metadata.name === 'string' ? value.metadata.name : undefined;
   return { errors: zodErrors(result.error, { ...ctx, resource: name ? `${info.kind}/${name}` : undefined }) };
 }
@@ -102,7 +107,7 @@ function zodErrors(error: z.ZodError, ctx: DocContext & { doc: Document; resourc
     const path = issue.path.map(String);
     return {
       file: ctx.file,
-      line: lineOf(ctx.doc, path, ctx.lines),
+      line: lineAt(ctx.doc, path, ctx.lines),
       path: path.join('.'),
       message: issueMessage(issue),
       ...(ctx.resource ? { resource: ctx.resource } : {}),
@@ -117,7 +122,7 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 }
 
 /** The line of the deepest node on `path` that exists (a missing field points at its parent). */
-function lineOf(doc: Document, path: readonly string[], lines: LineCounter): number | undefined {
+function lineAt(doc: Document, path: readonly string[], lines: LineCounter): number | undefined {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
     const start = (node as { range?: [number, number, number] } | undefined)?.range?.[0];
@@ -150,6 +155,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The yaml library's message without its excerpt and position (we print the line ourselves). */
 function firstLine(message: string): string {
-  return message.split('\n')[0] ?? message;
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
 }

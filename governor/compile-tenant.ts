@@ -32,7 +32,7 @@ export function compileTenant(inputs: TenantInputs): TenantCompilation {
   const plan = inputs.sku(tenant.spec.sku);
   const skus = new Set(plan.ok ? plan.sku.chain : plan.chain);
   const fail = (issue: CompileIssue): TenantCompilation => ({ compiled: undefined, issue, skus: [...skus], grantIssues: new Map() });
-  if (!plan.ok) return fail({ ...plan.issue, path: 'spec.sku', message: `spec.sku: ${plan.issue.message}` });
+  if (!plan.ok) return fail(unusableSku(tenant.spec.sku, plan, 'spec.sku'));
 
   const layered = applyTenantLayers(tenant, { draft: plan.sku.draft, sku: inputs.sku, skus });
   if (isIssue(layered)) return fail(layered);
@@ -48,13 +48,20 @@ function applyTenantLayers(tenant: Tenant, c: { draft: Draft; sku: TenantInputs[
   for (const [i, addOn] of (tenant.spec.addOns ?? []).entries()) {
     const resolved = c.sku(addOn.sku);
     for (const s of resolved.ok ? resolved.sku.chain : resolved.chain) c.skus.add(s);
-    if (!resolved.ok) return { ...resolved.issue, path: `spec.addOns.${i}.sku`, message: `spec.addOns[${i}].sku: ${resolved.issue.message}` };
+    if (!resolved.ok) return unusableSku(addOn.sku, resolved, `spec.addOns.${i}.sku`);
     const quantity = addOn.quantity ?? 1;
     draft = applyAddOn(draft, resolved.sku.draft, { quantity, source: `SKU/${addOn.sku}×${quantity}` });
   }
   const overrides = tenant.spec.overrides as Record<string, unknown> | undefined;
   if (!overrides || Object.keys(overrides).length === 0) return draft;
   return applyOverrides(draft, overrides, `Tenant/${tenant.metadata.name} overrides`);
+}
+
+/** The tenant-side issue for an SKU it names that does not resolve. */
+function unusableSku(name: string, r: Extract<SkuResolution, { ok: false }>, path: string): CompileIssue {
+  const missing = r.issue.reason === 'SKUNotFound' && r.chain.length === 1;
+  const message = missing ? `SKU "${name}" not found: create it or correct ${path}` : `SKU "${name}" is not usable: ${r.issue.message}`;
+  return { reason: r.issue.reason, path, message };
 }
 
 function applyGrants(draft: Draft, grants: readonly Quota[]): { draft: Draft; grantIssues: Map<string, CompileIssue | undefined> } {

@@ -1,0 +1,93 @@
+// End to end: the real `tai serve --from DIR` process and its hot reload, over HTTP.
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+interface Served {
+  url: string;
+  dir: string;
+  child: ChildProcess;
+  stderr: string[];
+}
+
+async function serveSamples(): Promise<Served> {
+  const dir = await mkdtemp(join(tmpdir(), 'tai-embedded-'));
+  await cp('config/samples', dir, { recursive: true });
+  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      const m = /serving decisions on (http:\/\/\S+)/.exec(l);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`tai serve exited with ${code}: ${stderr.join('\n')}`)));
+  });
+  return { url, dir, child, stderr };
+}
+
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** Polls until `probe` holds; no timing assertion (speed is measured in bench/), only a generous deadline. */
+async function eventually(probe: () => Promise<boolean>, deadlineMs = 15_000): Promise<boolean> {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    if (await probe()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+async function edit(dir: string, file: string, change: (s: string) => string): Promise<void> {
+  const path = join(dir, file);
+  await writeFile(path, change(await readFile(path, 'utf8')));
+}
+
+test.serial('serves the samples, enforces a saved edit, and keeps the last good state through a broken file', async (t) => {
+  const s = await serveSamples();
+  t.teardown(() => s.child.kill('SIGTERM'));
+
+  t.like(await (await fetch(`${s.url}/readyz`)).json(), { ready: true, tenants: 6, problems: 0 });
+  t.like(await post(`${s.url}/v1/check`, { tenant: 'initech', feature: 'audit-log' }), { allowed: true, value: true });
+  t.like(await post(`${s.url}/v1/check`, { tenant: 'umbrella', feature: 'sso' }), { allowed: false, reason: 'TenantSuspended' });
+  t.like(await post(`${s.url}/v1/consume`, { tenant: 'globex', metric: 'seats', amount: 5 }), { allowed: true, used: 5, limit: 5 });
+  t.like(await post(`${s.url}/v1/consume`, { tenant: 'globex', metric: 'seats', amount: 1 }), { allowed: false, reason: 'QuotaExceeded' });
+
+  // Raise the starter seat limit: the next decision must see it, and the usage already counted survives.
+  await edit(s.dir, 'skus.yaml', (y) => y.replace('seats: { limit: 5, kind: gauge }', 'seats: { limit: 6, kind: gauge }'));
+  t.true(await eventually(async () => (await post(`${s.url}/v1/consume`, { tenant: 'globex', metric: 'seats', amount: 0 })).limit === 6));
+  t.like(await post(`${s.url}/v1/consume`, { tenant: 'globex', metric: 'seats', amount: 1 }), { allowed: true, used: 6, limit: 6 });
+
+  // A broken save: reported with file, line and field; the last good state keeps serving.
+  await edit(s.dir, 'skus.yaml', (y) => y.replace('seats: { limit: 6, kind: gauge }', 'seats: { limit: 1.5, kind: gauge }'));
+  t.true(await eventually(async () => ((await (await fetch(`${s.url}/readyz`)).json()) as { problems: number }).problems > 0));
+  t.true(s.stderr.some((l) => /skus\.yaml:\d+: spec\.quotas\.seats\.limit: must be a whole number/.test(l)), s.stderr.join('\n'));
+  t.like(await post(`${s.url}/v1/consume`, { tenant: 'globex', metric: 'seats', amount: 0 }), { limit: 6 });
+
+  // Fixing it recovers.
+  await edit(s.dir, 'skus.yaml', (y) => y.replace('seats: { limit: 1.5, kind: gauge }', 'seats: { limit: 7, kind: gauge }'));
+  t.true(await eventually(async () => (await post(`${s.url}/v1/consume`, { tenant: 'globex', metric: 'seats', amount: 0 })).limit === 7));
+  t.like(await (await fetch(`${s.url}/readyz`)).json(), { problems: 0 });
+});
+
+test.serial('a new tenant file is picked up and a deleted tenant becomes unknown', async (t) => {
+  const s = await serveSamples();
+  t.teardown(() => s.child.kill('SIGTERM'));
+  await writeFile(join(s.dir, 'wayne.yaml'), 'apiVersion: tai.dev/v1alpha1\nkind: Tenant\nmetadata: { name: wayne }\nspec: { sku: enterprise }\n');
+  t.true(await eventually(async () => (await post(`${s.url}/v1/check`, { tenant: 'wayne', feature: 'audit-log' })).allowed === true));
+  await edit(s.dir, 'wayne.yaml', () => '');
+  t.true(await eventually(async () => (await post(`${s.url}/v1/check`, { tenant: 'wayne', feature: 'audit-log' })).reason === 'UnknownTenant'));
+});
+
+test.serial('SIGTERM stops the server with status 0', async (t) => {
+  const s = await serveSamples();
+  const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
+  s.child.kill('SIGTERM');
+  t.is(await exited, 0);
+});
