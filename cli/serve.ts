@@ -58,7 +58,11 @@ export async function startEmbedded(opts: { from: string; listen: ListenAddress;
   const { io, clock } = opts;
   const compiler = new PolicyCompiler();
   const policy = new EmbeddedPolicy({ dir: opts.from, compiler, clock });
-  const governor = new Governor({ policy: new CompiledPolicy(compiler), clock });
+  const governor = new Governor({
+    policy: new CompiledPolicy(compiler),
+    clock,
+    onThreshold: (e) => io.out(`tai: threshold: tenant ${e.tenant} ${e.metric} crossed ${e.threshold}% (${e.used}/${e.limit})`),
+  });
   const first = await policy.load();
   printReport(first, io);
   const unwatch = policy.watch((report) => printReport(report, io));
