@@ -39,7 +39,7 @@ export type FeatureValue = z.infer<typeof featureValue>;
 export const percent = z.int().min(1).max(100);
 
 export const quotaSpec = z
-  .object({
+  .strictObject({
     limit: count.describe('Units allowed per window (counter) or at once (gauge). A whole number, at most 2^53-1.'),
     kind: z
       .enum(QUOTA_KINDS)
@@ -69,7 +69,7 @@ export const quotaSpec = z
 export type QuotaSpec = z.infer<typeof quotaSpec>;
 
 export const rateSpec = z
-  .object({
+  .strictObject({
     perSecond: count.min(1).describe('Tokens added per second.'),
     burst: count.min(1).optional().describe('Bucket capacity; default perSecond.'),
   })

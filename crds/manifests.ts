@@ -1,7 +1,7 @@
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { kindInfo } from './kinds.ts';
-import { API_VERSION } from './meta.ts';
+import { API_VERSION, FORBIDDEN_KEYS } from './meta.ts';
 import type { Quota } from './quota.ts';
 import type { Sku } from './sku.ts';
 import type { Tenant } from './tenant.ts';
@@ -56,12 +56,24 @@ export function parseManifests(text: string, file: string): ParsedManifests {
   const out: ParsedManifests = { resources: [], errors: [] };
   const docs = parseAllDocuments(text, { lineCounter: lines, intAsBigInt: true, uniqueKeys: true, prettyErrors: true });
   if (!Array.isArray(docs)) return out; // an empty stream
+  const seen = new Map<string, SourcedResource>();
   for (const doc of docs) {
     const parsed = parseDocument(doc, { file, lines });
     if ('errors' in parsed) out.errors.push(...parsed.errors);
-    else if (parsed.resource) out.resources.push(parsed.resource);
+    else if (parsed.resource) addUnique(parsed.resource, { seen, out });
   }
   return out;
+}
+
+function addUnique(r: SourcedResource, c: { seen: Map<string, SourcedResource>; out: ParsedManifests }): void {
+  const key = resourceKey(r.resource);
+  const first = c.seen.get(key);
+  if (!first) {
+    c.seen.set(key, r);
+    c.out.resources.push(r);
+    return;
+  }
+  c.out.errors.push({ ...r.source, path: 'metadata.name', resource: key, message: `${key} is already defined at line ${first.source.line ?? 1} of this file; rename one of them` });
 }
 
 interface DocContext {
@@ -75,8 +87,15 @@ function parseDocument(doc: Document, ctx: DocContext): { resource?: SourcedReso
   }
   if (doc.contents === null) return {};
   const line = lineAt(doc, [], ctx.lines);
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Unresolved aliases, alias bombs and bad merge keys surface only when values are built.
+    return { errors: [{ file: ctx.file, line, path: '', message: `cannot read this document: ${(e as Error).message}` }] };
+  }
   const numbers: PolicyError[] = [];
-  const value = toSafeNumbers(doc.toJS({ maxAliasCount: 100 }), [], (path, message) =>
+  const value = toSafeNumbers(js, [], (path, message) =>
     numbers.push({ file: ctx.file, line: lineAt(doc, path, ctx.lines), path: path.join('.'), message }),
   );
   if (numbers.length > 0) return { errors: numbers };
@@ -145,6 +164,7 @@ function toSafeNumbers(value: unknown, path: string[], report: (path: string[], 
   if (!isRecord(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
+    if (FORBIDDEN_KEYS.has(k)) report([...path, k], `key "${k}" is not allowed: it names a JavaScript prototype property`);
     // defineProperty keeps a literal "__proto__" key as data, so validation can name it instead of it reaching the prototype.
     Object.defineProperty(out, k, { value: toSafeNumbers(v, [...path, k], report), enumerable: true, writable: true, configurable: true });
   }

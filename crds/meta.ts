@@ -44,11 +44,11 @@ export type ObjectMeta = z.infer<typeof objectMeta>;
 
 /** A label selector (metav1.LabelSelector). */
 export const labelSelector = z
-  .object({
+  .strictObject({
     matchLabels: z.record(z.string(), z.string()).optional().describe('Labels that must all match exactly.'),
     matchExpressions: z
       .array(
-        z.object({
+        z.strictObject({
           key: z.string().min(1).describe('The label key the requirement applies to.'),
           operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).describe('How the key relates to the values.'),
           values: z.array(z.string()).optional().describe('Values for In and NotIn; empty for Exists and DoesNotExist.'),
@@ -61,7 +61,7 @@ export const labelSelector = z
 export type LabelSelector = z.infer<typeof labelSelector>;
 
 /** A status condition (metav1.Condition). */
-export const condition = z.object({
+export const condition = z.strictObject({
   type: z.string().describe('Condition type: Ready, Suspended, QuotaWarning or QuotaExhausted.'),
   status: z.enum(['True', 'False', 'Unknown']).describe('Status of the condition.'),
   observedGeneration: z.int().nonnegative().optional().describe('The metadata.generation this condition was set for.'),

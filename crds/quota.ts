@@ -6,7 +6,7 @@ export const QUOTA_MODES = ['add', 'replace'] as const;
 export type QuotaMode = (typeof QUOTA_MODES)[number];
 
 export const quotaGrantSpec = z
-  .object({
+  .strictObject({
     tenant: objectName.optional().describe('The tenant this grant applies to. Exactly one of tenant and tenantSelector.'),
     tenantSelector: labelSelector.optional().describe('Tenants (by label) this grant applies to. Exactly one of tenant and tenantSelector.'),
     metric: mapKey.describe("Metric to change; it must exist in the tenant's resolved quotas."),
@@ -39,14 +39,14 @@ export const quotaGrantRules = quotaGrantSpec
   });
 
 export const quotaStatus = z
-  .object({
+  .looseObject({
     ...commonStatus,
     active: z.boolean().optional().describe('Whether the grant is inside its validity period now.'),
     tenants: z.int().nonnegative().optional().describe('Number of tenants the grant applies to.'),
   })
   .describe('Observed state of the quota grant.');
 
-export const quota = z.object({
+export const quota = z.strictObject({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal('Quota'),
   metadata: objectMeta,

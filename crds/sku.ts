@@ -3,7 +3,7 @@ import { entitlementFields } from './entitlements.ts';
 import { API_VERSION, commonStatus, objectMeta, objectName } from './meta.ts';
 
 export const skuSpec = z
-  .object({
+  .strictObject({
     displayName: z.string().max(256).optional().describe('Human-readable plan name shown in dashboards and reports.'),
     extends: objectName
       .optional()
@@ -13,9 +13,9 @@ export const skuSpec = z
   .describe('A plan: the features, quotas, rates and resource caps a tenant on it receives.');
 export type SkuSpec = z.infer<typeof skuSpec>;
 
-export const skuStatus = z.object({ ...commonStatus }).describe('Observed state of the SKU.');
+export const skuStatus = z.looseObject({ ...commonStatus }).describe('Observed state of the SKU.');
 
-export const sku = z.object({
+export const sku = z.strictObject({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal('SKU'),
   metadata: objectMeta,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { count } from './entitlements.ts';
 import { API_VERSION, commonStatus, labelSelector, objectMeta, objectName, timestamp } from './meta.ts';
 
-export const addOn = z.object({
+export const addOn = z.strictObject({
   sku: objectName.describe('Name of the add-on SKU.'),
   quantity: count.min(1).optional().describe('How many units of the add-on: numbers add limit × quantity, booleans OR. Default 1.'),
 });
@@ -13,7 +13,7 @@ const patchMap = z
   .optional();
 
 export const overrides = z
-  .object({
+  .strictObject({
     features: patchMap.describe('Merge patch over the resolved features; null removes a feature.'),
     quotas: patchMap.describe('Merge patch over the resolved quotas, e.g. {api-calls: {limit: 2000000}}; null removes a quota.'),
     rates: patchMap.describe('Merge patch over the resolved rates; null removes a rate.'),
@@ -25,7 +25,7 @@ export const overrides = z
   );
 
 export const tenantSpec = z
-  .object({
+  .strictObject({
     sku: objectName.describe('Name of the SKU (plan) this tenant is on.'),
     addOns: z.array(addOn).max(64).optional().describe('Add-on SKUs stacked on the plan.'),
     suspended: z.boolean().optional().describe('A suspended tenant is denied every decision and every admission.'),
@@ -40,7 +40,7 @@ export const tenantSpec = z
   .describe('A customer of the SaaS: its plan, add-ons and per-tenant overrides.');
 export type TenantSpec = z.infer<typeof tenantSpec>;
 
-export const usageSummary = z.object({
+export const usageSummary = z.strictObject({
   metric: z.string().describe('Metric name.'),
   used: z.int().describe('Units used in the current window.'),
   limit: z.int().describe('Effective limit.'),
@@ -49,7 +49,7 @@ export const usageSummary = z.object({
 });
 
 export const tenantStatus = z
-  .object({
+  .looseObject({
     ...commonStatus,
     namespaces: z.int().nonnegative().optional().describe("Number of the tenant's namespaces."),
     usagePercent: z.int().nonnegative().optional().describe('Highest usage percentage over all quotas.'),
@@ -57,7 +57,7 @@ export const tenantStatus = z
   })
   .describe('Observed state of the tenant.');
 
-export const tenant = z.object({
+export const tenant = z.strictObject({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal('Tenant'),
   metadata: objectMeta,

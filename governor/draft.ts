@@ -1,4 +1,5 @@
 import {
+  MAX_LIMIT,
   QUOTA_DEFAULTS,
   parseQuantity,
   type EntitlementsDocument,
@@ -30,6 +31,9 @@ export function copyDraft(d: Draft): Draft {
 }
 
 const step = (source: string, op: ProvenanceStep['op'], value: unknown): ProvenanceStep => ({ source, op, value });
+
+/** Sums never pass 2^53-1: past it JSON and YAML round-trips lose precision (a limit that high is "unlimited" anyway). */
+const clamp = (n: number): number => (Number.isFinite(n) ? Math.min(n, MAX_LIMIT) : MAX_LIMIT);
 
 const appendStep = (prev: { trace: Trace } | undefined, s: ProvenanceStep): Trace => (prev ? [...prev.trace, s] : [s]);
 
@@ -63,8 +67,8 @@ export function applyAddOn(base: Draft, addOn: Draft, opts: { quantity: number; 
   for (const [k, r] of addOn.rates) d.rates.set(k, stackRate(d.rates.get(k), r.spec, { n, source }));
   for (const [k, r] of addOn.resources) {
     const prev = d.resources.get(k);
-    const add = r.value * n;
-    const value = (prev?.value ?? 0) + add;
+    const add = clamp(r.value * n);
+    const value = clamp((prev?.value ?? 0) + add);
     d.resources.set(k, { quantity: formatQuantity(value), value, trace: appendStep(prev, step(source, prev ? 'add' : 'set', add)) });
   }
   return d;
@@ -73,23 +77,23 @@ export function applyAddOn(base: Draft, addOn: Draft, opts: { quantity: number; 
 type Stack = { n: number; source: string };
 
 function stackQuota(prev: { spec: QuotaSpec; trace: Trace } | undefined, spec: QuotaSpec, o: Stack): { spec: QuotaSpec; trace: Trace } {
-  const add = spec.limit * o.n;
+  const add = clamp(spec.limit * o.n);
   if (!prev) return { spec: { ...spec, limit: add }, trace: [step(o.source, 'set', { ...spec, limit: add })] };
-  return { spec: { ...prev.spec, limit: prev.spec.limit + add }, trace: appendStep(prev, step(o.source, 'add', { limit: add })) };
+  return { spec: { ...prev.spec, limit: clamp(prev.spec.limit + add) }, trace: appendStep(prev, step(o.source, 'add', { limit: add })) };
 }
 
 function stackRate(prev: { spec: RateSpec; trace: Trace } | undefined, spec: RateSpec, o: Stack): { spec: RateSpec; trace: Trace } {
-  const add = { perSecond: spec.perSecond * o.n, burst: (spec.burst ?? spec.perSecond) * o.n };
+  const add = { perSecond: clamp(spec.perSecond * o.n), burst: clamp((spec.burst ?? spec.perSecond) * o.n) };
   if (!prev) return { spec: add, trace: [step(o.source, 'set', add)] };
-  const burst = (prev.spec.burst ?? prev.spec.perSecond) + add.burst;
-  return { spec: { perSecond: prev.spec.perSecond + add.perSecond, burst }, trace: appendStep(prev, step(o.source, 'add', add)) };
+  const burst = clamp((prev.spec.burst ?? prev.spec.perSecond) + add.burst);
+  return { spec: { perSecond: clamp(prev.spec.perSecond + add.perSecond), burst }, trace: appendStep(prev, step(o.source, 'add', add)) };
 }
 
 function stackFeature(prev: TracedFeature | undefined, value: FeatureValue, o: Stack): TracedFeature {
   const both = (type: string): boolean => typeof prev?.value === type && typeof value === type;
-  if (both('number')) return { value: (prev!.value as number) + (value as number) * o.n, trace: appendStep(prev, step(o.source, 'add', (value as number) * o.n)) };
+  if (both('number')) return { value: clamp((prev!.value as number) + (value as number) * o.n), trace: appendStep(prev, step(o.source, 'add', clamp((value as number) * o.n))) };
   if (both('boolean')) return { value: (prev!.value as boolean) || (value as boolean), trace: appendStep(prev, step(o.source, 'or', value)) };
-  const v = typeof value === 'number' ? value * o.n : value;
+  const v = typeof value === 'number' ? clamp(value * o.n) : value;
   return { value: v, trace: appendStep(prev, step(o.source, 'set', v)) };
 }
 

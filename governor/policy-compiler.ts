@@ -73,7 +73,9 @@ export class PolicyCompiler {
       return true;
     }
     if (r.kind === 'Tenant') {
+      this.#quotasSelecting(this.#tenants.get(name), acc.touchedQuotas);
       this.#tenants.set(name, r);
+      this.#quotasSelecting(r, acc.touchedQuotas);
       acc.affected.add(name);
       return false;
     }
@@ -92,6 +94,7 @@ export class PolicyCompiler {
       return this.#skus.delete(name);
     }
     if (kind === 'Tenant') {
+      this.#quotasSelecting(this.#tenants.get(name), acc.touchedQuotas);
       if (this.#tenants.delete(name)) acc.affected.add(name);
       return false;
     }
@@ -102,6 +105,12 @@ export class PolicyCompiler {
       acc.touchedQuotas.add(name);
     }
     return false;
+  }
+
+  /** Adds the names of the quotas that name or select the tenant: their status counts it. */
+  #quotasSelecting(t: Tenant | undefined, into: Set<string>): void {
+    if (!t) return;
+    for (const q of this.#quotas.values()) if (q.spec.tenant === t.metadata.name || grantSelects(q, t)) into.add(q.metadata.name);
   }
 
   /** Adds the names of the tenants a grant selects. */
