@@ -52,10 +52,11 @@ export class EmbeddedPolicy {
   }
 
   /** Reloads after every save; `onReload` hears each report. Returns a function that stops watching. */
-  watch(onReload: (report: LoadReport) => void): () => void {
+  watch(onReload: (report: LoadReport) => void, onFailure: (error: unknown) => void): () => void {
     let running = Promise.resolve();
     return watchPolicyFolder(this.#dir, () => {
-      running = running.then(async () => onReload(await this.load()));
+      // Reloads run one at a time, in order; a failure is reported and the last good state keeps serving.
+      running = running.then(async () => onReload(await this.load())).catch(onFailure);
     });
   }
 

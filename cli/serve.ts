@@ -65,7 +65,10 @@ export async function startEmbedded(opts: { from: string; listen: ListenAddress;
   });
   const first = await policy.load();
   printReport(first, io);
-  const unwatch = policy.watch((report) => printReport(report, io));
+  const unwatch = policy.watch(
+    (report) => printReport(report, io),
+    (error) => io.err(`tai: reload failed, the last good state keeps serving: ${(error as Error).stack ?? String(error)}`),
+  );
   const app = createApp({
     governor,
     tenant: (name) => new CompiledPolicy(compiler).tenant(name, clock.now()),
