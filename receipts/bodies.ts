@@ -1,0 +1,217 @@
+/**
+ * Builders for receipt bodies (design §5). Every body is a text-keyed map whose values pass the receipt
+ * value rules: integers, text, booleans, null, byte strings, arrays and maps; no floats, no undefined.
+ * Fields that do not apply are left out, never written as undefined. Digests given as hex are written as
+ * 32-byte byte strings.
+ */
+import { ReceiptEncodeError } from './receipt.ts';
+import type { CborMap, CborValue, ReceiptBody } from './receipt.ts';
+
+/** Bytes of a SHA-256 digest. */
+export const DIGEST_LENGTH = 32;
+
+/** A decision as the governor answered it. */
+export interface DecisionBodyInput {
+  tenant: string;
+  op: 'check' | 'consume' | 'rate';
+  /** The feature (check), metric (consume) or rate name (rate). */
+  subject: string;
+  /** Units consumed (consume) or tokens taken, the cost (rate); omit for check. A safe integer. */
+  amount?: number | undefined;
+  allowed: boolean;
+  /** The decision's CamelCase reason, e.g. `Allowed`, `QuotaExceeded`. */
+  reason: string;
+  /** Usage after the decision (consume). */
+  used?: number | undefined;
+  /** The limit the decision was made against (consume). */
+  limit?: number | undefined;
+  /** Hex SHA-256 of the tenant's compiled entitlements; absent only for UnknownTenant. */
+  policyDigest?: string | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+/**
+ * The body of a `decision` receipt: `tenant`, `op`, `subject`, `amount`?, `allowed`, `reason`, `used`?,
+ * `limit`?, `policyDigest`? (bstr 32), `idempotencyKey`?.
+ *
+ * @example
+ * decisionBody({ tenant: 'acme', op: 'consume', subject: 'api-calls', amount: 1, allowed: true,
+ *   reason: 'Allowed', used: 42, limit: 1000, policyDigest: 'ab…' })
+ */
+export function decisionBody(input: DecisionBodyInput): ReceiptBody {
+  const body: ReceiptBody = {
+    tenant: text(input.tenant, 'tenant'),
+    op: text(input.op, 'op'),
+    subject: text(input.subject, 'subject'),
+    allowed: bool(input.allowed, 'allowed'),
+    reason: text(input.reason, 'reason'),
+  };
+  optional(body, 'amount', input.amount, integer);
+  optional(body, 'used', input.used, integer);
+  optional(body, 'limit', input.limit, integer);
+  optional(body, 'policyDigest', input.policyDigest, digest);
+  optional(body, 'idempotencyKey', input.idempotencyKey, text);
+  return body;
+}
+
+/** A change of one resource's effective entitlements, as the operator reconciled it. */
+export interface ReconcileBodyInput {
+  /** `Kind/name`, e.g. `Tenant/acme`. */
+  resource: string;
+  /** metadata.generation reconciled. */
+  generation: number;
+  /** Hex SHA-256 of the resource's spec. */
+  specDigest: string;
+  /**
+   * The RFC 7396 merge patch from the previous effective entitlements to the new ones (a JSON value, e.g.
+   * from `json-merge-patch`'s `generate`); undefined when nothing changed, written as the empty patch `{}`.
+   */
+  patch: unknown;
+}
+
+/**
+ * The body of a `reconcile` receipt: `resource`, `generation`, `specDigest` (bstr 32), `patch` (a map).
+ * JSON null in the patch (RFC 7396 "remove this member") stays CBOR null. Numbers in the patch that are not
+ * safe integers (a fractional feature value such as 0.5) are written as their shortest round-trip decimal
+ * text, `String(n)`, because receipts hold no floats; `Number(text)` gives the exact value back.
+ */
+export function reconcileBody(input: ReconcileBodyInput): ReceiptBody {
+  if (!/^[A-Za-z][A-Za-z0-9]*\/[^/]+$/.test(input.resource)) {
+    throw new ReceiptEncodeError('resource', `must be Kind/name, got ${JSON.stringify(input.resource)}`);
+  }
+  const patch = input.patch === undefined ? {} : jsonToCbor(input.patch, 'patch');
+  return {
+    resource: input.resource,
+    generation: uint(input.generation, 'generation'),
+    specDigest: digest(input.specDigest, 'specDigest'),
+    patch,
+  };
+}
+
+/** A usage threshold crossed by a consumption (design §3). */
+export interface ThresholdBodyInput {
+  tenant: string;
+  metric: string;
+  /** The alertAt percentage crossed. */
+  threshold: number;
+  /** Whole percent of the limit used after the consumption. */
+  percent: number;
+  used: number;
+  limit: number;
+  /** Start of the window in ms since the epoch, or null for gauges and metrics without a window. */
+  windowStart: number | null;
+  policyDigest?: string | undefined;
+}
+
+/** The body of a `threshold` receipt: `tenant`, `metric`, `threshold`, `percent`, `used`, `limit`, `windowStart`, `policyDigest`?. */
+export function thresholdBody(input: ThresholdBodyInput): ReceiptBody {
+  const body: ReceiptBody = {
+    tenant: text(input.tenant, 'tenant'),
+    metric: text(input.metric, 'metric'),
+    threshold: integer(input.threshold, 'threshold'),
+    percent: integer(input.percent, 'percent'),
+    used: integer(input.used, 'used'),
+    limit: integer(input.limit, 'limit'),
+    windowStart: input.windowStart === null ? null : integer(input.windowStart, 'windowStart'),
+  };
+  optional(body, 'policyDigest', input.policyDigest, digest);
+  return body;
+}
+
+export interface LifecycleBodyInput {
+  event: 'start' | 'stop';
+  /** The governor's version, e.g. `0.1.0`. */
+  version: string;
+}
+
+/** The body of a `lifecycle` receipt: `event` (`start` | `stop`), `version`. */
+export function lifecycleBody(input: LifecycleBodyInput): ReceiptBody {
+  if (input.event !== 'start' && input.event !== 'stop') {
+    throw new ReceiptEncodeError('event', `must be "start" or "stop", got ${JSON.stringify(input.event)}`);
+  }
+  return { event: input.event, version: text(input.version, 'version') };
+}
+
+/**
+ * A JSON value as a receipt value: objects become maps, null stays null, safe integers stay integers and
+ * every other finite number becomes its decimal text `String(n)` (receipts hold no floats). Properties whose
+ * value is undefined are dropped, as JSON.stringify drops them.
+ *
+ * @throws ReceiptEncodeError naming the path of a non-finite number or a non-JSON value.
+ */
+export function jsonToCbor(value: unknown, path: string): CborValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return jsonNumber(value, path);
+  if (Array.isArray(value)) return value.map((item: unknown, i) => jsonToCbor(item, `${path}[${i}]`));
+  if (typeof value === 'object' && isPlainObject(value)) return jsonObject(value, path);
+  throw new ReceiptEncodeError(path, `${describe(value)} is not a JSON value`);
+}
+
+function jsonNumber(n: number, path: string): CborValue {
+  if (Number.isSafeInteger(n)) return n === 0 ? 0 : n; // -0 → 0
+  if (!Number.isFinite(n)) throw new ReceiptEncodeError(path, `${n} is not a JSON number`);
+  return String(n);
+}
+
+function jsonObject(value: object, path: string): CborMap {
+  const map: CborMap = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (item === undefined) continue;
+    // defineProperty: a "__proto__" member stays an ordinary key.
+    Object.defineProperty(map, key, { value: jsonToCbor(item, `${path}.${key}`), enumerable: true, writable: true, configurable: true });
+  }
+  return map;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A hex SHA-256 digest (64 hex digits) as 32 bytes.
+ *
+ * @throws ReceiptEncodeError naming `path` when `hex` is not 64 hex digits.
+ */
+export function digestBytes(hex: string, path: string): Uint8Array {
+  if (typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new ReceiptEncodeError(path, `must be a hex SHA-256 digest (64 hex digits), got ${describe(hex)}`);
+  }
+  const bytes = new Uint8Array(DIGEST_LENGTH);
+  for (let i = 0; i < DIGEST_LENGTH; i++) bytes[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}
+
+const digest = digestBytes;
+
+function text(value: string, path: string): string {
+  if (typeof value !== 'string') throw new ReceiptEncodeError(path, `must be text, got ${describe(value)}`);
+  return value;
+}
+
+function bool(value: boolean, path: string): boolean {
+  if (typeof value !== 'boolean') throw new ReceiptEncodeError(path, `must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+function integer(value: number, path: string): number {
+  if (!Number.isSafeInteger(value)) {
+    throw new ReceiptEncodeError(path, `must be a whole number within ±(2^53-1), got ${describe(value)} (receipts hold no floats)`);
+  }
+  return value === 0 ? 0 : value;
+}
+
+function uint(value: number, path: string): number {
+  if (integer(value, path) < 0) throw new ReceiptEncodeError(path, `must not be negative, got ${value}`);
+  return value;
+}
+
+function optional<T>(body: ReceiptBody, key: string, value: T | undefined, check: (v: T, path: string) => CborValue): void {
+  if (value !== undefined) body[key] = check(value, key);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value !== 'object' || value === null) return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${value.constructor?.name ?? 'object'}`;
+}

@@ -1,0 +1,276 @@
+/**
+ * Receipt bytes: RFC 8949 §4.2.1 core deterministic CBOR, written and read by hand.
+ *
+ * Why not cbor-x: it has no deterministic mode, and its output is not deterministic CBOR for values receipts
+ * carry (checked in cbor.test.ts, "cbor-x diverges"): a number ≥ 2^32 becomes a float64 (0xfb…), a bigint
+ * always takes 9 bytes (1n → 0x1b0000000000000001), a Map gets tag 259 unless told otherwise, and plain
+ * objects keep JS property order (integer-like keys first), not CBOR key order. Working around each of
+ * these would tie the log format to cbor-x internals. The subset receipts need (ints, text, bstr, bool,
+ * null, arrays, text-keyed maps) is ~100 lines to write exactly, and the decoder must be hand-written anyway
+ * to reject floats, tags and non-shortest forms before any coercion. cbor2's strict CDE decoder checks our
+ * bytes independently in the tests; where cbor-x is deterministic the tests check we agree with it byte for byte.
+ *
+ * Pure: no fs, network or clock.
+ */
+
+import {
+  PREV_LENGTH,
+  RECEIPT_FIELDS,
+  RECEIPT_KEY,
+  RECEIPT_VERSION,
+  ReceiptEncodeError,
+  isReceiptKind,
+} from './receipt.ts';
+import type { CborMap, CborValue, Receipt, ReceiptField } from './receipt.ts';
+
+/** CBOR major types (RFC 8949 §3.1), the high 3 bits of an item's first byte. */
+export const MT = { uint: 0, negint: 1, bytes: 2, text: 3, array: 4, map: 5, tag: 6, simple: 7 } as const;
+
+/** The integer range a receipt may hold: [-2^63, 2^64-1] (int64 ∪ uint64). */
+export const INT_MIN = -(2n ** 63n);
+export const UINT_MAX = 2n ** 64n - 1n;
+export const TWO_POW_32 = 2 ** 32;
+
+/** Deepest nesting of arrays and maps accepted on decode (a body is a few levels deep). */
+export const MAX_CBOR_DEPTH = 64;
+
+const UTF8_ENCODER = new TextEncoder();
+// fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: a leading U+FEFF is data and must survive.
+export const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+// ---------------------------------------------------------------------------------------------------------
+// Encoding
+
+/** With the u flag a surrogate pair is one code point, so this matches only unpaired surrogates. */
+export const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** A growable byte buffer. */
+class ByteWriter {
+  private buf = new Uint8Array(128);
+  private view = new DataView(this.buf.buffer);
+  private len = 0;
+
+  /** Writes a head: major type and argument in the shortest form (RFC 8949 §4.2.1 "preferred serialization"). */
+  head(major: number, arg: number | bigint): void {
+    if (typeof arg === 'bigint' && arg < BigInt(TWO_POW_32)) arg = Number(arg);
+    const m = major << 5;
+    this.reserve(9);
+    if (typeof arg === 'bigint' || arg >= TWO_POW_32) {
+      this.buf[this.len++] = m | 27;
+      this.view.setBigUint64(this.len, BigInt(arg));
+      this.len += 8;
+    } else if (arg < 24) {
+      this.buf[this.len++] = m | arg;
+    } else if (arg < 0x100) {
+      this.buf[this.len++] = m | 24;
+      this.buf[this.len++] = arg;
+    } else if (arg < 0x10000) {
+      this.buf[this.len++] = m | 25;
+      this.view.setUint16(this.len, arg);
+      this.len += 2;
+    } else {
+      this.buf[this.len++] = m | 26;
+      this.view.setUint32(this.len, arg);
+      this.len += 4;
+    }
+  }
+
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.len++] = b;
+  }
+
+  bytes(data: Uint8Array): void {
+    this.reserve(data.length);
+    this.buf.set(data, this.len);
+    this.len += data.length;
+  }
+
+  result(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+}
+
+function encodeNumber(w: ByteWriter, n: number, path: string): void {
+  if (!Number.isInteger(n)) {
+    throw new ReceiptEncodeError(path, `${n} is not an integer: floats are not allowed in receipts (use an integer or text)`);
+  }
+  if (!Number.isSafeInteger(n)) {
+    throw new ReceiptEncodeError(path, `${n} is beyond ±(2^53-1): pass integers that large as a BigInt`);
+  }
+  // -0 is an integer in JS; it is written as 0 (CBOR has no negative integer zero).
+  if (n >= 0) w.head(MT.uint, n);
+  else w.head(MT.negint, -1 - n);
+}
+
+function encodeBigInt(w: ByteWriter, n: bigint, path: string): void {
+  if (n < INT_MIN || n > UINT_MAX) {
+    throw new ReceiptEncodeError(path, `${n} is outside [-2^63, 2^64-1], the integer range receipts hold`);
+  }
+  if (n >= 0n) w.head(MT.uint, n);
+  else w.head(MT.negint, -1n - n);
+}
+
+function encodeText(w: ByteWriter, s: string, path: string): void {
+  if (LONE_SURROGATE.test(s)) {
+    throw new ReceiptEncodeError(path, 'text has a lone UTF-16 surrogate: it cannot be written as UTF-8');
+  }
+  const utf8 = UTF8_ENCODER.encode(s);
+  w.head(MT.text, utf8.length);
+  w.bytes(utf8);
+}
+
+function isPlainObject(value: object): value is CborMap {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Byte-wise lexicographic order (RFC 8949 §4.2.1 key order). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+/** Writes a text-keyed map, its entries sorted by the bytes of their encoded keys. */
+function encodeMap(w: ByteWriter, map: CborMap, path: string, depth: number): void {
+  checkEncodeDepth(depth, path);
+  const entries = Object.keys(map).map((key) => {
+    const kw = new ByteWriter();
+    encodeText(kw, key, `${path} key ${JSON.stringify(key)}`);
+    return { key, encoded: kw.result() };
+  });
+  entries.sort((a, b) => compareBytes(a.encoded, b.encoded));
+  w.head(MT.map, entries.length);
+  for (const { key, encoded } of entries) {
+    w.bytes(encoded);
+    encodeValue(w, map[key], `${path}.${key}`, depth + 1);
+  }
+}
+
+function encodeArray(w: ByteWriter, array: unknown[], path: string, depth: number): void {
+  checkEncodeDepth(depth, path);
+  w.head(MT.array, array.length);
+  // An index loop, not forEach: a hole in a sparse array is undefined (an error), not skipped.
+  for (let i = 0; i < array.length; i++) encodeValue(w, array[i], `${path}[${i}]`, depth + 1);
+}
+
+/** The decoder's nesting limit, so that everything written can be read back. */
+function checkEncodeDepth(depth: number, path: string): void {
+  if (depth >= MAX_CBOR_DEPTH) throw new ReceiptEncodeError(path, `nesting deeper than ${MAX_CBOR_DEPTH} levels`);
+}
+
+function encodeObject(w: ByteWriter, value: object, path: string, depth: number): void {
+  if (value instanceof Uint8Array) {
+    w.head(MT.bytes, value.length);
+    w.bytes(value);
+  } else if (Array.isArray(value)) {
+    encodeArray(w, value, path, depth);
+  } else if (isPlainObject(value)) {
+    encodeMap(w, value, path, depth);
+  } else {
+    const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+    throw new ReceiptEncodeError(path, `a ${name} cannot be written: use integers, text, booleans, null, Uint8Array, arrays or plain objects`);
+  }
+}
+
+function encodeValue(w: ByteWriter, value: unknown, path: string, depth: number): void {
+  switch (typeof value) {
+    case 'number': return encodeNumber(w, value, path);
+    case 'bigint': return encodeBigInt(w, value, path);
+    case 'string': return encodeText(w, value, path);
+    case 'boolean': return w.byte(value ? 0xf5 : 0xf4);
+    case 'object': return value === null ? w.byte(0xf6) : encodeObject(w, value, path, depth);
+    case 'undefined': throw new ReceiptEncodeError(path, 'undefined cannot be written (omit the key, or use null)');
+    default: throw new ReceiptEncodeError(path, `a ${typeof value} cannot be written`);
+  }
+}
+
+/**
+ * Encodes a value in RFC 8949 §4.2.1 core deterministic CBOR: shortest integers and lengths, definite
+ * lengths, map keys sorted by their encoded bytes, no floats, no tags. `path` names the value in errors.
+ *
+ * @throws ReceiptEncodeError naming the path of a float, an unsafe `number`, an out-of-range bigint, a lone
+ * surrogate, `undefined` (also a hole in a sparse array), an unsupported object, or nesting deeper than
+ * `MAX_CBOR_DEPTH`.
+ * @example
+ * encodeDeterministic({ b: 1, aa: 2, a: [] }) // a3 6161 80 6162 01 626161 02
+ */
+export function encodeDeterministic(value: CborValue, path = 'value'): Uint8Array {
+  const w = new ByteWriter();
+  encodeValue(w, value, path, 0);
+  return w.result();
+}
+
+function checkUint(value: unknown, field: ReceiptField): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ReceiptEncodeError(field, `must be an unsigned safe integer, got ${String(value)}`);
+  }
+}
+
+/** Checks the header fields of a receipt; the body is checked as it is written. */
+function checkReceipt(r: Receipt): void {
+  if (r.v !== RECEIPT_VERSION) throw new ReceiptEncodeError('v', `must be ${RECEIPT_VERSION}, got ${String(r.v)}`);
+  if (!isReceiptKind(r.kind)) throw new ReceiptEncodeError('kind', `unknown receipt kind ${JSON.stringify(r.kind)}`);
+  checkUint(r.index, 'index');
+  checkUint(r.time, 'time');
+  if (!(r.prev instanceof Uint8Array) || r.prev.length !== PREV_LENGTH) {
+    throw new ReceiptEncodeError('prev', `must be ${PREV_LENGTH} bytes, got ${describeJs(r.prev)}`);
+  }
+  if (r.index === 0 && r.prev.some((b) => b !== 0)) {
+    throw new ReceiptEncodeError('prev', `must be ${PREV_LENGTH} zero bytes at index 0`);
+  }
+  if (!isMapValue(r.body)) {
+    throw new ReceiptEncodeError('body', `must be a plain object (a text-keyed map), got ${describeJs(r.body)}`);
+  }
+}
+
+/** A plain object, i.e. a text-keyed map (not null, an array or a byte string). */
+export function isMapValue(value: unknown): value is CborMap {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && isPlainObject(value);
+}
+
+export function describeJs(value: unknown): string {
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  if (Array.isArray(value)) return 'an array';
+  return value === null ? 'null' : typeof value;
+}
+
+/**
+ * The bytes of a receipt (design §5): a 6-entry map with keys 0-5 in order, body in deterministic CBOR.
+ * These bytes are the log entry; `leafHash` of them is the next entry's `prev`.
+ *
+ * @throws ReceiptEncodeError naming the field (`prev`, `body.amount`, …) that cannot be written.
+ */
+export function encodeReceipt(r: Receipt): Uint8Array {
+  checkReceipt(r);
+  const w = new ByteWriter();
+  w.head(MT.map, RECEIPT_FIELDS.length);
+  w.head(MT.uint, RECEIPT_KEY.v);
+  w.head(MT.uint, r.v);
+  w.head(MT.uint, RECEIPT_KEY.kind);
+  encodeText(w, r.kind, 'kind');
+  w.head(MT.uint, RECEIPT_KEY.index);
+  w.head(MT.uint, r.index);
+  w.head(MT.uint, RECEIPT_KEY.time);
+  w.head(MT.uint, r.time);
+  w.head(MT.uint, RECEIPT_KEY.prev);
+  encodeObject(w, r.prev, 'prev', 1);
+  w.head(MT.uint, RECEIPT_KEY.body);
+  encodeMap(w, r.body, 'body', 1); // depth 1, as the decoder counts it
+  return w.result();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Strict decoding

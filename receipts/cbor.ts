@@ -1,0 +1,3 @@
+// Receipt bytes: RFC 8949 §4.2.1 core deterministic CBOR. Leaf hashing lives in merkle-hash.ts (hashLeaf).
+export * from './cbor-encode.ts';
+export * from './cbor-decode.ts';
