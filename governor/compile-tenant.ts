@@ -97,16 +97,26 @@ function assemble(tenant: Tenant, final: FinalEntitlements): CompiledTenant {
   };
 }
 
+/** Digest of a FinalEntitlements, computed once per object: tenants sharing their SKU's objects share it. */
+const finalDigests = new WeakMap<FinalEntitlements, string>();
+
+function entitlementsDigest(final: FinalEntitlements): string {
+  let digest = finalDigests.get(final);
+  if (digest === undefined) {
+    const values = {
+      features: Object.fromEntries(Object.entries(final.features).map(([k, v]) => [k, v.value])),
+      quotas: Object.fromEntries(Object.entries(final.quotas).map(([k, { trace: _t, ...q }]) => [k, q])),
+      rates: Object.fromEntries(Object.entries(final.rates).map(([k, { trace: _t, ...r }]) => [k, r])),
+      resources: Object.fromEntries(Object.entries(final.resources).map(([k, r]) => [k, r.quantity])),
+    };
+    digest = createHash('sha256').update(JSON.stringify(values)).digest('hex');
+    finalDigests.set(final, digest);
+  }
+  return digest;
+}
+
 /** SHA-256 over the values (not the traces) that decide: two tenants with equal policy share a digest. */
 function policyDigest(p: { sku: string; suspended: boolean; billingAnchor: number | undefined; final: FinalEntitlements }): string {
-  const values = {
-    sku: p.sku,
-    suspended: p.suspended,
-    billingAnchor: p.billingAnchor ?? null,
-    features: Object.fromEntries(Object.entries(p.final.features).map(([k, v]) => [k, v.value])),
-    quotas: Object.fromEntries(Object.entries(p.final.quotas).map(([k, { trace: _t, ...q }]) => [k, q])),
-    rates: Object.fromEntries(Object.entries(p.final.rates).map(([k, { trace: _t, ...r }]) => [k, r])),
-    resources: Object.fromEntries(Object.entries(p.final.resources).map(([k, r]) => [k, r.quantity])),
-  };
-  return createHash('sha256').update(JSON.stringify(values)).digest('hex');
+  const tenantPart = JSON.stringify([p.sku, p.suspended, p.billingAnchor ?? null, entitlementsDigest(p.final)]);
+  return createHash('sha256').update(tenantPart).digest('hex');
 }

@@ -2,7 +2,8 @@ import { resourceKey, type Quota, type Sku, type TaiResource, type Tenant } from
 import { compileTenant } from './compile-tenant.ts';
 import type { CompileIssue } from './layers.ts';
 import { EMPTY_SNAPSHOT, type PolicySnapshot, type ResourceStatus } from './policy-snapshot.ts';
-import { grantSelects, isGrantActive, nextGrantBoundary } from './quota-grants.ts';
+import { isGrantActive, nextGrantBoundary } from './quota-grants.ts';
+import { QuotaIndex } from './quota-index.ts';
 import { resolveSku, type SkuResolution } from './resolve-sku.ts';
 import type { CompiledTenant } from './types.ts';
 
@@ -14,14 +15,30 @@ export interface PolicyChange {
 
 const READY = 'Compiled';
 
+/** What one apply touches: tenants to recompile, quotas to re-status, and whether SKUs changed. */
+interface Dirty {
+  tenants: Set<string>;
+  quotas: Set<string>;
+  skus: boolean;
+}
+
+/** The next snapshot's maps while it is built: entries to set and keys to remove. */
+interface Pending {
+  tenants: Map<string, CompiledTenant>;
+  removedTenants: string[];
+  statuses: Map<string, ResourceStatus>;
+  removedStatuses: string[];
+}
+
 /**
  * Compiles SKUs, Tenants and Quotas into snapshots, incrementally: a change recompiles only the tenants
- * that depend on it (through an SKU chain, an add-on, or a grant that selects them). Pure: time is passed in.
+ * that depend on it (through an SKU chain, an add-on, or a grant that selects them), and the new snapshot
+ * shares everything else with the old one (see OverlayMap). Pure: time is passed in.
  */
 export class PolicyCompiler {
   #skus = new Map<string, Sku>();
   #tenants = new Map<string, Tenant>();
-  #quotas = new Map<string, Quota>();
+  #grants = new QuotaIndex();
   #memo = new Map<string, SkuResolution>();
   /** SKU name → tenants whose plan or add-ons go through it (names of missing SKUs included). */
   #dependents = new Map<string, Set<string>>();
@@ -29,6 +46,8 @@ export class PolicyCompiler {
   /** Quota → tenant → why the grant could not apply (undefined: applied). */
   #grantIssues = new Map<string, Map<string, CompileIssue | undefined>>();
   #active = new Set<string>();
+  /** SKU names that have a status in the snapshot. */
+  #skuStatuses = new Set<string>();
   #snapshot: PolicySnapshot = EMPTY_SNAPSHOT;
 
   get snapshot(): PolicySnapshot {
@@ -37,132 +56,108 @@ export class PolicyCompiler {
 
   /** The resources as last applied, by kind. */
   get resources(): { skus: ReadonlyMap<string, Sku>; tenants: ReadonlyMap<string, Tenant>; quotas: ReadonlyMap<string, Quota> } {
-    return { skus: this.#skus, tenants: this.#tenants, quotas: this.#quotas };
+    return { skus: this.#skus, tenants: this.#tenants, quotas: this.#grants.quotas };
   }
 
   /** Applies a change and returns the new snapshot (also kept as `snapshot`). */
   apply(change: PolicyChange, now: number): PolicySnapshot {
-    const affected = new Set<string>();
-    const touchedQuotas = new Set<string>();
-    let skusChanged = false;
-    for (const key of change.remove ?? []) skusChanged = this.#remove(key, { affected, touchedQuotas }) || skusChanged;
-    for (const r of change.upsert ?? []) skusChanged = this.#upsert(r, { affected, touchedQuotas }) || skusChanged;
-    if (skusChanged) this.#memo.clear();
-    return this.#rebuild({ affected, touchedQuotas, skusChanged, now });
+    const dirty: Dirty = { tenants: new Set(), quotas: new Set(), skus: false };
+    for (const key of change.remove ?? []) this.#remove(key, dirty);
+    for (const r of change.upsert ?? []) this.#upsert(r, dirty);
+    if (dirty.skus) this.#memo.clear();
+    return this.#rebuild(dirty, now);
   }
 
   /** Recompiles what a time-boxed grant starting or ending since the last compile changes. */
   refresh(now: number): PolicySnapshot {
     const { expiresAt } = this.#snapshot;
     if (expiresAt === undefined || now < expiresAt) return this.#snapshot;
-    const affected = new Set<string>();
-    const touchedQuotas = new Set<string>();
-    for (const q of this.#quotas.values()) {
+    const dirty: Dirty = { tenants: new Set(), quotas: new Set(), skus: false };
+    for (const q of this.#grants.quotas.values()) {
       if (isGrantActive(q, now) === this.#active.has(q.metadata.name)) continue;
-      touchedQuotas.add(q.metadata.name);
-      this.#selected(q, affected);
+      dirty.quotas.add(q.metadata.name);
+      for (const t of this.#appliesTo(q)) dirty.tenants.add(t);
     }
-    return this.#rebuild({ affected, touchedQuotas, skusChanged: false, now });
+    return this.#rebuild(dirty, now);
   }
 
-  #upsert(r: TaiResource, acc: { affected: Set<string>; touchedQuotas: Set<string> }): boolean {
+  #upsert(r: TaiResource, dirty: Dirty): void {
     const name = r.metadata.name;
     if (r.kind === 'SKU') {
       this.#skus.set(name, r);
-      for (const t of this.#dependents.get(name) ?? []) acc.affected.add(t);
-      return true;
-    }
-    if (r.kind === 'Tenant') {
-      this.#quotasSelecting(this.#tenants.get(name), acc.touchedQuotas);
+      for (const t of this.#dependents.get(name) ?? []) dirty.tenants.add(t);
+      dirty.skus = true;
+    } else if (r.kind === 'Tenant') {
       this.#tenants.set(name, r);
-      this.#quotasSelecting(r, acc.touchedQuotas);
-      acc.affected.add(name);
-      return false;
+      for (const q of this.#grants.updateTenant(name, r)) dirty.quotas.add(q);
+      dirty.tenants.add(name);
+    } else {
+      for (const t of this.#grants.upsertQuota(r, this.#tenants.values())) dirty.tenants.add(t);
+      dirty.quotas.add(name);
     }
-    const old = this.#quotas.get(name);
-    if (old) this.#selected(old, acc.affected);
-    this.#quotas.set(name, r);
-    this.#selected(r, acc.affected);
-    acc.touchedQuotas.add(name);
-    return false;
   }
 
-  #remove(key: string, acc: { affected: Set<string>; touchedQuotas: Set<string> }): boolean {
+  #remove(key: string, dirty: Dirty): void {
     const [kind, name = ''] = key.split('/', 2);
-    if (kind === 'SKU') {
-      for (const t of this.#dependents.get(name) ?? []) acc.affected.add(t);
-      return this.#skus.delete(name);
+    if (kind === 'SKU') this.#removeSku(name, dirty);
+    else if (kind === 'Tenant') {
+      if (this.#tenants.delete(name)) dirty.tenants.add(name);
+      for (const q of this.#grants.updateTenant(name, undefined)) dirty.quotas.add(q);
+    } else if (this.#grants.quotas.has(name)) {
+      for (const t of this.#grants.removeQuota(name)) dirty.tenants.add(t);
+      dirty.quotas.add(name);
     }
-    if (kind === 'Tenant') {
-      this.#quotasSelecting(this.#tenants.get(name), acc.touchedQuotas);
-      if (this.#tenants.delete(name)) acc.affected.add(name);
-      return false;
-    }
-    const old = this.#quotas.get(name);
-    if (old) {
-      this.#selected(old, acc.affected);
-      this.#quotas.delete(name);
-      acc.touchedQuotas.add(name);
-    }
-    return false;
   }
 
-  /** Adds the names of the quotas that name or select the tenant: their status counts it. */
-  #quotasSelecting(t: Tenant | undefined, into: Set<string>): void {
-    if (!t) return;
-    for (const q of this.#quotas.values()) if (q.spec.tenant === t.metadata.name || grantSelects(q, t)) into.add(q.metadata.name);
+  #removeSku(name: string, dirty: Dirty): void {
+    for (const t of this.#dependents.get(name) ?? []) dirty.tenants.add(t);
+    dirty.skus = this.#skus.delete(name) || dirty.skus;
   }
 
-  /** Adds the names of the tenants a grant selects. */
-  #selected(q: Quota, into: Set<string>): void {
-    if (q.spec.tenant !== undefined) {
-      into.add(q.spec.tenant);
-      return;
-    }
-    for (const t of this.#tenants.values()) if (grantSelects(q, t)) into.add(t.metadata.name);
+  /** The names of the existing tenants a grant applies to. */
+  #appliesTo(q: Quota): Iterable<string> {
+    if (q.spec.tenant === undefined) return this.#grants.selectedBy(q.metadata.name) ?? [];
+    return this.#tenants.has(q.spec.tenant) ? [q.spec.tenant] : [];
   }
 
-  #rebuild(c: { affected: Set<string>; touchedQuotas: Set<string>; skusChanged: boolean; now: number }): PolicySnapshot {
-    const tenants = new Map(this.#snapshot.tenants);
-    const statuses = new Map(this.#snapshot.statuses);
+  #rebuild(dirty: Dirty, now: number): PolicySnapshot {
+    const pending: Pending = { tenants: new Map(), removedTenants: [], statuses: new Map(), removedStatuses: [] };
     const sku = (n: string): SkuResolution => resolveSku(n, this.#skus, this.#memo);
-    for (const name of c.affected) {
-      for (const q of this.#compileTenantInto(name, { tenants, statuses, sku, now: c.now })) c.touchedQuotas.add(q);
+    for (const name of dirty.tenants) {
+      for (const q of this.#compileTenantInto(name, { pending, sku, now })) dirty.quotas.add(q);
     }
-    if (c.skusChanged) this.#skuStatuses(statuses, sku);
-    for (const q of c.touchedQuotas) this.#quotaStatus(q, { statuses, now: c.now });
+    if (dirty.skus) this.#statusSkus(pending, sku);
+    for (const q of dirty.quotas) this.#statusQuota(q, { pending, now });
+    const prev = this.#snapshot;
     this.#snapshot = {
-      generation: this.#snapshot.generation + 1,
-      tenants,
-      statuses,
-      expiresAt: nextGrantBoundary(this.#quotas.values(), c.now),
+      generation: prev.generation + 1,
+      tenants: prev.tenants.with(pending.tenants, pending.removedTenants),
+      statuses: prev.statuses.with(pending.statuses, pending.removedStatuses),
+      expiresAt: nextGrantBoundary(this.#grants.quotas.values(), now),
     };
     return this.#snapshot;
   }
 
-  /** Compiles one tenant into the maps being built; returns the quotas whose status may have changed. */
-  #compileTenantInto(
-    name: string,
-    c: { tenants: Map<string, CompiledTenant>; statuses: Map<string, ResourceStatus>; sku: (n: string) => SkuResolution; now: number },
-  ): Iterable<string> {
+  /** Compiles one tenant into the pending snapshot; returns the quotas whose status may have changed. */
+  #compileTenantInto(name: string, c: { pending: Pending; sku: (n: string) => SkuResolution; now: number }): Iterable<string> {
     this.#forgetDependencies(name);
     const tenant = this.#tenants.get(name);
     const touched = new Set<string>();
     for (const [q, issues] of this.#grantIssues) if (issues.delete(name)) touched.add(q);
     if (!tenant) {
-      c.tenants.delete(name);
-      c.statuses.delete(`Tenant/${name}`);
+      c.pending.removedTenants.push(name);
+      c.pending.removedStatuses.push(`Tenant/${name}`);
       return touched;
     }
-    const grants = [...this.#quotas.values()].filter((q) => grantSelects(q, tenant) && isGrantActive(q, c.now));
+    const grants = this.#grants.grantsFor(name).filter((q) => isGrantActive(q, c.now));
     const result = compileTenant({ tenant, sku: c.sku, grants });
     this.#recordDependencies(name, result.skus);
     for (const [q, issue] of result.grantIssues) {
       touched.add(q);
       this.#grantIssueMap(q).set(name, issue);
     }
-    if (result.compiled) c.tenants.set(name, result.compiled);
-    c.statuses.set(resourceKey(tenant), statusOf(result.issue, tenant.metadata.generation));
+    if (result.compiled) c.pending.tenants.set(name, result.compiled);
+    c.pending.statuses.set(resourceKey(tenant), statusOf(result.issue, tenant.metadata.generation));
     return touched;
   }
 
@@ -186,33 +181,38 @@ export class PolicyCompiler {
     this.#tenantSkus.delete(tenant);
   }
 
-  #skuStatuses(statuses: Map<string, ResourceStatus>, sku: (n: string) => SkuResolution): void {
-    for (const key of [...statuses.keys()]) if (key.startsWith('SKU/') && !this.#skus.has(key.slice(4))) statuses.delete(key);
+  #statusSkus(pending: Pending, sku: (n: string) => SkuResolution): void {
+    for (const name of this.#skuStatuses) if (!this.#skus.has(name)) pending.removedStatuses.push(`SKU/${name}`);
+    this.#skuStatuses = new Set(this.#skus.keys());
     for (const s of this.#skus.values()) {
       const r = sku(s.metadata.name);
-      statuses.set(resourceKey(s), statusOf(r.ok ? undefined : r.issue, s.metadata.generation));
+      pending.statuses.set(resourceKey(s), statusOf(r.ok ? undefined : r.issue, s.metadata.generation));
     }
   }
 
-  #quotaStatus(name: string, c: { statuses: Map<string, ResourceStatus>; now: number }): void {
-    const q = this.#quotas.get(name);
+  #markActive(q: Quota, now: number): boolean {
+    const active = isGrantActive(q, now);
+    if (active) this.#active.add(q.metadata.name);
+    else this.#active.delete(q.metadata.name);
+    return active;
+  }
+
+  #statusQuota(name: string, c: { pending: Pending; now: number }): void {
+    const q = this.#grants.quotas.get(name);
     if (!q) {
-      c.statuses.delete(`Quota/${name}`);
+      c.pending.removedStatuses.push(`Quota/${name}`);
       this.#grantIssues.delete(name);
       this.#active.delete(name);
       return;
     }
-    const active = isGrantActive(q, c.now);
-    if (active) this.#active.add(name);
-    else this.#active.delete(name);
-    const issues = this.#grantIssues.get(name) ?? new Map<string, CompileIssue | undefined>();
-    const [badTenant, issue] = [...issues].find(([, i]) => i !== undefined) ?? [];
+    const active = this.#markActive(q, c.now);
+    const [badTenant, issue] = [...(this.#grantIssues.get(name) ?? [])].find(([, i]) => i !== undefined) ?? [];
     const missing = q.spec.tenant !== undefined && !this.#tenants.has(q.spec.tenant);
     const problem: CompileIssue | undefined = missing
       ? { reason: 'TenantNotFound', path: 'spec.tenant', message: `spec.tenant names tenant "${q.spec.tenant}", which does not exist` }
       : issue && { ...issue, message: `tenant ${badTenant}: ${issue.message}` };
-    const tenants = missing ? 0 : q.spec.tenant !== undefined ? 1 : [...this.#tenants.values()].filter((t) => grantSelects(q, t)).length;
-    c.statuses.set(resourceKey(q), { ...statusOf(problem, q.metadata.generation), active, tenants });
+    const tenants = q.spec.tenant === undefined ? (this.#grants.selectedBy(name)?.size ?? 0) : Number(!missing);
+    c.pending.statuses.set(resourceKey(q), { ...statusOf(problem, q.metadata.generation), active, tenants });
   }
 }
 

@@ -1,3 +1,4 @@
+import { OverlayMap } from './overlay-map.ts';
 import type { CompiledTenant } from './types.ts';
 
 /** The compile outcome of one resource: becomes its Ready condition (and, for Quotas, `active`). */
@@ -23,11 +24,11 @@ export interface ResourceStatus {
 export interface PolicySnapshot {
   /** Increments with every compile. */
   readonly generation: number;
-  readonly tenants: ReadonlyMap<string, CompiledTenant>;
+  readonly tenants: OverlayMap<string, CompiledTenant>;
   /** By `Kind/name`. */
-  readonly statuses: ReadonlyMap<string, ResourceStatus>;
+  readonly statuses: OverlayMap<string, ResourceStatus>;
   /** When a time-boxed Quota next starts or ends; the snapshot must be refreshed then. */
   readonly expiresAt: number | undefined;
 }
 
-export const EMPTY_SNAPSHOT: PolicySnapshot = { generation: 0, tenants: new Map(), statuses: new Map(), expiresAt: undefined };
+export const EMPTY_SNAPSHOT: PolicySnapshot = { generation: 0, tenants: OverlayMap.empty(), statuses: OverlayMap.empty(), expiresAt: undefined };
