@@ -7,11 +7,12 @@ import { parseArgs } from 'node:util';
 import { machineInfo } from './machine.ts';
 import { PRESETS } from './presets.ts';
 import { tableHeader, tableRow, writeResults } from './report.ts';
+import { embeddedReloadScenario } from './scenarios/embedded-reload.ts';
 import { inProcessScenario } from './scenarios/in-process.ts';
 import { tenantScaleScenario } from './scenarios/tenant-scale.ts';
 import type { Figure } from './types.ts';
 
-const SCENARIOS = ['in-process', 'tenant-scale'] as const;
+const SCENARIOS = ['in-process', 'tenant-scale', 'embedded-reload'] as const;
 const HELP = `usage: npm run bench -- [--quick | --full] [--only NAME]
 
   --quick      the default: ~3 minutes on 2 cores (1k, 10k, 100k tenants; 7 runs of 200k decisions)
@@ -44,6 +45,7 @@ const print = (fs: readonly Figure[]): void => {
 log(`preset ${preset.name}`);
 if (wanted('in-process')) print(inProcessScenario(preset, log));
 if (wanted('tenant-scale')) tenantScaleScenario(preset, log, print);
+if (wanted('embedded-reload')) print(await embeddedReloadScenario(preset, log));
 
 const date = new Date().toISOString().slice(0, 10);
 const json = writeResults(fileURLToPath(new URL('./results', import.meta.url)), { date, preset: preset.name, machine: machineInfo(), figures });
