@@ -1,0 +1,85 @@
+import { decodeReceipt, encodeReceipt } from './cbor.ts';
+import { CompactRange, type TreeNode } from './compact-range.ts';
+import { bytesEqual, hashLeaf, toHex } from './merkle-hash.ts';
+import { RECEIPT_VERSION, zeroPrev, type Receipt, type ReceiptBody, type ReceiptKind } from './receipt.ts';
+
+/** One entry as appended: its bytes, where it sits, and what it completed in the tree. */
+export interface ChainedEntry {
+  receipt: Receipt;
+  bytes: Uint8Array;
+  index: number;
+  leafHash: Uint8Array;
+  /** Perfect subtrees this append completed (the leaf first): what a tile writer stores. */
+  nodes: TreeNode[];
+}
+
+/** Why a stored entry does not continue the chain: names the index and what was expected. */
+export class ChainError extends Error {
+  readonly index: number;
+
+  constructor(index: number, detail: string) {
+    super(`entry ${index}: ${detail}`);
+    this.name = 'ChainError';
+    this.index = index;
+  }
+}
+
+/**
+ * The hash chain and Merkle tree of the log, in memory (design §5): each receipt's `prev` is the leaf hash of
+ * the one before; the tree is RFC 6962 over all entries in order. Pure: time comes in as microseconds.
+ */
+export class ReceiptChain {
+  readonly #tree: CompactRange;
+  #prev: Uint8Array;
+
+  constructor() {
+    this.#tree = new CompactRange();
+    this.#prev = zeroPrev();
+  }
+
+  get size(): number {
+    return this.#tree.size;
+  }
+
+  /** Leaf hash of the last entry (32 zero bytes for an empty log). */
+  get head(): Uint8Array {
+    return this.#prev;
+  }
+
+  root(): Uint8Array {
+    return this.#tree.root();
+  }
+
+  /** Encodes, hashes, chains and adds the next receipt. */
+  append(kind: ReceiptKind, body: ReceiptBody, timeMicros: number): ChainedEntry {
+    const receipt: Receipt = { v: RECEIPT_VERSION, kind, index: this.size, time: timeMicros, prev: this.#prev, body };
+    return this.#add(receipt, encodeReceipt(receipt));
+  }
+
+  /**
+   * Adds an entry read back from storage, checking that it is the next one: strict decoding, its index, and
+   * its `prev`. Throws ChainError naming the index otherwise.
+   */
+  replay(bytes: Uint8Array): ChainedEntry {
+    const index = this.size;
+    let receipt: Receipt;
+    try {
+      receipt = decodeReceipt(bytes);
+    } catch (e) {
+      throw new ChainError(index, `not a valid receipt: ${(e as Error).message}`);
+    }
+    if (receipt.index !== index) throw new ChainError(index, `holds index ${receipt.index}, want ${index}`);
+    if (!bytesEqual(receipt.prev, this.#prev)) {
+      throw new ChainError(index, `prev is ${toHex(receipt.prev)}, want the leaf hash of entry ${index - 1}, ${toHex(this.#prev)}: entry ${index - 1} or ${index} was altered`);
+    }
+    return this.#add(receipt, bytes);
+  }
+
+  #add(receipt: Receipt, bytes: Uint8Array): ChainedEntry {
+    const leafHash = hashLeaf(bytes);
+    const index = this.size;
+    const nodes = this.#tree.append(leafHash);
+    this.#prev = leafHash;
+    return { receipt, bytes, index, leafHash, nodes };
+  }
+}
