@@ -1,4 +1,4 @@
-import { formatPolicyError, loadManifestSet, type ManifestState, type PolicyError, type SourcedResource } from '../crds/index.ts';
+import { formatPolicyError, loadManifestSet, type ManifestState, type PolicyError, type SourcedResource, type Tenant } from '../crds/index.ts';
 import { diffResources, type Clock, type PolicyCompiler, type PolicySnapshot } from '../governor/index.ts';
 import type { Readiness } from '../webhook/health.ts';
 import { readManifestFiles, watchPolicyFolder } from './policy-folder.ts';
@@ -27,7 +27,11 @@ export class EmbeddedPolicy {
   #lastGood = 0;
   #loaded = false;
 
-  constructor(opts: { dir: string; compiler: PolicyCompiler; clock: Clock }) {
+  readonly #onSnapshot: ((snapshot: PolicySnapshot) => void) | undefined;
+
+  /** `onSnapshot` hears every new snapshot, before decisions see it (to record reconcile receipts). */
+  constructor(opts: { dir: string; compiler: PolicyCompiler; clock: Clock; onSnapshot?: (snapshot: PolicySnapshot) => void }) {
+    this.#onSnapshot = opts.onSnapshot;
     this.#dir = opts.dir;
     this.#compiler = opts.compiler;
     this.#clock = opts.clock;
@@ -47,6 +51,7 @@ export class EmbeddedPolicy {
     this.#state = load.state;
     this.#resources = load.resources;
     const snapshot = this.#compiler.apply(change, this.#clock.now());
+    this.#onSnapshot?.(snapshot);
     this.#loaded = true;
     return this.#report([...load.errors, ...this.#statusProblems(snapshot)].map(formatPolicyError), change.upsert.length + change.remove.length);
   }
@@ -58,6 +63,12 @@ export class EmbeddedPolicy {
       // Reloads run one at a time, in order; a failure is reported and the last good state keeps serving.
       running = running.then(async () => onReload(await this.load())).catch(onFailure);
     });
+  }
+
+  /** The Tenant resource as loaded, by name. */
+  tenantResource(name: string): Tenant | undefined {
+    const r = this.#resources.get(`Tenant/${name}`)?.resource;
+    return r?.kind === 'Tenant' ? r : undefined;
   }
 
   readiness(): Readiness {

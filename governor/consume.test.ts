@@ -42,6 +42,7 @@ test('a consume decision carries the wire fields', (t) => {
     limit: 10,
     remaining: 8,
     resetsAt: '2026-12-01T00:00:00Z',
+    windowStart: '2026-11-01T00:00:00Z',
     policy: 'd1gest-acme',
   });
 });
@@ -222,6 +223,7 @@ test('unknown tenant, unknown metric and suspended tenant are denied without cou
     limit: 0,
     remaining: 0,
     resetsAt: null,
+    windowStart: null,
   });
   t.like(governor.consume({ tenant: 'acme', metric: 'constructor', amount: 1 }), { reason: 'UnknownMetric', policy: 'd1gest-acme' });
   consume(3);

@@ -137,6 +137,7 @@ function decision(request: ConsumeRequest, meter: Meter, outcome: Outcome): Cons
     limit,
     remaining: Math.max(0, limit - outcome.used),
     resetsAt: meter.resetsAt,
+    windowStart: meter.windowStart === null ? null : rfc3339(meter.windowStart),
     policy: meter.policy,
   };
   if (outcome.crossing !== undefined) result.crossing = outcome.crossing;
@@ -156,6 +157,7 @@ function unmetered(request: ConsumeRequest, tenant: CompiledTenant | undefined, 
     limit: 0,
     remaining: 0,
     resetsAt: null,
+    windowStart: null,
   };
   if (tenant !== undefined) result.policy = tenant.digest;
   return result;

@@ -74,6 +74,8 @@ export interface ConsumeDecision extends DecisionBase {
   remaining: number;
   /** When the window ends (RFC 3339 UTC), or null without a window. */
   resetsAt: string | null;
+  /** When the window counted in began (RFC 3339 UTC), or null without a window. */
+  windowStart: string | null;
   crossing?: ThresholdCrossing;
 }
 

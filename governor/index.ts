@@ -12,3 +12,4 @@ export * from './thresholds.ts';
 export * from './rate-bucket.ts';
 export * from './idempotency.ts';
 export * from './compiled-policy.ts';
+export * from './effective-document.ts';

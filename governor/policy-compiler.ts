@@ -133,6 +133,7 @@ export class PolicyCompiler {
       generation: prev.generation + 1,
       tenants: prev.tenants.with(pending.tenants, pending.removedTenants),
       statuses: prev.statuses.with(pending.statuses, pending.removedStatuses),
+      changed: dirty.tenants,
       expiresAt: nextGrantBoundary(this.#grants.quotas.values(), now),
     };
     return this.#snapshot;

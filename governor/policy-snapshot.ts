@@ -27,8 +27,10 @@ export interface PolicySnapshot {
   readonly tenants: OverlayMap<string, CompiledTenant>;
   /** By `Kind/name`. */
   readonly statuses: OverlayMap<string, ResourceStatus>;
+  /** Tenants recompiled or removed to make this snapshot (their entitlements may have changed). */
+  readonly changed: ReadonlySet<string>;
   /** When a time-boxed Quota next starts or ends; the snapshot must be refreshed then. */
   readonly expiresAt: number | undefined;
 }
 
-export const EMPTY_SNAPSHOT: PolicySnapshot = { generation: 0, tenants: OverlayMap.empty(), statuses: OverlayMap.empty(), expiresAt: undefined };
+export const EMPTY_SNAPSHOT: PolicySnapshot = { generation: 0, tenants: OverlayMap.empty(), statuses: OverlayMap.empty(), changed: new Set(), expiresAt: undefined };

@@ -28,11 +28,24 @@ export interface DecisionBodyInput {
   /** Hex SHA-256 of the tenant's compiled entitlements; absent only for UnknownTenant. */
   policyDigest?: string | undefined;
   idempotencyKey?: string | undefined;
+  /** consume: start of the window counted in (ms since the epoch), null without a window. */
+  windowStart?: number | null | undefined;
+  /** consume: when the window ends (RFC 3339), null without a window. */
+  resetsAt?: string | null | undefined;
+  /** rate: whole tokens left. */
+  remaining?: number | undefined;
+  /** rate: ms until the cost fits; -1 never. */
+  retryAfterMs?: number | undefined;
+  /** check: the feature's value (a JSON value; fractions as decimal text). */
+  value?: unknown;
+  /** consume: the alertAt percentage this decision crossed, when it crossed one. */
+  threshold?: number | undefined;
 }
 
 /**
  * The body of a `decision` receipt: `tenant`, `op`, `subject`, `amount`?, `allowed`, `reason`, `used`?,
- * `limit`?, `policyDigest`? (bstr 32), `idempotencyKey`?.
+ * `limit`?, `policyDigest`? (bstr 32), `idempotencyKey`?, and what rebuilding the answer needs: `windowStart`?,
+ * `resetsAt`?, `remaining`?, `retryAfterMs`?, `value`?, `threshold`?.
  *
  * @example
  * decisionBody({ tenant: 'acme', op: 'consume', subject: 'api-calls', amount: 1, allowed: true,
@@ -51,6 +64,12 @@ export function decisionBody(input: DecisionBodyInput): ReceiptBody {
   optional(body, 'limit', input.limit, integer);
   optional(body, 'policyDigest', input.policyDigest, digest);
   optional(body, 'idempotencyKey', input.idempotencyKey, text);
+  optional(body, 'windowStart', input.windowStart, nullable(integer));
+  optional(body, 'resetsAt', input.resetsAt, nullable(text));
+  optional(body, 'remaining', input.remaining, integer);
+  optional(body, 'retryAfterMs', input.retryAfterMs, integer);
+  optional(body, 'value', input.value, jsonToCbor);
+  optional(body, 'threshold', input.threshold, uint);
   return body;
 }
 
@@ -204,6 +223,10 @@ function integer(value: number, path: string): number {
 function uint(value: number, path: string): number {
   if (integer(value, path) < 0) throw new ReceiptEncodeError(path, `must not be negative, got ${value}`);
   return value;
+}
+
+function nullable<T>(check: (v: T, path: string) => CborValue): (v: T | null, path: string) => CborValue {
+  return (v, path) => (v === null ? null : check(v, path));
 }
 
 function optional<T>(body: ReceiptBody, key: string, value: T | undefined, check: (v: T, path: string) => CborValue): void {

@@ -4,3 +4,4 @@ export * from './bodies.ts';
 export * from './merkle-hash.ts';
 export * from './compact-range.ts';
 export * from './proofs.ts';
+export * from './receipt-chain.ts';

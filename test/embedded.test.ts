@@ -16,7 +16,9 @@ interface Served {
 async function serveSamples(): Promise<Served> {
   const dir = await mkdtemp(join(tmpdir(), 'tai-embedded-'));
   await cp('config/samples', dir, { recursive: true });
-  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', join(dir, '.log')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
   const url = await new Promise<string>((resolve, reject) => {

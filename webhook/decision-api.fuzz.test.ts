@@ -40,7 +40,7 @@ function setup() {
   const governor = new Governor({ policy, clock });
   const errors: unknown[] = [];
   const app = createApp({
-    governor,
+    decisions: governor,
     tenant: (n) => policy.tenant(n, clock.now()),
     readiness: () => ({ ready: true, generation: 1, tenants: 1, problems: 0, staleMs: 0, source: 'fuzz' }),
     maxBodyBytes: MAX_BODY,

@@ -23,7 +23,7 @@ function setup(opts: { maxBodyBytes?: number } = {}) {
   const governor = new Governor({ policy, clock });
   const errors: unknown[] = [];
   const app = createApp({
-    governor,
+    decisions: governor,
     tenant: (n) => policy.tenant(n, clock.now()),
     readiness: () => ({ ready: true, generation: 1, tenants: 2, problems: 0, staleMs: 0, source: 'test' }),
     onError: (e) => errors.push(e),

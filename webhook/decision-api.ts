@@ -1,11 +1,29 @@
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
-import { DecisionInputError, explainTenant, type CompiledTenant, type Governor } from '../governor/index.ts';
+import {
+  DecisionInputError,
+  effectiveDocument,
+  explainTenant,
+  type CheckRequest,
+  type CompiledTenant,
+  type ConsumeRequest,
+  type DecisionRequest,
+  type RateRequest,
+} from '../governor/index.ts';
+import { LogUnavailableError } from '../receipts/store/index.ts';
 import { batchBody, checkBody, consumeBody, describeIssues, rateBody } from './decision-schemas.ts';
 import { problem } from './problem.ts';
 
+/** What answers decisions: the Governor itself, or a RecordedGovernor that appends receipts first. */
+export interface DecisionService {
+  check(r: CheckRequest): unknown;
+  consume(r: ConsumeRequest): unknown;
+  rate(r: RateRequest): unknown;
+  batch(rs: DecisionRequest[]): unknown;
+}
+
 export interface DecisionApiOptions {
-  governor: Governor;
+  decisions: DecisionService;
   /** The tenant's compiled entitlements now, for the entitlements endpoint. */
   tenant: (name: string) => CompiledTenant | undefined;
 }
@@ -16,17 +34,16 @@ export interface DecisionApiOptions {
  */
 export function decisionApi(opts: DecisionApiOptions): Hono {
   const app = new Hono();
-  const { governor } = opts;
-  app.post('/check', (c) => decide(c, checkBody, (b) => governor.check(b)));
-  app.post('/consume', (c) => decide(c, consumeBody, (b) => governor.consume(b)));
-  app.post('/rate', (c) => decide(c, rateBody, (b) => governor.rate(b)));
-  app.post('/batch', (c) => decide(c, batchBody, (b) => ({ results: governor.batch(b.decisions) })));
+  const { decisions } = opts;
+  app.post('/check', (c) => decide(c, checkBody, (b) => decisions.check(b)));
+  app.post('/consume', (c) => decide(c, consumeBody, (b) => decisions.consume(b)));
+  app.post('/rate', (c) => decide(c, rateBody, (b) => decisions.rate(b)));
+  app.post('/batch', (c) => decide(c, batchBody, async (b) => ({ results: await decisions.batch(b.decisions) })));
   app.get('/tenants/:name/entitlements', (c) => {
     const name = c.req.param('name');
     const tenant = opts.tenant(name);
     if (!tenant) return problem(c, 'unknown-tenant', `tenant "${name}" is not defined`);
-    const explained = explainTenant(tenant);
-    return c.json(c.req.query('explain') === '1' ? explained : withoutExplanations(explained));
+    return c.json(c.req.query('explain') === '1' ? explainTenant(tenant) : { tenant: name, digest: tenant.digest, ...effectiveDocument(tenant) });
   });
   return app;
 }
@@ -37,9 +54,10 @@ async function decide<S extends z.ZodType>(c: Context, schema: S, run: (body: z.
   const parsed = schema.safeParse(body);
   if (!parsed.success) return problem(c, 'invalid-request', describeIssues(parsed.error));
   try {
-    return c.json(run(parsed.data) as object);
+    return c.json((await run(parsed.data)) as object);
   } catch (e) {
     if (e instanceof DecisionInputError) return problem(c, 'invalid-request', e.message);
+    if (e instanceof LogUnavailableError) return problem(c, 'log-unavailable', `${e.message}; nothing was decided`);
     throw e;
   }
 }
@@ -54,22 +72,4 @@ export async function readJson(c: Context): Promise<unknown> {
   } catch (e) {
     return problem(c, 'invalid-request', `body is not valid JSON: ${(e as Error).message}`);
   }
-}
-
-type Explanation = ReturnType<typeof explainTenant>;
-
-/** The plain view: values and policies, no provenance. */
-function withoutExplanations(e: Explanation): object {
-  const values = <T extends { value: unknown }>(o: Record<string, T>, extra?: (v: T) => object): Record<string, unknown> =>
-    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, extra ? extra(v) : v.value]));
-  return {
-    tenant: e.tenant,
-    sku: e.sku,
-    suspended: e.suspended,
-    digest: e.digest,
-    features: values(e.features),
-    quotas: values(e.quotas, (q) => ({ limit: q.value, ...q.policy })),
-    rates: values(e.rates, (r) => ({ perSecond: r.value, burst: r.burst })),
-    resources: values(e.resources),
-  };
 }

@@ -21,6 +21,7 @@ export const PROBLEMS = {
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
   'not-ready': { status: 503, title: 'The governor has no policy yet' },
+  'log-unavailable': { status: 503, title: 'The receipt log cannot record decisions' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 export type ProblemKind = keyof typeof PROBLEMS;

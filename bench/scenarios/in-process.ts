@@ -9,6 +9,7 @@ const FEATURE = 'max-projects';
 const METRIC = 'api-calls';
 /** The window end a real consume would compute; the baseline uses it as a constant. */
 const RESETS_AT = '2026-07-01T00:00:00Z';
+const WINDOW_START = '2026-06-01T00:00:00Z';
 
 /** Written by every loop so the optimiser cannot drop the work. */
 let sink: unknown;
@@ -80,7 +81,7 @@ function consumeBaselineRun(s: Subjects, ops: number): number {
     const used = i & 0xff;
     const d: ConsumeDecision = {
       op: 'consume', tenant: request.tenant, metric: request.metric, amount: request.amount, allowed: true, reason: 'Allowed',
-      used, limit, remaining: limit - used, resetsAt: RESETS_AT, policy: t.digest,
+      used, limit, remaining: limit - used, resetsAt: RESETS_AT, windowStart: WINDOW_START, policy: t.digest,
     };
     if (d.allowed) allowed++;
     sink = d;

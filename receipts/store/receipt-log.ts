@@ -50,6 +50,7 @@ export class ReceiptLog {
   #batch: Batch | undefined;
   /** The group being written, if any; the open batch waits for it. */
   #writing: Promise<void> | undefined;
+  #inflight: Batch | undefined;
   #durableSize: number;
   #failure: unknown;
   readonly recovery: EntryFileRecovery;
@@ -96,6 +97,13 @@ export class ReceiptLog {
     return { index: entry.index, leafHash: entry.leafHash, durable: batch.done };
   }
 
+  /** Resolves once entry `index` is on disk. */
+  whenDurable(index: number): Promise<void> {
+    if (index < this.#durableSize) return Promise.resolve();
+    // Entries past the durable size are in the group being written or in the open one, written after it.
+    return this.#batch?.done ?? this.#inflight?.done ?? Promise.resolve();
+  }
+
   /** Writes everything appended so far and waits until it is on disk. */
   async flush(): Promise<void> {
     const batch = this.#batch;
@@ -131,8 +139,10 @@ export class ReceiptLog {
   #commit(batch: Batch): void {
     if (this.#batch !== batch || this.#writing !== undefined) return;
     this.#batch = undefined;
+    this.#inflight = batch;
     this.#writing = this.#write(batch).finally(() => {
       this.#writing = undefined;
+      this.#inflight = undefined;
       if (this.#batch) this.#commit(this.#batch);
     });
   }

@@ -1,0 +1,100 @@
+import { serve as serveHttp, type ServerType } from '@hono/node-server';
+import { CompiledPolicy, Governor, PolicyCompiler, type Clock } from '../governor/index.ts';
+import { lifecycleBody, thresholdBody } from '../receipts/index.ts';
+import { ReceiptLog, type Durability } from '../receipts/store/index.ts';
+import { createApp } from '../webhook/app.ts';
+import { LogReplay } from '../webhook/log-replay.ts';
+import { PolicyReceipts } from '../webhook/policy-receipts.ts';
+import { RecordedGovernor } from '../webhook/recorded-governor.ts';
+import { EmbeddedPolicy, type LoadReport } from './embedded-policy.ts';
+import type { CommandIO } from './io.ts';
+import type { ListenAddress } from './listen.ts';
+
+export const TAI_VERSION = '0.1.0';
+
+export interface EmbeddedOptions {
+  from: string;
+  listen: ListenAddress;
+  logDir: string;
+  durability: Durability;
+  clock: Clock;
+  io: CommandIO;
+}
+
+export interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Embedded mode, assembled: the receipt log is opened and replayed first (usage, idempotent answers, last
+ * recorded policy), then the folder is loaded, then the server listens. Returns once it listens.
+ */
+export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServer> {
+  const { io, clock } = opts;
+  const compiler = new PolicyCompiler();
+  const replay = new LogReplay();
+  let replaying = true;
+  const log = await ReceiptLog.open({ dir: opts.logDir, durability: opts.durability, clock, onEntry: (e) => replaying && replay.add(e) });
+  replaying = false;
+  io.out(`tai: receipt log ${opts.logDir}: ${log.size} entries replayed${log.recovery.truncatedBytes ? `, ${log.recovery.truncatedBytes} bytes of an unfinished write cut off` : ''}`);
+  const governor = new Governor({
+    policy: new CompiledPolicy(compiler),
+    clock,
+    onThreshold: (e) => {
+      log.append('threshold', thresholdBody({ ...e, windowStart: e.windowStart }));
+      io.out(`tai: threshold: tenant ${e.tenant} ${e.metric} crossed ${e.threshold}% (${e.used}/${e.limit})`);
+    },
+  });
+  replay.restore(governor);
+  const policyReceipts = new PolicyReceipts(log, replay.effective);
+  const policy: EmbeddedPolicy = new EmbeddedPolicy({
+    dir: opts.from,
+    compiler,
+    clock,
+    onSnapshot: (snapshot) => policyReceipts.record(snapshot, (name) => policy.tenantResource(name)),
+  });
+  log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION }));
+  printReport(await policy.load(), io);
+  await log.flush();
+  const unwatch = policy.watch(
+    (report) => printReport(report, io),
+    (error) => io.err(`tai: reload failed, the last good state keeps serving: ${(error as Error).stack ?? String(error)}`),
+  );
+  const app = createApp({
+    decisions: new RecordedGovernor(governor, log),
+    tenant: (name) => new CompiledPolicy(compiler).tenant(name, clock.now()),
+    readiness: () => policy.readiness(),
+    onError: (error, path) => io.err(`tai: internal error on ${path}: ${(error as Error).stack ?? String(error)}`),
+  });
+  const server = await listen(app.fetch, opts.listen);
+  const url = `http://${opts.listen.host.includes(':') ? `[${opts.listen.host}]` : opts.listen.host}:${addressPort(server)}`;
+  io.out(`tai: serving decisions on ${url} (embedded, policy from ${opts.from}, watching for changes; durability ${opts.durability})`);
+  return {
+    url,
+    stop: async () => {
+      unwatch();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      log.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION }));
+      await log.close();
+    },
+  };
+}
+
+function printReport(r: LoadReport, io: CommandIO): void {
+  io.out(`tai: policy generation ${r.snapshot.generation}: ${r.counts.SKU} SKUs, ${r.counts.Tenant} tenants, ${r.counts.Quota} quotas (${r.changed} changed)`);
+  for (const p of r.problems) io.err(`tai: ${p}`);
+  if (r.problems.length > 0) io.err(`tai: ${r.problems.length} problem(s): the last good state of the affected resources keeps serving`);
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, at: ListenAddress): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serveHttp({ fetch, hostname: at.host, port: at.port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+function addressPort(server: ServerType): number {
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : 0;
+}

@@ -1,0 +1,62 @@
+import mergePatch from 'json-merge-patch';
+import type { EffectiveDocument, Governor, UsageCell } from '../governor/index.ts';
+import { toHex, type ChainedEntry, type ReceiptBody } from '../receipts/index.ts';
+import { consumeAnswerFrom } from './decision-receipts.ts';
+
+/**
+ * Rebuilds what lives only in memory from the receipt log at start (design §5): usage counters and fired
+ * thresholds, idempotent answers, and each tenant's last recorded effective entitlements (so a restart does
+ * not record a reconcile receipt for a policy that did not change).
+ */
+export class LogReplay {
+  readonly #cells = new Map<string, UsageCell>();
+  readonly #answers: { tenant: string; key: string; answer: object; at: number }[] = [];
+  readonly effective = new Map<string, EffectiveDocument>();
+  entries = 0;
+
+  /** Feeds one stored entry, in log order. */
+  add(entry: ChainedEntry): void {
+    this.entries++;
+    const { kind, body } = entry.receipt;
+    if (kind === 'decision' && body.op === 'consume') this.#consume(entry, body);
+    else if (kind === 'threshold') this.#threshold(body);
+    else if (kind === 'reconcile') this.#reconcile(body);
+  }
+
+  /** Puts the rebuilt state into a governor (before it serves). */
+  restore(governor: Governor): void {
+    governor.usage.restore(this.#cells.values());
+    for (const a of this.#answers) governor.idempotency.remember(a.tenant, a.key, a.answer as never, a.at);
+  }
+
+  #cell(tenant: string, metric: string, windowStart: number | null): UsageCell {
+    const key = `${tenant}\u0000${metric}`;
+    let cell = this.#cells.get(key);
+    if (!cell || cell.windowStart !== windowStart) this.#cells.set(key, (cell = { tenant, metric, windowStart, used: 0, fired: 0 }));
+    return cell;
+  }
+
+  #consume(entry: ChainedEntry, body: ReceiptBody): void {
+    const windowStart = (body.windowStart as number | null | undefined) ?? null;
+    if (body.allowed === true && body.amount !== 0 && typeof body.used === 'number') {
+      this.#cell(body.tenant as string, body.subject as string, windowStart).used = body.used;
+    }
+    if (typeof body.idempotencyKey === 'string' && body.amount !== 0) {
+      const answer = { ...consumeAnswerFrom(body), receipt: { index: entry.index, leafHash: toHex(entry.leafHash) } };
+      this.#answers.push({ tenant: body.tenant as string, key: body.idempotencyKey, answer, at: Math.floor(entry.receipt.time / 1000) });
+    }
+  }
+
+  #threshold(body: ReceiptBody): void {
+    const cell = this.#cell(body.tenant as string, body.metric as string, (body.windowStart as number | null) ?? null);
+    cell.fired = Math.max(cell.fired, body.threshold as number);
+  }
+
+  #reconcile(body: ReceiptBody): void {
+    const [kind, name] = String(body.resource).split('/', 2);
+    if (kind !== 'Tenant' || name === undefined) return;
+    const next = mergePatch.apply(structuredClone(this.effective.get(name) ?? {}), body.patch) as EffectiveDocument | null;
+    if (next === null) this.effective.delete(name);
+    else this.effective.set(name, next);
+  }
+}

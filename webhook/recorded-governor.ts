@@ -1,0 +1,58 @@
+import type { CheckRequest, ConsumeRequest, Decision, DecisionRequest, Governor, RateRequest } from '../governor/index.ts';
+import { toHex } from '../receipts/index.ts';
+import type { ReceiptLog } from '../receipts/store/index.ts';
+import { decisionReceiptBody } from './decision-receipts.ts';
+
+/** Where a decision's receipt sits in the log, as answers carry it (design §4). */
+export interface ReceiptRef {
+  index: number;
+  leafHash: string;
+}
+
+type Recorded<D extends Decision> = D & { receipt: ReceiptRef };
+
+/**
+ * The governor with every decision recorded (design §5): each decision appends a receipt and is answered once
+ * the receipt is durable (sync) or at once (async). An idempotent replay returns the first answer, receipt
+ * included, and appends nothing.
+ */
+export class RecordedGovernor {
+  readonly #governor: Governor;
+  readonly #log: ReceiptLog;
+
+  constructor(governor: Governor, log: ReceiptLog) {
+    this.#governor = governor;
+    this.#log = log;
+  }
+
+  check(r: CheckRequest): Promise<Recorded<Decision>> {
+    return this.#record(this.#governor.check(r));
+  }
+
+  consume(r: ConsumeRequest): Promise<Recorded<Decision>> {
+    return this.#record(this.#governor.consume(r), r.idempotencyKey);
+  }
+
+  rate(r: RateRequest): Promise<Recorded<Decision>> {
+    return this.#record(this.#governor.rate(r));
+  }
+
+  async batch(rs: readonly DecisionRequest[]): Promise<Recorded<Decision>[]> {
+    const decisions = this.#governor.batch(rs);
+    return Promise.all(decisions.map((d, i) => this.#record(d, (rs[i] as ConsumeRequest).idempotencyKey)));
+  }
+
+  async #record<D extends Decision>(d: D, idempotencyKey?: string): Promise<Recorded<D>> {
+    const recorded = d as Recorded<D>;
+    if (recorded.receipt !== undefined) {
+      // A replay: the first answer, once its receipt is durable.
+      await this.#log.whenDurable(recorded.receipt.index);
+      return recorded;
+    }
+    const appended = this.#log.append('decision', decisionReceiptBody(d, d.op === 'consume' ? idempotencyKey : undefined));
+    // Attached to the decision object itself, which the idempotency cache holds: replays carry it.
+    recorded.receipt = { index: appended.index, leafHash: toHex(appended.leafHash) };
+    await appended.durable;
+    return recorded;
+  }
+}
