@@ -5,3 +5,6 @@ export * from './merkle-hash.ts';
 export * from './compact-range.ts';
 export * from './proofs.ts';
 export * from './receipt-chain.ts';
+export * from './tlog-tiles.ts';
+export * from './signed-note.ts';
+export * from './checkpoint.ts';

@@ -129,6 +129,9 @@ function splitWidth(path: string, elements: string[]): { groups: string[]; width
 }
 
 function parseIndex(path: string, groups: readonly string[]): number {
+  if (groups.length > 1 && groups[0] === 'x000') {
+    throw new TileError('BadIndex', `${JSON.stringify(path)}: index element 1 "x000": a leading zero group gives a second path for the same tile`);
+  }
   let index = 0;
   groups.forEach((group, i) => {
     const final = i === groups.length - 1;
@@ -145,8 +148,8 @@ function parseIndex(path: string, groups: readonly string[]): number {
 
 /**
  * Parses `tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]` (relative, no leading "/"), strictly:
- * L is 0–63 without leading zeros; N is 3-digit groups, all but the last prefixed with "x", at most
- * 2^53 − 1; W is 1–255 without leading zeros. Throws {@link TileError} naming the bad element.
+ * L is 0–63 without leading zeros; N is 3-digit groups, all but the last prefixed with "x", no
+ * leading "x000" group (one path per tile), at most 2^53 − 1; W is 1–255 without leading zeros. Throws {@link TileError} naming the bad element.
  */
 export function parseTilePath(path: string): TileRef {
   const elements = path.split('/');
