@@ -1,7 +1,7 @@
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { CompiledPolicy, Governor, PolicyCompiler, type Clock } from '../governor/index.ts';
 import { lifecycleBody, thresholdBody } from '../receipts/index.ts';
-import { ReceiptLog, type Durability } from '../receipts/store/index.ts';
+import { loadSigningKey, LogPublisher, ReceiptLog, type Durability } from '../receipts/store/index.ts';
 import { createApp } from '../webhook/app.ts';
 import { LogReplay } from '../webhook/log-replay.ts';
 import { PolicyReceipts } from '../webhook/policy-receipts.ts';
@@ -16,6 +16,10 @@ export interface EmbeddedOptions {
   from: string;
   listen: ListenAddress;
   logDir: string;
+  /** Checkpoint signing key file; made on first start when missing. */
+  keyPath: string;
+  /** The log's origin line (and signing key name). */
+  origin: string;
   durability: Durability;
   clock: Clock;
   io: CommandIO;
@@ -34,8 +38,18 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServe
   const { io, clock } = opts;
   const compiler = new PolicyCompiler();
   const replay = new LogReplay();
+  const key = await loadSigningKey({ path: opts.keyPath, name: opts.origin, create: true });
+  if (key.created) io.out(`tai: made checkpoint signing key ${opts.keyPath}`);
+  io.out(`tai: checkpoints are signed by verifier key ${key.verifierKey}`);
+  const publisher = new LogPublisher({ dir: opts.logDir, origin: opts.origin, signer: key.signer });
   let replaying = true;
-  const log = await ReceiptLog.open({ dir: opts.logDir, durability: opts.durability, clock, onEntry: (e) => replaying && replay.add(e) });
+  const log = await ReceiptLog.open({
+    dir: opts.logDir,
+    durability: opts.durability,
+    clock,
+    onEntry: (e) => replaying && replay.add(e),
+    onDurable: (e) => publisher.add(e),
+  });
   replaying = false;
   io.out(`tai: receipt log ${opts.logDir}: ${log.size} entries replayed${log.recovery.truncatedBytes ? `, ${log.recovery.truncatedBytes} bytes of an unfinished write cut off` : ''}`);
   const governor = new Governor({
@@ -57,6 +71,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServe
   log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION }));
   printReport(await policy.load(), io);
   await log.flush();
+  await publisher.publish();
+  // A signed checkpoint at least every second while entries arrive (design §5).
+  const checkpoints = setInterval(() => void publisher.publish().catch((e: unknown) => io.err(`tai: publishing the log failed: ${String(e)}`)), 1000);
   const unwatch = policy.watch(
     (report) => printReport(report, io),
     (error) => io.err(`tai: reload failed, the last good state keeps serving: ${(error as Error).stack ?? String(error)}`),
@@ -64,6 +81,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServe
   const app = createApp({
     decisions: new RecordedGovernor(governor, log),
     tenant: (name) => new CompiledPolicy(compiler).tenant(name, clock.now()),
+    logDir: opts.logDir,
     readiness: () => policy.readiness(),
     onError: (error, path) => io.err(`tai: internal error on ${path}: ${(error as Error).stack ?? String(error)}`),
   });
@@ -75,8 +93,10 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServe
     stop: async () => {
       unwatch();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      clearInterval(checkpoints);
       log.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION }));
       await log.close();
+      await publisher.publish();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { EXIT, parseCommandArgs, stringOption, UsageError, type Command } from './io.ts';
+import { hostname } from 'node:os';
 import type { Durability } from '../receipts/store/index.ts';
 import { startEmbedded, type EmbeddedOptions } from './embedded-server.ts';
 import { isLoopback, parseListen } from './listen.ts';
@@ -6,7 +7,6 @@ import { isLoopback, parseListen } from './listen.ts';
 /** Flags of design §7 that later parts of TAI implement; refused with a clear message until then. */
 const NOT_YET: Record<string, string> = {
   kubeconfig: 'cluster mode (the operator) is not in this build yet; use --from DIR',
-  key: 'checkpoint signing is not in this build yet',
   'tls-cert': 'TLS is not in this build yet',
   'tls-key': 'TLS is not in this build yet',
   gcs: 'GCS anchoring is not in this build yet',
@@ -30,7 +30,11 @@ Options:
   --log DIR             the receipt log (default ./.tai/log)
   --durability MODE     sync (default): answer after the receipt is on disk; async: answer at once,
                         written within 50 ms
-Planned, refused for now: --kubeconfig, --key, --tls-cert, --tls-key, --gcs, --gcs-endpoint.`,
+  --key PATH            checkpoint signing key, a signed-note signer key (default ./.tai/signing.key,
+                        made on first start; its verifier key is printed and written to PATH.pub)
+  --origin NAME         the log's checkpoint origin (default tai.dev/embedded/HOSTNAME)
+The log is published in the C2SP tlog-tiles layout in the --log folder and at GET /log/checkpoint, /log/tile/….
+Planned, refused for now: --kubeconfig, --tls-cert, --tls-key, --gcs, --gcs-endpoint.`,
   async run(argv, io) {
     const planned = Object.fromEntries(Object.keys(NOT_YET).map((k) => [k, { type: 'string' as const }]));
     const { values, positionals } = parseCommandArgs(argv, {
@@ -38,6 +42,8 @@ Planned, refused for now: --kubeconfig, --key, --tls-cert, --tls-key, --gcs, --g
       listen: { type: 'string' },
       log: { type: 'string' },
       durability: { type: 'string' },
+      key: { type: 'string' },
+      origin: { type: 'string' },
       ...planned,
     });
     if (values.help) return (io.out(this.usage), EXIT.ok);
@@ -58,7 +64,14 @@ function serveOptions(values: Record<string, unknown>, positionals: string[]): O
   if (!from) throw new UsageError('--from DIR is required (cluster mode is not in this build yet)');
   const listen = parseListen(stringOption(values, 'listen') ?? '127.0.0.1:8080');
   if (!isLoopback(listen.host)) throw new UsageError(`--listen: embedded mode serves loopback only (127.0.0.1, ::1), not ${listen.host}`);
-  return { from, listen, durability: durabilityOf(values), logDir: stringOption(values, 'log') ?? '.tai/log' };
+  return {
+    from,
+    listen,
+    durability: durabilityOf(values),
+    logDir: stringOption(values, 'log') ?? '.tai/log',
+    keyPath: stringOption(values, 'key') ?? '.tai/signing.key',
+    origin: stringOption(values, 'origin') ?? `tai.dev/embedded/${hostname()}`,
+  };
 }
 
 function durabilityOf(values: Record<string, unknown>): Durability {

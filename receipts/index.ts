@@ -8,3 +8,4 @@ export * from './receipt-chain.ts';
 export * from './tlog-tiles.ts';
 export * from './signed-note.ts';
 export * from './checkpoint.ts';
+export * from './tile-builder.ts';

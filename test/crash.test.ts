@@ -20,7 +20,7 @@ interface Answer {
 }
 
 function start(dir: string, logDir: string): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', logDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', logDir, '--key', join(logDir, '..', 'signing.key')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => {
       const m = /serving decisions on (http:\/\/\S+)/.exec(l);

@@ -16,7 +16,7 @@ interface Served {
 async function serveSamples(): Promise<Served> {
   const dir = await mkdtemp(join(tmpdir(), 'tai-embedded-'));
   await cp('config/samples', dir, { recursive: true });
-  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', join(dir, '.log')], {
+  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', join(dir, '.log'), '--key', join(dir, '.key')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];

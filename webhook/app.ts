@@ -3,10 +3,13 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { decisionApi, type DecisionApiOptions } from './decision-api.ts';
 import { healthApi, type Readiness } from './health.ts';
+import { logApi } from './log-api.ts';
 import { problem } from './problem.ts';
 
 export interface AppOptions extends DecisionApiOptions {
   readiness: () => Readiness;
+  /** Folder of the published receipt log, served read-only under /log/. */
+  logDir?: string;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
   /** Where unexpected errors are reported (they answer 500 and the process lives on). */
@@ -21,6 +24,7 @@ export function createApp(opts: AppOptions): Hono {
   app.use(bodyLimit({ maxSize, onError: (c) => problem(c, 'payload-too-large', `request bodies are limited to ${maxSize} bytes`) }));
   app.route('/', healthApi(opts.readiness));
   app.route('/v1', decisionApi(opts));
+  if (opts.logDir !== undefined) app.route('/log', logApi(opts.logDir));
   app.notFound((c) => problem(c, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     opts.onError?.(error, c.req.path);

@@ -21,7 +21,7 @@ export async function embeddedReloadScenario(preset: Preset, log: (line: string)
   const dir = await mkdtemp(join(tmpdir(), 'tai-bench-reload-'));
   await cp('config/samples', dir, { recursive: true });
   const skus = join(dir, 'skus.yaml');
-  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', join(dir, '.log')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', join(dir, '.log'), '--key', join(dir, '.key')], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const url = await listening(child.stdout!);
     log(`embedded-reload: ${rounds} saves against ${url}`);

@@ -1,3 +1,5 @@
 // The receipt log's filesystem edge (design §1: I/O lives in receipts/store and receipts/anchor).
 export * from './entry-file.ts';
 export * from './receipt-log.ts';
+export * from './log-publisher.ts';
+export * from './signing-key.ts';

@@ -26,13 +26,15 @@ export interface ReceiptLogOptions {
   clock: { now(): number };
   /** In async mode, the longest an answered receipt waits before it is written (default 50 ms). */
   asyncDelayMs?: number;
-  /** Hears every entry, replayed at open and appended after, in order (for usage rebuild and tile publishing). */
+  /** Hears every entry, replayed at open and appended after, in order (for usage rebuild). */
   onEntry?: (entry: ChainedEntry) => void;
+  /** Hears every entry once it is on disk, stored ones at open included, in order (for publishing tiles). */
+  onDurable?: (entry: ChainedEntry) => void;
 }
 
 /** One group commit: the entries in it and the promise they all share. */
 interface Batch {
-  entries: Uint8Array[];
+  entries: ChainedEntry[];
   done: Promise<void>;
   settle: (error?: unknown) => void;
 }
@@ -70,6 +72,7 @@ export class ReceiptLog {
     const { file, recovery } = await EntryFile.open(join(opts.dir, 'entries'), (bytes) => {
       const entry = chain.replay(bytes);
       opts.onEntry?.(entry);
+      opts.onDurable?.(entry);
     });
     return new ReceiptLog({ chain, file, opts, recovery });
   }
@@ -92,7 +95,7 @@ export class ReceiptLog {
     if (this.#failure !== undefined) throw new LogUnavailableError(`the receipt log is not accepting entries: ${String(this.#failure)}`);
     const entry = this.#chain.append(kind, body, Math.trunc(this.#opts.clock.now() * 1000));
     const batch = this.#openBatch();
-    batch.entries.push(entry.bytes);
+    batch.entries.push(entry);
     this.#opts.onEntry?.(entry);
     return { index: entry.index, leafHash: entry.leafHash, durable: batch.done };
   }
@@ -150,9 +153,10 @@ export class ReceiptLog {
   async #write(batch: Batch): Promise<void> {
     try {
       if (this.#failure !== undefined) throw this.#failure;
-      await this.#file.append(batch.entries);
+      await this.#file.append(batch.entries.map((e) => e.bytes));
       await this.#file.sync();
       this.#durableSize += batch.entries.length;
+      for (const e of batch.entries) this.#opts.onDurable?.(e);
       batch.settle();
     } catch (e) {
       this.#failure ??= e;
