@@ -3,11 +3,12 @@
 import { pathToFileURL } from 'node:url';
 import { explainCommand } from './explain.ts';
 import { crdsCommand } from './crds.ts';
+import { logCommand } from './log-command.ts';
 import { EXIT, UsageError, type Command, type CommandIO } from './io.ts';
 import { serveCommand } from './serve.ts';
 import { validateCommand } from './validate.ts';
 
-const COMMANDS: readonly Command[] = [serveCommand, validateCommand, explainCommand, crdsCommand];
+const COMMANDS: readonly Command[] = [serveCommand, validateCommand, explainCommand, crdsCommand, logCommand];
 
 const HELP = `tai — a Kubernetes-native entitlement governor
 

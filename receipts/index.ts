@@ -9,3 +9,4 @@ export * from './tlog-tiles.ts';
 export * from './signed-note.ts';
 export * from './checkpoint.ts';
 export * from './tile-builder.ts';
+export * from './verify-log.ts';

@@ -3,11 +3,11 @@
 // was answered, and usage equals what the log recomputes.
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { toHex } from '../receipts/index.ts';
+import { toHex, verifyLog } from '../receipts/index.ts';
 import { ReceiptLog } from '../receipts/store/index.ts';
 
 const ROUNDS = 6;
@@ -94,7 +94,14 @@ test('SIGKILL under load: every answered receipt is in the log, the log verifies
   const { used } = await readBack(logDir);
   const server = start(join(dir, 'policy'), logDir);
   const peek = await consume(await server.url, 0);
+  const exited = new Promise((r) => server.child.once('exit', r));
   server.child.kill('SIGTERM');
+  await exited;
   t.is(peek.used, used);
+  // After a clean stop the published layout covers every entry, and it verifies against the signing key.
+  const vkey = (await readFile(join(dir, 'signing.key.pub'), 'utf8')).trim();
+  const verified = await verifyLog({ read: async (p) => readFile(join(logDir, p)).then((b) => new Uint8Array(b)).catch(() => undefined), verifierKey: vkey });
+  t.true(verified.ok, JSON.stringify(verified.defects));
+  t.is(verified.entries, (await readBack(logDir)).leaves.size);
   t.true(all.length > ROUNDS * 10, `load was real: ${all.length} answered decisions`);
 });
