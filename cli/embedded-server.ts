@@ -1,14 +1,17 @@
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { CompiledPolicy, Governor, PolicyCompiler, type Clock } from '../governor/index.ts';
 import { lifecycleBody, thresholdBody } from '../receipts/index.ts';
-import { loadSigningKey, LogPublisher, ReceiptLog, type Durability } from '../receipts/store/index.ts';
+import { join } from 'node:path';
+import type { NoteSigner } from '../receipts/index.ts';
+import { loadSigningKey, LogPublisher, ReceiptLog, StaleResumeError, type Durability } from '../receipts/store/index.ts';
 import { createApp } from '../webhook/app.ts';
-import { LogReplay } from '../webhook/log-replay.ts';
+import { LogReplay, type ReplayState } from '../webhook/log-replay.ts';
 import { PolicyReceipts } from '../webhook/policy-receipts.ts';
 import { RecordedGovernor } from '../webhook/recorded-governor.ts';
 import { EmbeddedPolicy, type LoadReport } from './embedded-policy.ts';
 import type { CommandIO } from './io.ts';
 import type { ListenAddress } from './listen.ts';
+import { loadRunState, saveRunState, type RunState } from './run-state.ts';
 
 export const TAI_VERSION = '0.1.0';
 
@@ -20,6 +23,8 @@ export interface EmbeddedOptions {
   keyPath: string;
   /** The log's origin line (and signing key name). */
   origin: string;
+  /** Entries between saves of the local run state that bounds replay at start. */
+  stateEvery: number;
   durability: Durability;
   clock: Clock;
   io: CommandIO;
@@ -37,21 +42,20 @@ export interface RunningServer {
 export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServer> {
   const { io, clock } = opts;
   const compiler = new PolicyCompiler();
-  const replay = new LogReplay();
   const key = await loadSigningKey({ path: opts.keyPath, name: opts.origin, create: true });
   if (key.created) io.out(`tai: made checkpoint signing key ${opts.keyPath}`);
   io.out(`tai: checkpoints are signed by verifier key ${key.verifierKey}`);
-  const publisher = new LogPublisher({ dir: opts.logDir, origin: opts.origin, signer: key.signer });
-  let replaying = true;
-  const log = await ReceiptLog.open({
-    dir: opts.logDir,
-    durability: opts.durability,
-    clock,
-    onEntry: (e) => replaying && replay.add(e),
-    onDurable: (e) => publisher.add(e),
+  const statePath = join(opts.logDir, 'state.json');
+  const { log, replay, publisher } = await openLog({ ...opts, signer: key.signer, saved: await loadRunState(statePath) }).catch((e: unknown) => {
+    if (!(e instanceof StaleResumeError)) throw e;
+    io.out(`tai: ${statePath} is stale; replaying the whole log`);
+    return openLog({ ...opts, signer: key.signer, saved: undefined });
   });
-  replaying = false;
-  io.out(`tai: receipt log ${opts.logDir}: ${log.size} entries replayed${log.recovery.truncatedBytes ? `, ${log.recovery.truncatedBytes} bytes of an unfinished write cut off` : ''}`);
+  const { recovery } = log;
+  io.out(
+    `tai: receipt log ${opts.logDir}: ${log.size} entries (${log.size - recovery.resumedAt} replayed${recovery.resumedAt ? ` after the saved state at ${recovery.resumedAt}` : ''})` +
+      (recovery.truncatedBytes ? `, ${recovery.truncatedBytes} bytes of an unfinished write cut off` : ''),
+  );
   const governor = new Governor({
     policy: new CompiledPolicy(compiler),
     clock,
@@ -72,8 +76,23 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServe
   printReport(await policy.load(), io);
   await log.flush();
   await publisher.publish();
-  // A signed checkpoint at least every second while entries arrive (design §5).
-  const checkpoints = setInterval(() => void publisher.publish().catch((e: unknown) => io.err(`tai: publishing the log failed: ${String(e)}`)), 1000);
+  let savedAt = log.recovery.resumedAt;
+  const saveState = async (): Promise<void> => {
+    // Taken in one tick, so usage and answers match the log exactly at this size; written once it is durable.
+    const replayState = { cells: [...governor.usage.cells()], answers: [...governor.idempotency.entries(clock.now())], effective: Object.fromEntries(policyReceipts.recorded) };
+    const pointing = log.captureResumePoint();
+    const size = log.size;
+    savedAt = size;
+    const [point, published] = await Promise.all([pointing, publisher.stateAt(size)]);
+    await saveRunState(statePath, { version: 1, log: point, publisher: published, replay: replayState as ReplayState });
+  };
+  // A signed checkpoint at least every second while entries arrive (design §5); the run state every `stateEvery` entries.
+  const checkpoints = setInterval(() => {
+    publisher
+      .publish()
+      .then(() => (log.durableSize - savedAt >= opts.stateEvery ? saveState() : undefined))
+      .catch((e: unknown) => io.err(`tai: publishing the log failed: ${String(e)}`));
+  }, 1000);
   const unwatch = policy.watch(
     (report) => printReport(report, io),
     (error) => io.err(`tai: reload failed, the last good state keeps serving: ${(error as Error).stack ?? String(error)}`),
@@ -97,8 +116,26 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServe
       log.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION }));
       await log.close();
       await publisher.publish();
+      await saveState();
     },
   };
+}
+
+/** Opens the log resuming from the saved run state (if any), with the replay and publisher seeded from it. */
+async function openLog(o: EmbeddedOptions & { signer: NoteSigner; saved: RunState | undefined }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
+  const replay = new LogReplay(o.saved?.replay);
+  const publisher = new LogPublisher({ dir: o.logDir, origin: o.origin, signer: o.signer, resume: o.saved?.publisher });
+  let replaying = true;
+  const log = await ReceiptLog.open({
+    dir: o.logDir,
+    durability: o.durability,
+    clock: o.clock,
+    resume: o.saved?.log,
+    onEntry: (e) => replaying && replay.add(e),
+    onDurable: (e) => publisher.add(e),
+  });
+  replaying = false;
+  return { log, replay, publisher };
 }
 
 function printReport(r: LoadReport, io: CommandIO): void {

@@ -33,6 +33,7 @@ Options:
   --key PATH            checkpoint signing key, a signed-note signer key (default ./.tai/signing.key,
                         made on first start; its verifier key is printed and written to PATH.pub)
   --origin NAME         the log's checkpoint origin (default tai.dev/embedded/HOSTNAME)
+  --state-every N       entries between saves of LOG/state.json, which bounds replay at start (default 10000)
 The log is published in the C2SP tlog-tiles layout in the --log folder and at GET /log/checkpoint, /log/tile/….
 Planned, refused for now: --kubeconfig, --tls-cert, --tls-key, --gcs, --gcs-endpoint.`,
   async run(argv, io) {
@@ -44,6 +45,7 @@ Planned, refused for now: --kubeconfig, --tls-cert, --tls-key, --gcs, --gcs-endp
       durability: { type: 'string' },
       key: { type: 'string' },
       origin: { type: 'string' },
+      'state-every': { type: 'string' },
       ...planned,
     });
     if (values.help) return (io.out(this.usage), EXIT.ok);
@@ -64,14 +66,24 @@ function serveOptions(values: Record<string, unknown>, positionals: string[]): O
   if (!from) throw new UsageError('--from DIR is required (cluster mode is not in this build yet)');
   const listen = parseListen(stringOption(values, 'listen') ?? '127.0.0.1:8080');
   if (!isLoopback(listen.host)) throw new UsageError(`--listen: embedded mode serves loopback only (127.0.0.1, ::1), not ${listen.host}`);
+  return { from, listen, durability: durabilityOf(values), ...logOptions(values) };
+}
+
+function logOptions(values: Record<string, unknown>): Pick<EmbeddedOptions, 'logDir' | 'keyPath' | 'origin' | 'stateEvery'> {
   return {
-    from,
-    listen,
-    durability: durabilityOf(values),
     logDir: stringOption(values, 'log') ?? '.tai/log',
     keyPath: stringOption(values, 'key') ?? '.tai/signing.key',
     origin: stringOption(values, 'origin') ?? `tai.dev/embedded/${hostname()}`,
+    stateEvery: positiveInteger(values, 'state-every') ?? 10_000,
   };
+}
+
+function positiveInteger(values: Record<string, unknown>, flag: string): number | undefined {
+  const text = stringOption(values, flag);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${flag}: expected a whole number ≥ 1, got ${JSON.stringify(text)}`);
+  return n;
 }
 
 function durabilityOf(values: Record<string, unknown>): Durability {

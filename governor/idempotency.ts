@@ -18,6 +18,8 @@ export interface IdempotencyCacheOptions {
 }
 
 interface Entry<T> {
+  tenant: string;
+  key: string;
   value: T;
   expiresAt: number;
 }
@@ -63,9 +65,14 @@ export class IdempotencyCache<T> {
     if (existing !== undefined) return existing;
     const id = scopedKey(tenant, key);
     this.#entries.delete(id); // an expired entry moves to the back with its new expiry
-    this.#entries.set(id, { value, expiresAt: now + this.#ttlMs });
+    this.#entries.set(id, { tenant, key, value, expiresAt: now + this.#ttlMs });
     this.#evictOverflow();
     return value;
+  }
+
+  /** The unexpired entries with when each was stored, oldest first (to snapshot and restore them). */
+  *entries(now: number): Iterable<{ tenant: string; key: string; value: T; storedAt: number }> {
+    for (const e of this.#entries.values()) if (e.expiresAt > now) yield { tenant: e.tenant, key: e.key, value: e.value, storedAt: e.expiresAt - this.#ttlMs };
   }
 
   #prune(now: number): void {

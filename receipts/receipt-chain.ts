@@ -1,6 +1,6 @@
 import { decodeReceipt, encodeReceipt } from './cbor.ts';
-import { CompactRange, type TreeNode } from './compact-range.ts';
-import { bytesEqual, hashLeaf, toHex } from './merkle-hash.ts';
+import { CompactRange, type CompactRangeState, type TreeNode } from './compact-range.ts';
+import { bytesEqual, fromHex, hashLeaf, toHex } from './merkle-hash.ts';
 import { RECEIPT_VERSION, zeroPrev, type Receipt, type ReceiptBody, type ReceiptKind } from './receipt.ts';
 
 /** One entry as appended: its bytes, where it sits, and what it completed in the tree. */
@@ -11,6 +11,12 @@ export interface ChainedEntry {
   leafHash: Uint8Array;
   /** Perfect subtrees this append completed (the leaf first): what a tile writer stores. */
   nodes: TreeNode[];
+}
+
+/** The chain at some size: its tree frontier and the last leaf hash. */
+export interface ChainState {
+  tree: CompactRangeState;
+  head: string;
 }
 
 /** Why a stored entry does not continue the chain: names the index and what was expected. */
@@ -32,9 +38,15 @@ export class ReceiptChain {
   readonly #tree: CompactRange;
   #prev: Uint8Array;
 
-  constructor() {
-    this.#tree = new CompactRange();
-    this.#prev = zeroPrev();
+  constructor(resume?: ChainState) {
+    this.#tree = resume ? CompactRange.fromState(resume.tree) : new CompactRange();
+    this.#prev = resume ? fromHex(resume.head) : zeroPrev();
+    if (this.#prev.length !== 32) throw new RangeError(`chain state: head must be 32 bytes, got ${this.#prev.length}`);
+  }
+
+  /** What resuming the chain at this size needs (JSON-ready). */
+  state(): ChainState {
+    return { tree: this.#tree.toState(), head: toHex(this.#prev) };
   }
 
   get size(): number {

@@ -1,5 +1,15 @@
+import { fromHex, toHex } from './merkle-hash.ts';
 import type { ChainedEntry } from './receipt-chain.ts';
 import { encodeEntryBundle, entryBundlePath, TILE_HEIGHT, TILE_WIDTH, tilePath } from './tlog-tiles.ts';
+
+/** JSON-ready state of a TileBuilder. */
+export interface TileBuilderState {
+  size: number;
+  bundle: string[];
+  levels: string[][];
+  /** Full tiles completed but not yet drained (base64). */
+  pending: { path: string; bytes: string }[];
+}
 
 /** A file of the published layout: full tiles never change; a partial tile is replaced as it grows. */
 export interface TileFile {
@@ -20,6 +30,26 @@ export class TileBuilder {
   #bundle: Uint8Array[] = [];
   #completed: TileFile[] = [];
   #size = 0;
+
+  /** Resumes from `state()`; files not yet drained then come out of the next drain. */
+  static fromState(s: TileBuilderState): TileBuilder {
+    const b = new TileBuilder();
+    b.#size = s.size;
+    b.#completed = s.pending.map((f) => ({ path: f.path, bytes: Uint8Array.from(Buffer.from(f.bytes, 'base64')), full: true }));
+    b.#bundle = s.bundle.map((e) => Uint8Array.from(Buffer.from(e, 'base64')));
+    s.levels.forEach((hashes, level) => (b.#levels[level] = hashes.map((h) => fromHex(h))));
+    return b;
+  }
+
+  /** The rightmost partial tiles and bundle, and full files not yet drained: all that resuming needs. */
+  state(): TileBuilderState {
+    return {
+      size: this.#size,
+      bundle: this.#bundle.map((e) => Buffer.from(e).toString('base64')),
+      levels: this.#levels.map((l) => l.map(toHex)),
+      pending: this.#completed.map((f) => ({ path: f.path, bytes: Buffer.from(f.bytes).toString('base64') })),
+    };
+  }
 
   get size(): number {
     return this.#size;

@@ -19,10 +19,13 @@ interface Answer {
   used: number;
 }
 
+const startLines: string[] = [];
+
 function start(dir: string, logDir: string): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', logDir, '--key', join(logDir, '..', 'signing.key')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', logDir, '--key', join(logDir, '..', 'signing.key'), '--state-every', '200'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => {
+      startLines.push(l);
       const m = /serving decisions on (http:\/\/\S+)/.exec(l);
       if (m) resolve(m[1]!);
     });
@@ -80,7 +83,8 @@ test('SIGKILL under load: every answered receipt is in the log, the log verifies
     const url = await server.url;
     const answers: Answer[] = [];
     const running = load(url, answers);
-    await new Promise((r) => setTimeout(r, 150 + Math.random() * 600));
+    // Short rounds kill mid-start-up; long ones outlive a run-state save (every second, every 200 entries).
+    await new Promise((r) => setTimeout(r, round % 2 === 0 ? 150 + Math.random() * 600 : 1300 + Math.random() * 1200));
     server.child.kill('SIGKILL');
     await running;
     all.push(...answers);
@@ -104,4 +108,5 @@ test('SIGKILL under load: every answered receipt is in the log, the log verifies
   t.true(verified.ok, JSON.stringify(verified.defects));
   t.is(verified.entries, (await readBack(logDir)).leaves.size);
   t.true(all.length > ROUNDS * 10, `load was real: ${all.length} answered decisions`);
+  t.true(startLines.some((l) => /replayed after the saved state at \d+/.test(l)), 'some restart resumed from the saved run state');
 });

@@ -3,6 +3,13 @@ import type { EffectiveDocument, Governor, UsageCell } from '../governor/index.t
 import { toHex, type ChainedEntry, type ReceiptBody } from '../receipts/index.ts';
 import { consumeAnswerFrom } from './decision-receipts.ts';
 
+/** What the governor holds in memory, saved so a restart replays only the log's tail. */
+export interface ReplayState {
+  cells: UsageCell[];
+  answers: { tenant: string; key: string; value: object; storedAt: number }[];
+  effective: Record<string, EffectiveDocument>;
+}
+
 /**
  * Rebuilds what lives only in memory from the receipt log at start (design §5): usage counters and fired
  * thresholds, idempotent answers, and each tenant's last recorded effective entitlements (so a restart does
@@ -13,6 +20,13 @@ export class LogReplay {
   readonly #answers: { tenant: string; key: string; answer: object; at: number }[] = [];
   readonly effective = new Map<string, EffectiveDocument>();
   entries = 0;
+
+  /** Starts from a saved state (see run-state.ts), so only the entries after it are replayed. */
+  constructor(saved?: ReplayState) {
+    for (const c of saved?.cells ?? []) this.#cells.set(`${c.tenant}\u0000${c.metric}`, { ...c });
+    for (const a of saved?.answers ?? []) this.#answers.push({ tenant: a.tenant, key: a.key, answer: a.value, at: a.storedAt });
+    for (const [name, doc] of Object.entries(saved?.effective ?? {})) this.effective.set(name, doc);
+  }
 
   /** Feeds one stored entry, in log order. */
   add(entry: ChainedEntry): void {

@@ -19,6 +19,11 @@ export class PolicyReceipts {
     this.#recorded = recorded;
   }
 
+  /** The last recorded effective entitlements, by tenant (saved with the run state). */
+  get recorded(): ReadonlyMap<string, EffectiveDocument> {
+    return this.#recorded;
+  }
+
   /** Appends a receipt for each tenant of `snapshot.changed` whose effective entitlements differ; returns how many. */
   record(snapshot: PolicySnapshot, tenantResource: (name: string) => Tenant | undefined): number {
     let appended = 0;

@@ -33,10 +33,14 @@ export class EntryFile {
    * (a broken chain). A rejected or incomplete entry is cut off when nothing valid follows it; otherwise the
    * file is corrupt and the error propagates, changing nothing.
    */
-  static async open(path: string, onEntry: (bytes: Uint8Array) => void): Promise<{ file: EntryFile; recovery: EntryFileRecovery }> {
+  static async open(
+    path: string,
+    onEntry: (bytes: Uint8Array, offset: number) => void,
+    startOffset = 0,
+  ): Promise<{ file: EntryFile; recovery: EntryFileRecovery }> {
     const handle = await open(path, 'a+');
     try {
-      const { entries, validLength, fileLength } = await readEntries(handle, onEntry);
+      const { entries, validLength, fileLength } = await readEntries(handle, onEntry, startOffset);
       if (validLength < fileLength) await handle.truncate(validLength);
       if (validLength < fileLength) await handle.datasync();
       return { file: new EntryFile(handle, validLength), recovery: { entries, truncatedBytes: fileLength - validLength } };
@@ -81,10 +85,10 @@ interface Frame {
 }
 
 /** Reads frames in order, in chunks, so a large log is never held in memory whole. */
-async function* readFrames(handle: FileHandle, fileLength: number): AsyncGenerator<Frame> {
+async function* readFrames(handle: FileHandle, fileLength: number, from: number): AsyncGenerator<Frame> {
   let buf = Buffer.alloc(0);
-  let bufStart = 0; // file offset of buf[0]
-  let readTo = 0;
+  let bufStart = from; // file offset of buf[0]
+  let readTo = from;
   for (;;) {
     const have = buf.length;
     const size = have >= FRAME_HEADER ? buf.readUInt32BE(0) : -1;
@@ -110,14 +114,19 @@ async function* readFrames(handle: FileHandle, fileLength: number): AsyncGenerat
  * Feeds every complete, accepted frame to `onEntry`. The first incomplete or rejected frame ends the log if it
  * is the last thing in the file (a torn write, never acknowledged); anywhere else it is corruption.
  */
-async function readEntries(handle: FileHandle, onEntry: (bytes: Uint8Array) => void): Promise<{ entries: number; validLength: number; fileLength: number }> {
+async function readEntries(
+  handle: FileHandle,
+  onEntry: (bytes: Uint8Array, offset: number) => void,
+  from: number,
+): Promise<{ entries: number; validLength: number; fileLength: number }> {
   const fileLength = (await handle.stat()).size;
+  if (from > fileLength) throw new Error(`cannot resume at byte ${from}: the entry file has ${fileLength}`);
   let entries = 0;
-  let validLength = 0;
-  for await (const frame of readFrames(handle, fileLength)) {
+  let validLength = from;
+  for await (const frame of readFrames(handle, fileLength, from)) {
     try {
       if (frame.bytes === undefined) throw new Error(`entry ${entries} is incomplete`);
-      onEntry(frame.bytes);
+      onEntry(frame.bytes, validLength);
     } catch (e) {
       if (frame.end === fileLength) break;
       throw e;
@@ -126,4 +135,24 @@ async function readEntries(handle: FileHandle, onEntry: (bytes: Uint8Array) => v
     validLength = frame.end;
   }
   return { entries, validLength, fileLength };
+}
+
+/** Reads the frame that starts at `offset` in the file at `path` (undefined if there is none). Never writes. */
+export async function readFrameAtPath(path: string, offset: number): Promise<Uint8Array | undefined> {
+  const handle = await open(path, 'r');
+  try {
+    return await readFrameAt(handle, offset);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readFrameAt(handle: FileHandle, offset: number): Promise<Uint8Array | undefined> {
+  const header = Buffer.alloc(FRAME_HEADER);
+  if ((await handle.read(header, 0, FRAME_HEADER, offset)).bytesRead < FRAME_HEADER) return undefined;
+  const size = header.readUInt32BE(0);
+  if (size > MAX_ENTRY_BYTES) return undefined;
+  const body = Buffer.alloc(size);
+  if ((await handle.read(body, 0, size, offset + FRAME_HEADER)).bytesRead < size) return undefined;
+  return new Uint8Array(body);
 }

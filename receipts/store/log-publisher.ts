@@ -1,10 +1,15 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { signCheckpoint } from '../checkpoint.ts';
-import { CompactRange } from '../compact-range.ts';
+import { CompactRange, type CompactRangeState } from '../compact-range.ts';
 import type { ChainedEntry } from '../receipt-chain.ts';
 import type { NoteSigner } from '../signed-note.ts';
-import { TileBuilder } from '../tile-builder.ts';
+import { TileBuilder, type TileBuilderState } from '../tile-builder.ts';
+
+export interface PublisherState {
+  tiles: TileBuilderState;
+  tree: CompactRangeState;
+}
 
 /**
  * Publishes the durable part of the log in the C2SP tlog-tiles layout under `dir` (tile/…, tile/entries/…) and
@@ -15,16 +20,32 @@ export class LogPublisher {
   readonly #dir: string;
   readonly #origin: string;
   readonly #signer: NoteSigner;
-  readonly #tiles = new TileBuilder();
-  readonly #tree = new CompactRange();
+  readonly #tiles: TileBuilder;
+  readonly #tree: CompactRange;
   #published = -1;
   #partials = new Set<string>();
   #publishing: Promise<void> = Promise.resolve();
+  readonly #waiting = new Map<number, (state: PublisherState) => void>();
 
-  constructor(opts: { dir: string; origin: string; signer: NoteSigner }) {
+  /** `resume`: the state() of a previous run whose files are already written. */
+  constructor(opts: { dir: string; origin: string; signer: NoteSigner; resume?: PublisherState | undefined }) {
     this.#dir = opts.dir;
     this.#origin = opts.origin;
     this.#signer = opts.signer;
+    this.#tiles = opts.resume ? TileBuilder.fromState(opts.resume.tiles) : new TileBuilder();
+    this.#tree = opts.resume ? CompactRange.fromState(opts.resume.tree) : new CompactRange();
+    if (this.#tiles.size !== this.#tree.size) throw new RangeError('publisher state: tiles and tree disagree on the size');
+  }
+
+  /** What resuming at `size` needs, taken when the publisher has been given exactly `size` entries. */
+  stateAt(size: number): Promise<PublisherState> {
+    if (this.#tiles.size === size) return Promise.resolve(this.#state());
+    if (this.#tiles.size > size) return Promise.reject(new RangeError(`publisher is past ${size}`));
+    return new Promise((resolve) => this.#waiting.set(size, resolve));
+  }
+
+  #state(): PublisherState {
+    return { tiles: this.#tiles.state(), tree: this.#tree.toState() };
   }
 
   /** Size of the last published checkpoint (-1 before the first). */
@@ -36,6 +57,11 @@ export class LogPublisher {
   add(entry: ChainedEntry): void {
     this.#tiles.add(entry);
     this.#tree.append(entry.leafHash);
+    const waiter = this.#waiting.get(this.#tiles.size);
+    if (waiter) {
+      this.#waiting.delete(this.#tiles.size);
+      waiter(this.#state());
+    }
   }
 
   /** Writes what changed and a new signed checkpoint, if the log grew (or nothing was ever published). */

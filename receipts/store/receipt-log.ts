@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hashLeaf, toHex } from '../merkle-hash.ts';
 import type { ReceiptBody, ReceiptKind } from '../receipt.ts';
-import { ReceiptChain, type ChainedEntry } from '../receipt-chain.ts';
-import { EntryFile, type EntryFileRecovery } from './entry-file.ts';
+import { ReceiptChain, type ChainedEntry, type ChainState } from '../receipt-chain.ts';
+import { EntryFile, readFrameAtPath, type EntryFileRecovery } from './entry-file.ts';
 
 export type Durability = 'sync' | 'async';
 
@@ -14,9 +15,27 @@ export interface AppendedReceipt {
   durable: Promise<void>;
 }
 
+/** A resume point that does not match the entry file: open again without it (and without the state it came with). */
+export class StaleResumeError extends Error {
+  override name = 'StaleResumeError';
+}
+
 /** The log cannot take more entries: a write failed and the process must restart to recover. */
 export class LogUnavailableError extends Error {
   override name = 'LogUnavailableError';
+}
+
+/**
+ * Where a previous run left the log, to skip re-reading what it already processed (design §5: a local snapshot
+ * bounds replay). Checked before use: the frame ending at `offset` must hash to the chain's head.
+ */
+export interface ResumePoint {
+  size: number;
+  /** Bytes of the entry file holding the first `size` entries. */
+  offset: number;
+  /** Where the last of those entries' frame starts. */
+  lastOffset: number;
+  chain: ChainState;
 }
 
 export interface ReceiptLogOptions {
@@ -30,6 +49,8 @@ export interface ReceiptLogOptions {
   onEntry?: (entry: ChainedEntry) => void;
   /** Hears every entry once it is on disk, stored ones at open included, in order (for publishing tiles). */
   onDurable?: (entry: ChainedEntry) => void;
+  /** Resume after this point instead of reading the whole file; ignored (with `recovery.resumed` false) if stale. */
+  resume?: ResumePoint | undefined;
 }
 
 /** One group commit: the entries in it and the promise they all share. */
@@ -54,27 +75,60 @@ export class ReceiptLog {
   #writing: Promise<void> | undefined;
   #inflight: Batch | undefined;
   #durableSize: number;
+  #lastOffset: number;
+  /** Sizes whose file offsets a captured resume point waits for, and the offsets once written. */
+  readonly #wantOffsets = new Set<number>();
+  readonly #offsets = new Map<number, { end: number; last: number }>();
   #failure: unknown;
-  readonly recovery: EntryFileRecovery;
+  readonly recovery: EntryFileRecovery & { resumedAt: number };
 
-  private constructor(c: { chain: ReceiptChain; file: EntryFile; opts: ReceiptLogOptions; recovery: EntryFileRecovery }) {
+  private constructor(c: { chain: ReceiptChain; file: EntryFile; opts: ReceiptLogOptions; recovery: ReceiptLog['recovery']; lastOffset: number }) {
     this.#chain = c.chain;
     this.#file = c.file;
     this.#opts = c.opts;
     this.recovery = c.recovery;
     this.#durableSize = c.chain.size;
+    this.#lastOffset = c.lastOffset;
   }
 
-  /** Opens the log in `dir`, replaying and checking every stored entry (a torn last entry is cut off). */
+  /**
+   * Opens the log in `dir`, replaying and checking every stored entry after the resume point (all of them
+   * without one); a torn last entry is cut off.
+   */
   static async open(opts: ReceiptLogOptions): Promise<ReceiptLog> {
     await mkdir(opts.dir, { recursive: true });
-    const chain = new ReceiptChain();
-    const { file, recovery } = await EntryFile.open(join(opts.dir, 'entries'), (bytes) => {
-      const entry = chain.replay(bytes);
-      opts.onEntry?.(entry);
-      opts.onDurable?.(entry);
+    const path = join(opts.dir, 'entries');
+    const resume = await checkedResume(path, opts.resume);
+    const chain = new ReceiptChain(resume?.chain);
+    let lastOffset = resume?.lastOffset ?? -1;
+    const { file, recovery } = await EntryFile.open(
+      path,
+      (bytes, offset) => {
+        const entry = chain.replay(bytes);
+        lastOffset = offset;
+        opts.onEntry?.(entry);
+        opts.onDurable?.(entry);
+      },
+      resume?.offset ?? 0,
+    );
+    return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0 }, lastOffset });
+  }
+
+  /**
+   * The point to resume at for everything appended so far: taken now (so it matches in-memory state taken in the
+   * same tick), resolved once those entries are on disk and their file offsets are known.
+   */
+  captureResumePoint(): Promise<ResumePoint> {
+    const size = this.#chain.size;
+    const chain = this.#chain.state();
+    const at = (): ResumePoint => ({ size, chain, offset: this.#offsets.get(size)!.end, lastOffset: this.#offsets.get(size)!.last });
+    if (size === this.#durableSize) return Promise.resolve({ size, chain, offset: this.#file.length, lastOffset: this.#lastOffset });
+    this.#wantOffsets.add(size);
+    return this.whenDurable(size - 1).then(() => {
+      const point = at();
+      this.#offsets.delete(size);
+      return point;
     });
-    return new ReceiptLog({ chain, file, opts, recovery });
   }
 
   get size(): number {
@@ -153,7 +207,13 @@ export class ReceiptLog {
   async #write(batch: Batch): Promise<void> {
     try {
       if (this.#failure !== undefined) throw this.#failure;
+      let end = this.#file.length;
       await this.#file.append(batch.entries.map((e) => e.bytes));
+      for (const e of batch.entries) {
+        end += 4 + e.bytes.length;
+        this.#lastOffset = end - 4 - e.bytes.length;
+        if (this.#wantOffsets.delete(e.index + 1)) this.#offsets.set(e.index + 1, { end, last: this.#lastOffset });
+      }
       await this.#file.sync();
       this.#durableSize += batch.entries.length;
       for (const e of batch.entries) this.#opts.onDurable?.(e);
@@ -163,4 +223,16 @@ export class ReceiptLog {
       batch.settle(new LogUnavailableError(`receipt write failed: ${(e as Error).message}`));
     }
   }
+}
+
+async function checkedResume(path: string, resume: ResumePoint | undefined): Promise<ResumePoint | undefined> {
+  if (resume === undefined || (await isValidResume(path, resume))) return resume;
+  throw new StaleResumeError('the resume point does not match the entry file');
+}
+
+/** A resume point is usable when the frame it names as the last one hashes to the chain head it recorded. */
+export async function isValidResume(path: string, r: ResumePoint): Promise<boolean> {
+  if (r.size === 0 || r.chain.tree.size !== r.size) return r.size === 0 && r.offset === 0;
+  const frame = await readFrameAtPath(path, r.lastOffset).catch(() => undefined);
+  return frame !== undefined && r.lastOffset + 4 + frame.length === r.offset && toHex(hashLeaf(frame)) === r.chain.head;
 }
