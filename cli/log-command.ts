@@ -1,42 +1,115 @@
-import {
-  decodeEntryBundle,
-  decodeReceipt,
-  entryBundlePath,
-  hashLeaf,
-  parseCheckpoint,
-  toHex,
-  TILE_WIDTH,
-  verifyCheckpoint,
-  verifyLog,
-  type Receipt,
-} from '../receipts/index.ts';
+import { decodeEntryBundle, decodeReceipt, entryBundlePath, hashLeaf, parseCheckpoint, toHex, TILE_WIDTH, verifyCheckpoint, verifyLog, type Receipt } from '../receipts/index.ts';
 import { EXIT, parseCommandArgs, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
+import { consistencyCommand } from './log-consistency.ts';
+import { parseIndex, proofCommand, verifyReceiptCommand } from './log-proof.ts';
+import { queryCommand } from './log-query.ts';
+import { defectLine, jsonSafe, keyName, LogFinding, type LogSubcommand } from './log-subcommand.ts';
 import { logReader, verifierKeyFrom } from './log-source.ts';
 
 const USAGE = `Usage: tai log verify DIR|URL [--vkey KEY|FILE] [--json]
        tai log show INDEX [--log DIR|URL] [--vkey KEY|FILE]
+       tai log query DIR|URL [--tenant T] [--kind K] [--outcome allowed|denied] [--reason R]
+                     [--since TIME] [--until TIME] [--format jsonl|csv] [--vkey KEY|FILE]
+       tai log proof INDEX [--log DIR|URL] [--key SIGNER_KEY_FILE] [--out FILE]
+       tai log verify-receipt --receipt FILE --entry FILE --vkey KEY|FILE
+       tai log consistency OLD_CHECKPOINT_FILE [--log DIR|URL] [--vkey KEY|FILE] [--json]
 
-verify   checks a published receipt log without trusting its publisher: the checkpoint's Ed25519 signature by
-         the pinned verifier key, every entry's deterministic CBOR, index and prev link, every hash tile, and
-         the Merkle root. Names the first bad entry or file. Exit 0 verified, 1 a defect.
-show     prints entry INDEX as JSON (byte strings as hex), with its leaf hash.
+verify          checks a published receipt log without trusting its publisher: the checkpoint's Ed25519
+                signature by the pinned verifier key, every entry's deterministic CBOR, index and prev link,
+                every hash tile, and the Merkle root. Names the first bad entry or file.
+show            prints entry INDEX as JSON (byte strings as hex), with its leaf hash.
+query           verifies the log as it reads it and streams the entries that match every filter given:
+                JSON lines {index, time, kind, leafHash, body} (bytes as hex), or CSV with the columns
+                index,time,kind,tenant,op,subject,amount,allowed,reason,used,limit,leafHash. A summary goes
+                to stderr. On a defect mid-stream it stops, names the defect on stderr and exits 1: the lines
+                already printed are then not proven by the checkpoint.
+proof           an RFC 9942 COSE Receipt of inclusion for entry INDEX against the current checkpoint: a
+                COSE_Sign1 signed with the checkpoint key (EdDSA, vds RFC9162_SHA256) over the detached Merkle
+                root, the RFC 9162 inclusion proof in its unprotected header. Prints JSON {index, treeSize,
+                root, leafHash, receipt, entry} (hex); with --out writes the receipt to FILE and the entry
+                bytes to FILE.entry. A verifier needs the receipt, the entry and the verifier key.
+verify-receipt  checks a receipt offline: the entry is the leaf it proves, the root recomputed from the
+                entry and the inclusion proof is what the key signed. Files may be binary or hex.
+consistency     proves the log's current checkpoint extends OLD_CHECKPOINT_FILE (a checkpoint kept
+                earlier): both signed by the pinned key, same origin, and the RFC 9162 consistency proof
+                from the published tiles verifies. Prints the proof; names a rollback or a split view.
+Exit status: 0 verified, 1 a finding (a defect, a failed proof), 2 a usage error.
 Options:
   --vkey KEY|FILE   the signed-note verifier key to pin (default for a folder: ../signing.key.pub beside it)
-  --log DIR|URL     the log for show (default ./.tai/log)
-  --json            print the verification as JSON`;
+  --log DIR|URL     the log for show, proof and consistency (default ./.tai/log)
+  --key FILE        proof: the checkpoint signing key (default: ../signing.key beside the log folder)
+  --out FILE        proof: write the receipt (binary) to FILE and the entry to FILE.entry
+  --tenant T, --kind decision|admission|reconcile|threshold|lifecycle, --reason R
+                    query: entries whose body.tenant, kind or body.reason is exactly this
+  --outcome allowed|denied
+                    query: decisions with body.allowed true or false
+  --since TIME, --until TIME
+                    query: since ≤ time < until; TIME is RFC 3339, e.g. 2025-06-01T12:00:00Z or 2025-06-01
+  --format jsonl|csv
+                    query: the output format (default jsonl)
+  --json            print the verification or the consistency proof as JSON`;
+
+const OPTIONS = {
+  vkey: { type: 'string' },
+  log: { type: 'string' },
+  json: { type: 'boolean' },
+  tenant: { type: 'string' },
+  kind: { type: 'string' },
+  outcome: { type: 'string' },
+  reason: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  format: { type: 'string' },
+  key: { type: 'string' },
+  out: { type: 'string' },
+  receipt: { type: 'string' },
+  entry: { type: 'string' },
+} as const;
+
+const SUBCOMMANDS: Record<string, LogSubcommand> = {
+  verify: {
+    flags: ['vkey', 'json'],
+    args: ['DIR|URL'],
+    run: ({ args, values, io }) => verify({ location: args[0]!, vkey: stringOption(values, 'vkey'), json: values.json === true, io }),
+  },
+  show: {
+    flags: ['log', 'vkey'],
+    args: ['INDEX'],
+    run: ({ args, values, io }) => show({ index: args[0]!, location: stringOption(values, 'log') ?? '.tai/log', vkey: stringOption(values, 'vkey'), io }),
+  },
+  query: queryCommand,
+  proof: proofCommand,
+  'verify-receipt': verifyReceiptCommand,
+  consistency: consistencyCommand,
+};
+
+/** The subcommand named first, with only its own flags and its number of arguments. */
+function subcommandOf(positionals: string[], values: Record<string, unknown>): { name: string; sub: LogSubcommand; args: string[] } {
+  const [name, ...args] = positionals;
+  if (name === undefined) throw new UsageError(`expected a log command: ${Object.keys(SUBCOMMANDS).join(', ')}`);
+  const sub = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
+  if (sub === undefined) throw new UsageError(`unknown log command ${JSON.stringify(name)}: expected ${Object.keys(SUBCOMMANDS).join(', ')}`);
+  const foreign = Object.keys(values).find((flag) => flag !== 'help' && values[flag] !== undefined && !sub.flags.includes(flag));
+  if (foreign !== undefined) throw new UsageError(`--${foreign} is not an option of tai log ${name}`);
+  if (args.length !== sub.args.length) throw new UsageError(`expected: tai log ${[name, ...sub.args].join(' ')}, got ${args.length} argument(s) after ${name}`);
+  return { name, sub, args };
+}
 
 export const logCommand: Command = {
   name: 'log',
-  summary: 'verify and read the receipt log (verify, show)',
+  summary: 'verify, query and prove the receipt log (verify, show, query, proof, verify-receipt, consistency)',
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { vkey: { type: 'string' }, log: { type: 'string' }, json: { type: 'boolean' } });
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
     if (values.help) return (io.out(USAGE), EXIT.ok);
-    const [sub, arg] = positionals;
-    if (positionals.length !== 2 || arg === undefined) throw new UsageError('expected: tai log verify DIR|URL, or tai log show INDEX');
-    if (sub === 'verify') return verify({ location: arg, vkey: stringOption(values, 'vkey'), json: values.json === true, io });
-    if (sub === 'show') return show({ index: arg, location: stringOption(values, 'log') ?? '.tai/log', vkey: stringOption(values, 'vkey'), io });
-    throw new UsageError(`unknown log command ${JSON.stringify(sub)}`);
+    const { sub, args } = subcommandOf(positionals, values);
+    try {
+      return await sub.run({ args, values, io });
+    } catch (e) {
+      if (!(e instanceof LogFinding)) throw e;
+      io.err(`✗ ${e.message}`);
+      return EXIT.finding;
+    }
   },
 };
 
@@ -49,16 +122,15 @@ async function verify(c: { location: string; vkey: string | undefined; json: boo
   else if (result.ok) {
     const cp = result.checkpoint!;
     c.io.out(`✓ ${c.location}: ${cp.size} entries verified in ${seconds.toFixed(2)} s (${Math.round(cp.size / Math.max(seconds, 1e-9))}/s)`);
-    c.io.out(`  origin ${cp.origin}, root ${toHex(cp.root)}, signed by ${verifierKey.split('+').slice(0, 2).join('+')}`);
+    c.io.out(`  origin ${cp.origin}, root ${toHex(cp.root)}, signed by ${keyName(verifierKey)}`);
   } else {
-    for (const d of result.defects) c.io.err(`✗ ${d.index !== undefined ? `entry ${d.index}` : d.path}: ${d.message}${d.path && d.index !== undefined ? ` (${d.path})` : ''}`);
+    for (const d of result.defects) c.io.err(defectLine(d));
   }
   return result.ok ? EXIT.ok : EXIT.finding;
 }
 
 async function show(c: { index: string; location: string; vkey: string | undefined; io: CommandIO }): Promise<number> {
-  const index = Number(c.index);
-  if (!Number.isSafeInteger(index) || index < 0) throw new UsageError(`INDEX must be a whole number, got ${JSON.stringify(c.index)}`);
+  const index = parseIndex(c.index);
   const read = logReader(c.location);
   const note = await read('checkpoint');
   if (note === undefined) return (c.io.err(`${c.location}: no checkpoint`), EXIT.finding);
@@ -80,5 +152,5 @@ function noteText(note: Uint8Array): string {
 
 /** A receipt as JSON: byte strings as hex, big integers as decimal text. */
 export function receiptJson(r: Receipt): object {
-  return JSON.parse(JSON.stringify(r, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : typeof v === 'bigint' ? v.toString() : v))) as object;
+  return jsonSafe(r) as object;
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ReadLogFile } from '../receipts/index.ts';
+import { parseVerifierKey, type ReadLogFile } from '../receipts/index.ts';
 import { UsageError } from './io.ts';
 
 /** Reads the published log from a folder or an http(s) URL (e.g. http://127.0.0.1:8080/log). */
@@ -32,7 +32,11 @@ export function logReader(location: string): ReadLogFile {
 export async function verifierKeyFrom(vkey: string | undefined, location: string): Promise<string> {
   const candidate = vkey ?? (/^https?:/.test(location) ? undefined : join(location, '..', 'signing.key.pub'));
   if (candidate === undefined) throw new UsageError('--vkey is required to verify a log by URL: pin the verifier key the operator published');
-  if (/^[^/+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/.test(candidate)) return candidate;
+  try {
+    return parseVerifierKey(candidate).key; // a key string (names such as tai.dev/embedded/host contain "/")
+  } catch {
+    // not a key string: a file holding one
+  }
   try {
     return (await readFile(candidate, 'utf8')).trim();
   } catch {

@@ -1,0 +1,143 @@
+// `tai log proof` and `tai log verify-receipt`: RFC 9942 COSE Receipts of inclusion for one log entry, signed
+// by the log's checkpoint key over the root of the current checkpoint, and their offline verification.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ProofError,
+  bytesEqual,
+  decodeReceipt,
+  hashLeaf,
+  inclusionProof,
+  parseSignerKey,
+  parseVerifierKey,
+  toHex,
+  treeRoot,
+  verifyInclusion,
+  type Checkpoint,
+  type NoteSigner,
+  type ReadLogFile,
+} from '../receipts/index.ts';
+import { CoseReceiptError, decodeInclusionReceipt, issueInclusionReceipt, verifyInclusionReceipt } from '../receipts/cose-receipt.ts';
+import { EXIT, UsageError, stringOption, type CommandIO } from './io.ts';
+import { LogFinding, keyIdBytes, keyName, readBytesOrHex, readVerifiedCheckpoint, type LogSubcommand } from './log-subcommand.ts';
+import { logReader, verifierKeyFrom } from './log-source.ts';
+import { readEntry, withTiles } from './log-tree.ts';
+
+/** INDEX as a whole number, or a UsageError. */
+export function parseIndex(text: string): number {
+  const index = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(index)) throw new UsageError(`INDEX must be a whole number, got ${JSON.stringify(text)}`);
+  return index;
+}
+
+async function loadSigner(path: string): Promise<NoteSigner> {
+  const text = (await readFile(path, 'utf8')).trim();
+  try {
+    return parseSignerKey(text);
+  } catch (e) {
+    throw new UsageError(`--key ${path}: not a signed-note signer key (PRIVATE+KEY+…): ${(e as Error).message}`);
+  }
+}
+
+/** The audit path of `index`, from tiles that must give the checkpoint's root. */
+async function auditPath(read: ReadLogFile, index: number, checkpoint: Checkpoint): Promise<Uint8Array[]> {
+  return withTiles(read, checkpoint.size, (nodeAt) => {
+    const root = treeRoot(checkpoint.size, nodeAt);
+    if (!bytesEqual(root, checkpoint.root)) throw new LogFinding(`hash tiles give root ${toHex(root)}, not the checkpoint's ${toHex(checkpoint.root)}: run tai log verify`);
+    return inclusionProof(index, checkpoint.size, nodeAt);
+  });
+}
+
+/** Reads entry `index` and checks it is that entry and in the signed tree, before anything is signed. */
+async function provenEntry(read: ReadLogFile, index: number, checkpoint: Checkpoint): Promise<{ entry: Uint8Array; path: Uint8Array[] }> {
+  const entry = await readEntry(read, index, checkpoint.size);
+  const held = decodeReceipt(entry).index;
+  if (held !== index) throw new LogFinding(`entry ${index}: the bundle holds a receipt with index ${held}: run tai log verify`);
+  const path = await auditPath(read, index, checkpoint);
+  try {
+    verifyInclusion({ index, size: checkpoint.size, leafHash: hashLeaf(entry), proof: path, root: checkpoint.root });
+  } catch (e) {
+    if (e instanceof ProofError) throw new LogFinding(`entry ${index} is not in the tree the checkpoint signs: ${e.message}: run tai log verify`);
+    throw e;
+  }
+  return { entry, path };
+}
+
+export const proofCommand: LogSubcommand = {
+  flags: ['log', 'key', 'out'],
+  args: ['INDEX'],
+  async run({ args, values, io }) {
+    const index = parseIndex(args[0]!);
+    const location = stringOption(values, 'log') ?? '.tai/log';
+    const keyPath = stringOption(values, 'key') ?? (/^https?:/.test(location) ? '.tai/signing.key' : join(location, '..', 'signing.key'));
+    const signer = await loadSigner(keyPath);
+    const read = logReader(location);
+    const checkpoint = await readVerifiedCheckpoint(read, signer.verifierKey, location);
+    if (index >= checkpoint.size) throw new LogFinding(`entry ${index} is past the checkpoint (size ${checkpoint.size})`);
+    if (checkpoint.size < 2) throw new LogFinding('the checkpoint covers one entry: its inclusion path is empty and RFC 9942 receipts need one hash; ask again once the log has grown');
+    const { entry, path } = await provenEntry(read, index, checkpoint);
+    const receipt = issueInclusionReceipt({ treeSize: checkpoint.size, leafIndex: index, path, root: checkpoint.root, privateKey: signer.privateKey, kid: keyIdBytes(signer.keyId) });
+    const out = stringOption(values, 'out');
+    if (out === undefined) {
+      const json = { index, treeSize: checkpoint.size, root: toHex(checkpoint.root), leafHash: toHex(hashLeaf(entry)), receipt: toHex(receipt), entry: toHex(entry) };
+      io.out(JSON.stringify(json, null, 2));
+      return EXIT.ok;
+    }
+    await writeFile(out, receipt);
+    await writeFile(`${out}.entry`, entry);
+    io.out(`✓ receipt of inclusion for entry ${index} at tree size ${checkpoint.size}, root ${toHex(checkpoint.root)}`);
+    io.out(`  receipt  ${out} (${receipt.length} bytes, RFC 9942 COSE_Sign1)`);
+    io.out(`  entry    ${out}.entry (${entry.length} bytes)`);
+    io.out(`  verify   tai log verify-receipt --receipt ${out} --entry ${out}.entry --vkey ${signer.verifierKey}`);
+    return EXIT.ok;
+  },
+};
+
+function required(values: Record<string, unknown>, flag: string): string {
+  const v = stringOption(values, flag);
+  if (v === undefined || v === '') throw new UsageError(`--${flag} is required`);
+  return v;
+}
+
+/** The entry file as a receipt whose index is the leaf the receipt proves. */
+async function entryFor(path: string, receiptPath: string, receipt: Uint8Array): Promise<Uint8Array> {
+  const entry = await readBytesOrHex(path);
+  const leafIndex = decodeInclusionReceipt(receipt).leafIndex;
+  let held: number;
+  try {
+    held = decodeReceipt(entry).index;
+  } catch (e) {
+    throw new LogFinding(`WrongEntry: ${path} is not a TAI log entry: ${(e as Error).message}`);
+  }
+  if (held !== leafIndex) throw new LogFinding(`WrongEntry: ${path} holds entry ${held}, but ${receiptPath} proves leaf ${leafIndex}`);
+  return entry;
+}
+
+async function verifyReceipt(c: { receiptPath: string; entryPath: string; vkey: string; io: CommandIO }): Promise<number> {
+  const verifierKey = await verifierKeyFrom(c.vkey, '.');
+  let verifier;
+  try {
+    verifier = parseVerifierKey(verifierKey);
+  } catch (e) {
+    throw new UsageError(`--vkey: ${(e as Error).message}`);
+  }
+  const receipt = await readBytesOrHex(c.receiptPath);
+  try {
+    const entry = await entryFor(c.entryPath, c.receiptPath, receipt);
+    const v = verifyInclusionReceipt({ receipt, entry, publicKey: verifier.publicKey, keyId: keyIdBytes(verifier.keyId) });
+    c.io.out(`✓ entry ${v.leafIndex} is in the log of ${v.treeSize} entries with root ${toHex(v.root)}, signed by ${keyName(verifierKey)}`);
+    c.io.out(`  leaf hash ${toHex(v.leafHash)}, inclusion path of ${v.path.length} hashes (RFC 9162, vds RFC9162_SHA256, alg EdDSA)`);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CoseReceiptError) throw new LogFinding(`${c.receiptPath}: ${e.message}`);
+    throw e;
+  }
+}
+
+export const verifyReceiptCommand: LogSubcommand = {
+  flags: ['receipt', 'entry', 'vkey'],
+  args: [],
+  run({ values, io }) {
+    return verifyReceipt({ receiptPath: required(values, 'receipt'), entryPath: required(values, 'entry'), vkey: required(values, 'vkey'), io });
+  },
+};
