@@ -4,7 +4,7 @@ import type { UsageKey, UsageStore, WindowStart } from './usage.ts';
 import { DecisionInputError, assertIdempotencyKey, assertSafeInteger } from './decision-input-error.ts';
 import { own } from './own.ts';
 import { percentUsed, thresholdCrossing } from './thresholds.ts';
-import { quotaWindow } from './windows.ts';
+import { quotaWindow, type QuotaWindowInput } from './windows.ts';
 
 export interface ConsumeContext {
   now: number;
@@ -17,6 +17,7 @@ interface Meter {
   key: UsageKey;
   windowStart: WindowStart;
   resetsAt: string | null;
+  windowStartText: string | null;
   policy: string;
 }
 
@@ -78,15 +79,40 @@ export function decideConsume(
 
 function meterOf(tenant: CompiledTenant, quota: CompiledQuota, request: ConsumeRequest, now: number): Meter {
   // Gauges are a current allocation: they have no window, whatever `window` says.
-  const window =
-    quota.kind === 'gauge' ? undefined : quotaWindow({ now, unit: quota.window, reset: quota.reset, anchor: tenant.billingAnchor });
+  const window = quota.kind === 'gauge' ? undefined : windowAt({ now, unit: quota.window, reset: quota.reset, anchor: tenant.billingAnchor });
   return {
     quota,
     key: { tenant: tenant.name, metric: request.metric },
     windowStart: window === undefined ? null : window.start,
-    resetsAt: window === undefined ? null : rfc3339(window.end),
+    resetsAt: window === undefined ? null : window.resetsAt,
+    windowStartText: window === undefined ? null : window.startText,
     policy: tenant.digest,
   };
+}
+
+interface FormattedWindow {
+  start: number;
+  end: number;
+  resetsAt: string;
+  startText: string;
+}
+
+/**
+ * The window at `now`, with its bounds already formatted: every consume in a window shares them, so they are
+ * computed once per window and reset (a pure memo: the same input always gives the same window).
+ */
+const windows = new Map<string, FormattedWindow>();
+
+function windowAt(input: QuotaWindowInput): FormattedWindow | undefined {
+  const id = `${input.unit}|${input.reset}|${input.reset === 'anchor' ? input.anchor : ''}`;
+  const cached = windows.get(id);
+  if (cached !== undefined && cached.start <= input.now && input.now < cached.end) return cached;
+  const w = quotaWindow(input);
+  if (w === undefined) return undefined;
+  if (windows.size >= 10_000) windows.clear();
+  const formatted = { start: w.start, end: w.end, resetsAt: rfc3339(w.end), startText: rfc3339(w.start) };
+  windows.set(id, formatted);
+  return formatted;
 }
 
 function peek(meter: Meter, usage: UsageStore): Outcome {
@@ -137,7 +163,7 @@ function decision(request: ConsumeRequest, meter: Meter, outcome: Outcome): Cons
     limit,
     remaining: Math.max(0, limit - outcome.used),
     resetsAt: meter.resetsAt,
-    windowStart: meter.windowStart === null ? null : rfc3339(meter.windowStart),
+    windowStart: meter.windowStartText,
     policy: meter.policy,
   };
   if (outcome.crossing !== undefined) result.crossing = outcome.crossing;

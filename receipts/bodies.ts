@@ -196,9 +196,7 @@ export function digestBytes(hex: string, path: string): Uint8Array {
   if (typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) {
     throw new ReceiptEncodeError(path, `must be a hex SHA-256 digest (64 hex digits), got ${describe(hex)}`);
   }
-  const bytes = new Uint8Array(DIGEST_LENGTH);
-  for (let i = 0; i < DIGEST_LENGTH; i++) bytes[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
+  return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
 const digest = digestBytes;

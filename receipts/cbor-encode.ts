@@ -44,11 +44,11 @@ export const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: t
 /** With the u flag a surrogate pair is one code point, so this matches only unpaired surrogates. */
 export const LONE_SURROGATE = /\p{Surrogate}/u;
 
-/** A growable byte buffer. */
+/** A growable byte buffer, reused across calls (encoding never calls out, so it cannot be re-entered). */
 class ByteWriter {
-  private buf = new Uint8Array(128);
-  private view = new DataView(this.buf.buffer);
-  private len = 0;
+  buf = new Uint8Array(1024);
+  view = new DataView(this.buf.buffer);
+  len = 0;
 
   /** Writes a head: major type and argument in the shortest form (RFC 8949 §4.2.1 "preferred serialization"). */
   head(major: number, arg: number | bigint): void {
@@ -86,11 +86,17 @@ class ByteWriter {
     this.len += data.length;
   }
 
+  /** Writes an ASCII string as UTF-8 (they are the same bytes); the caller has checked it is ASCII. */
+  ascii(s: string): void {
+    this.reserve(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+  }
+
   result(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
 
-  private reserve(n: number): void {
+  reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
     const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
     next.set(this.buf.subarray(0, this.len));
@@ -99,29 +105,56 @@ class ByteWriter {
   }
 }
 
-function encodeNumber(w: ByteWriter, n: number, path: string): void {
+const shared = new ByteWriter();
+
+/** Runs `write` on the shared writer and returns a copy of what it wrote. */
+function written(write: (w: ByteWriter) => void): Uint8Array {
+  shared.len = 0;
+  write(shared);
+  return shared.result();
+}
+
+/**
+ * Errors carry the path of the offending value. Paths are built only when something fails: each container
+ * re-throws its child's error with its own segment in front, so a successful encode builds no strings.
+ */
+function within(e: unknown, segment: string): unknown {
+  return e instanceof ReceiptEncodeError ? new ReceiptEncodeError(segment + e.path, e.detail) : e;
+}
+
+function encodeNumber(w: ByteWriter, n: number): void {
   if (!Number.isInteger(n)) {
-    throw new ReceiptEncodeError(path, `${n} is not an integer: floats are not allowed in receipts (use an integer or text)`);
+    throw new ReceiptEncodeError('', `${n} is not an integer: floats are not allowed in receipts (use an integer or text)`);
   }
   if (!Number.isSafeInteger(n)) {
-    throw new ReceiptEncodeError(path, `${n} is beyond ±(2^53-1): pass integers that large as a BigInt`);
+    throw new ReceiptEncodeError('', `${n} is beyond ±(2^53-1): pass integers that large as a BigInt`);
   }
   // -0 is an integer in JS; it is written as 0 (CBOR has no negative integer zero).
   if (n >= 0) w.head(MT.uint, n);
   else w.head(MT.negint, -1 - n);
 }
 
-function encodeBigInt(w: ByteWriter, n: bigint, path: string): void {
+function encodeBigInt(w: ByteWriter, n: bigint): void {
   if (n < INT_MIN || n > UINT_MAX) {
-    throw new ReceiptEncodeError(path, `${n} is outside [-2^63, 2^64-1], the integer range receipts hold`);
+    throw new ReceiptEncodeError('', `${n} is outside [-2^63, 2^64-1], the integer range receipts hold`);
   }
   if (n >= 0n) w.head(MT.uint, n);
   else w.head(MT.negint, -1n - n);
 }
 
-function encodeText(w: ByteWriter, s: string, path: string): void {
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+function encodeText(w: ByteWriter, s: string): void {
+  if (isAscii(s)) {
+    w.head(MT.text, s.length);
+    w.ascii(s);
+    return;
+  }
   if (LONE_SURROGATE.test(s)) {
-    throw new ReceiptEncodeError(path, 'text has a lone UTF-16 surrogate: it cannot be written as UTF-8');
+    throw new ReceiptEncodeError('', 'text has a lone UTF-16 surrogate: it cannot be written as UTF-8');
   }
   const utf8 = UTF8_ENCODER.encode(s);
   w.head(MT.text, utf8.length);
@@ -143,57 +176,84 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/** Encoded map keys, by key: bodies reuse a handful of keys, so each is encoded once. */
+const keyCache = new Map<string, Uint8Array>();
+const KEY_CACHE_LIMIT = 4096;
+
+function encodedKey(key: string): Uint8Array {
+  let bytes = keyCache.get(key);
+  if (bytes === undefined) {
+    const w = new ByteWriter();
+    encodeText(w, key);
+    bytes = w.result();
+    if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(key, bytes);
+  }
+  return bytes;
+}
+
 /** Writes a text-keyed map, its entries sorted by the bytes of their encoded keys. */
-function encodeMap(w: ByteWriter, map: CborMap, path: string, depth: number): void {
-  checkEncodeDepth(depth, path);
+function encodeMap(w: ByteWriter, map: CborMap, depth: number): void {
+  checkEncodeDepth(depth);
   const entries = Object.keys(map).map((key) => {
-    const kw = new ByteWriter();
-    encodeText(kw, key, `${path} key ${JSON.stringify(key)}`);
-    return { key, encoded: kw.result() };
+    try {
+      return { key, encoded: encodedKey(key) };
+    } catch (e) {
+      throw within(e, ` key ${JSON.stringify(key)}`);
+    }
   });
   entries.sort((a, b) => compareBytes(a.encoded, b.encoded));
   w.head(MT.map, entries.length);
   for (const { key, encoded } of entries) {
     w.bytes(encoded);
-    encodeValue(w, map[key], `${path}.${key}`, depth + 1);
+    try {
+      encodeValue(w, map[key], depth + 1);
+    } catch (e) {
+      throw within(e, `.${key}`);
+    }
   }
 }
 
-function encodeArray(w: ByteWriter, array: unknown[], path: string, depth: number): void {
-  checkEncodeDepth(depth, path);
+function encodeArray(w: ByteWriter, array: unknown[], depth: number): void {
+  checkEncodeDepth(depth);
   w.head(MT.array, array.length);
   // An index loop, not forEach: a hole in a sparse array is undefined (an error), not skipped.
-  for (let i = 0; i < array.length; i++) encodeValue(w, array[i], `${path}[${i}]`, depth + 1);
+  for (let i = 0; i < array.length; i++) {
+    try {
+      encodeValue(w, array[i], depth + 1);
+    } catch (e) {
+      throw within(e, `[${i}]`);
+    }
+  }
 }
 
 /** The decoder's nesting limit, so that everything written can be read back. */
-function checkEncodeDepth(depth: number, path: string): void {
-  if (depth >= MAX_CBOR_DEPTH) throw new ReceiptEncodeError(path, `nesting deeper than ${MAX_CBOR_DEPTH} levels`);
+function checkEncodeDepth(depth: number): void {
+  if (depth >= MAX_CBOR_DEPTH) throw new ReceiptEncodeError('', `nesting deeper than ${MAX_CBOR_DEPTH} levels`);
 }
 
-function encodeObject(w: ByteWriter, value: object, path: string, depth: number): void {
+function encodeObject(w: ByteWriter, value: object, depth: number): void {
   if (value instanceof Uint8Array) {
     w.head(MT.bytes, value.length);
     w.bytes(value);
   } else if (Array.isArray(value)) {
-    encodeArray(w, value, path, depth);
+    encodeArray(w, value, depth);
   } else if (isPlainObject(value)) {
-    encodeMap(w, value, path, depth);
+    encodeMap(w, value, depth);
   } else {
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-    throw new ReceiptEncodeError(path, `a ${name} cannot be written: use integers, text, booleans, null, Uint8Array, arrays or plain objects`);
+    throw new ReceiptEncodeError('', `a ${name} cannot be written: use integers, text, booleans, null, Uint8Array, arrays or plain objects`);
   }
 }
 
-function encodeValue(w: ByteWriter, value: unknown, path: string, depth: number): void {
+function encodeValue(w: ByteWriter, value: unknown, depth: number): void {
   switch (typeof value) {
-    case 'number': return encodeNumber(w, value, path);
-    case 'bigint': return encodeBigInt(w, value, path);
-    case 'string': return encodeText(w, value, path);
+    case 'number': return encodeNumber(w, value);
+    case 'bigint': return encodeBigInt(w, value);
+    case 'string': return encodeText(w, value);
     case 'boolean': return w.byte(value ? 0xf5 : 0xf4);
-    case 'object': return value === null ? w.byte(0xf6) : encodeObject(w, value, path, depth);
-    case 'undefined': throw new ReceiptEncodeError(path, 'undefined cannot be written (omit the key, or use null)');
-    default: throw new ReceiptEncodeError(path, `a ${typeof value} cannot be written`);
+    case 'object': return value === null ? w.byte(0xf6) : encodeObject(w, value, depth);
+    case 'undefined': throw new ReceiptEncodeError('', 'undefined cannot be written (omit the key, or use null)');
+    default: throw new ReceiptEncodeError('', `a ${typeof value} cannot be written`);
   }
 }
 
@@ -208,9 +268,11 @@ function encodeValue(w: ByteWriter, value: unknown, path: string, depth: number)
  * encodeDeterministic({ b: 1, aa: 2, a: [] }) // a3 6161 80 6162 01 626161 02
  */
 export function encodeDeterministic(value: CborValue, path = 'value'): Uint8Array {
-  const w = new ByteWriter();
-  encodeValue(w, value, path, 0);
-  return w.result();
+  try {
+    return written((w) => encodeValue(w, value, 0));
+  } catch (e) {
+    throw within(e, path);
+  }
 }
 
 function checkUint(value: unknown, field: ReceiptField): void {
@@ -255,22 +317,32 @@ export function describeJs(value: unknown): string {
  */
 export function encodeReceipt(r: Receipt): Uint8Array {
   checkReceipt(r);
-  const w = new ByteWriter();
+  return written((w) => writeReceipt(w, r));
+}
+
+function writeReceipt(w: ByteWriter, r: Receipt): void {
   w.head(MT.map, RECEIPT_FIELDS.length);
   w.head(MT.uint, RECEIPT_KEY.v);
   w.head(MT.uint, r.v);
   w.head(MT.uint, RECEIPT_KEY.kind);
-  encodeText(w, r.kind, 'kind');
+  encodeText(w, r.kind);
   w.head(MT.uint, RECEIPT_KEY.index);
   w.head(MT.uint, r.index);
   w.head(MT.uint, RECEIPT_KEY.time);
   w.head(MT.uint, r.time);
   w.head(MT.uint, RECEIPT_KEY.prev);
-  encodeObject(w, r.prev, 'prev', 1);
+  w.bytes(PREV_HEAD);
+  w.bytes(r.prev);
   w.head(MT.uint, RECEIPT_KEY.body);
-  encodeMap(w, r.body, 'body', 1); // depth 1, as the decoder counts it
-  return w.result();
+  try {
+    encodeMap(w, r.body, 1); // depth 1, as the decoder counts it
+  } catch (e) {
+    throw within(e, 'body');
+  }
 }
+
+/** The head of a 32-byte byte string: major type 2, length 32 in one extra byte. */
+const PREV_HEAD = Uint8Array.of((MT.bytes << 5) | 24, PREV_LENGTH);
 
 // ---------------------------------------------------------------------------------------------------------
 // Strict decoding
