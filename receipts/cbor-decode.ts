@@ -42,9 +42,10 @@ class StrictReader {
     return this.bytes.length - this.pos;
   }
 
-  need(n: number | bigint, what: string, offset: number): void {
+  /** `what` names the item in the error; a function, so no message is built unless it is needed. */
+  need(n: number | bigint, what: string | (() => string), offset: number): void {
     if (typeof n === 'bigint' || n > this.remaining) {
-      throw new ReceiptDecodeError(`truncated: ${what} needs ${n} byte(s), only ${this.remaining} left`, offset);
+      throw new ReceiptDecodeError(`truncated: ${typeof what === 'string' ? what : what()} needs ${n} byte(s), only ${this.remaining} left`, offset);
     }
   }
 
@@ -89,7 +90,7 @@ class StrictReader {
   }
 
   /** A definite byte range of `length` bytes for a string item. */
-  take(length: number | bigint, what: string, offset: number): Uint8Array {
+  take(length: number | bigint, what: () => string, offset: number): Uint8Array {
     this.need(length, what, offset);
     const start = this.pos;
     this.pos += Number(length);
@@ -133,7 +134,7 @@ function readNegative(_r: StrictReader, arg: number | bigint, offset: number): C
 
 function readArray(r: StrictReader, arg: number | bigint, offset: number, depth: number): CborValue {
   checkDepth(depth, offset);
-  r.need(arg, `an array of ${arg} item(s)`, offset); // every item takes at least one byte
+  r.need(arg, () => `an array of ${arg} item(s)`, offset); // every item takes at least one byte
   const items: CborValue[] = [];
   for (let i = 0; i < Number(arg); i++) items.push(r.value(depth + 1));
   return items;
@@ -141,7 +142,7 @@ function readArray(r: StrictReader, arg: number | bigint, offset: number, depth:
 
 function readMap(r: StrictReader, arg: number | bigint, offset: number, depth: number): CborValue {
   checkDepth(depth, offset);
-  r.need(typeof arg === 'bigint' ? arg : arg * 2, `a map of ${arg} entries`, offset);
+  r.need(typeof arg === 'bigint' ? arg : arg * 2, () => `a map of ${arg} entries`, offset);
   const map: CborMap = {};
   let previous: Uint8Array | undefined;
   for (let i = 0; i < Number(arg); i++) {
@@ -149,10 +150,12 @@ function readMap(r: StrictReader, arg: number | bigint, offset: number, depth: n
     const key = r.value(depth + 1);
     if (typeof key !== 'string') throw new ReceiptDecodeError(`map key must be a text string, got ${describeCbor(key)}`, keyOffset);
     const encoded = r.bytes.subarray(keyOffset, r.pos);
-    checkKeyOrder(previous, encoded, JSON.stringify(key), keyOffset);
+    checkKeyOrder(previous, encoded, key, keyOffset);
     previous = encoded;
+    const value = r.value(depth + 1);
     // defineProperty: a "__proto__" key becomes an own property instead of replacing the prototype.
-    Object.defineProperty(map, key, { value: r.value(depth + 1), enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__') Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+    else map[key] = value;
   }
   return map;
 }
@@ -160,16 +163,22 @@ function readMap(r: StrictReader, arg: number | bigint, offset: number, depth: n
 function checkKeyOrder(previous: Uint8Array | undefined, encoded: Uint8Array, key: string, offset: number): void {
   if (previous === undefined) return;
   const order = compareBytes(previous, encoded);
-  if (order === 0) throw new ReceiptDecodeError(`duplicate map key ${key}`, offset);
-  if (order > 0) throw new ReceiptDecodeError(`map keys out of order: ${key} must come before the key preceding it (keys sort by their encoded bytes)`, offset);
+  if (order === 0) throw new ReceiptDecodeError(`duplicate map key ${JSON.stringify(key)}`, offset);
+  if (order > 0) throw new ReceiptDecodeError(`map keys out of order: ${JSON.stringify(key)} must come before the key preceding it (keys sort by their encoded bytes)`, offset);
 }
 
 function checkDepth(depth: number, offset: number): void {
   if (depth >= MAX_CBOR_DEPTH) throw new ReceiptDecodeError(`nesting deeper than ${MAX_CBOR_DEPTH} levels`, offset);
 }
 
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) > 0x7f) return false;
+  return true;
+}
+
 function readText(r: StrictReader, arg: number | bigint, offset: number): CborValue {
-  const utf8 = r.take(arg, `a text string of ${arg} bytes`, offset);
+  const utf8 = r.take(arg, () => `a text string of ${arg} bytes`, offset);
+  if (isAscii(utf8)) return Buffer.from(utf8.buffer, utf8.byteOffset, utf8.length).toString('latin1'); // ASCII is latin1: the common, fast case
   try {
     return UTF8_DECODER.decode(utf8);
   } catch {
@@ -180,7 +189,7 @@ function readText(r: StrictReader, arg: number | bigint, offset: number): CborVa
 const ITEM_READERS: Record<number, ItemReader> = {
   [MT.uint]: (_r, arg) => arg,
   [MT.negint]: readNegative,
-  [MT.bytes]: (r, arg, offset) => r.take(arg, `a byte string of ${arg} bytes`, offset).slice(),
+  [MT.bytes]: (r, arg, offset) => r.take(arg, () => `a byte string of ${arg} bytes`, offset).slice(),
   [MT.text]: readText,
   [MT.array]: readArray,
   [MT.map]: readMap,

@@ -30,6 +30,12 @@ export class TileBuilder {
   #bundle: Uint8Array[] = [];
   #completed: TileFile[] = [];
   #size = 0;
+  readonly #bundles: boolean;
+
+  /** `bundles: false` builds only the hash tiles (a verifier has the bundles already). */
+  constructor(opts: { bundles?: boolean } = {}) {
+    this.#bundles = opts.bundles ?? true;
+  }
 
   /** Resumes from `state()`; files not yet drained then come out of the next drain. */
   static fromState(s: TileBuilderState): TileBuilder {
@@ -59,7 +65,7 @@ export class TileBuilder {
   add(entry: ChainedEntry): void {
     if (entry.index !== this.#size) throw new RangeError(`tile builder: entry ${entry.index} out of order, want ${this.#size}`);
     this.#size++;
-    this.#bundle.push(entry.bytes);
+    if (this.#bundles) this.#bundle.push(entry.bytes);
     if (this.#bundle.length === TILE_WIDTH) {
       this.#completed.push({ path: entryBundlePath({ index: Math.floor(entry.index / TILE_WIDTH) }), bytes: encodeEntryBundle(this.#bundle), full: true });
       this.#bundle = [];

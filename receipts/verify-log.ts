@@ -38,7 +38,7 @@ export async function verifyLog(opts: { read: ReadLogFile; verifierKey: string; 
     return fail({ path: 'checkpoint', message: `not signed by the pinned key or malformed: ${(e as Error).message}` });
   }
   const chain = new ReceiptChain();
-  const tiles = new TileBuilder();
+  const tiles = new TileBuilder({ bundles: false });
   const defects: LogDefect[] = [];
   for (let bundle = 0; bundle * TILE_WIDTH < checkpoint.size && defects.length === 0; bundle++) {
     const width = Math.min(TILE_WIDTH, checkpoint.size - bundle * TILE_WIDTH);

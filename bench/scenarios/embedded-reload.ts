@@ -31,7 +31,10 @@ export async function embeddedReloadScenario(preset: Preset, log: (line: string)
     for (let i = 0; i < rounds; i++) floor.push(await notificationLatency(dir, i));
     return figures({ latencies, floor });
   } finally {
+    // Wait for the server to stop (it writes its last receipts and state on SIGTERM) before removing its folder.
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
+    await exited;
     await rm(dir, { recursive: true, force: true });
   }
 }
