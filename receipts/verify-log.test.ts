@@ -120,3 +120,20 @@ test('entries rewritten consistently (chain and tiles rebuilt) no longer match t
   t.like(r.defects[0], { path: 'checkpoint' });
   t.regex(r.defects[0]!.message, /is not the root/);
 });
+
+test('a stale checkpoint (an older signed one put back) is caught', async (t) => {
+  const { files } = publish();
+  // The same log signed at size 500: a valid signature over an older state.
+  const chain = new ReceiptChain();
+  for (let i = 0; i < 500; i++) chain.append('decision', { tenant: `t${i % 7}`, op: 'consume', subject: 'calls', amount: i, allowed: true, reason: 'Allowed' }, 1_800_000_000_000_000 + i);
+  const stale = new Map(files);
+  stale.set('checkpoint', new TextEncoder().encode(signCheckpoint({ origin: 'test.tai.dev/log', size: 500, root: chain.root() }, KEY.signerKey)));
+  const tiles = new TileBuilder();
+  const older = new ReceiptChain();
+  for (let i = 0; i < 500; i++) tiles.add(older.append('decision', { tenant: `t${i % 7}`, op: 'consume', subject: 'calls', amount: i, allowed: true, reason: 'Allowed' }, 1_800_000_000_000_000 + i));
+  for (const f of tiles.drain()) if (!f.full) stale.set(f.path, f.bytes); // the partial tiles of size 500 are there too
+  const r = await verify(stale);
+  t.false(r.ok);
+  t.like(r.defects[0], { path: 'checkpoint', index: 500 });
+  t.regex(r.defects[0]!.message, /^stale: tile\/entries\/001 holds entries up to 511, but the checkpoint covers only 500/);
+});

@@ -49,7 +49,25 @@ export async function verifyLog(opts: { read: ReadLogFile; verifierKey: string; 
   if (defects.length === 0 && !bytesEqual(chain.root(), checkpoint.root)) {
     defects.push({ path: 'checkpoint', message: `root ${toHex(checkpoint.root)} is not the root of the ${checkpoint.size} entries (${toHex(chain.root())})` });
   }
+  if (defects.length === 0) defects.push(...(await staleness(opts.read, checkpoint.size)));
   return { ok: defects.length === 0, checkpoint, entries: chain.size, defects };
+}
+
+/**
+ * A checkpoint older than the published entries (an old, validly signed checkpoint put back to hide what came
+ * after it): the first bundle past what it covers, full or partial, must not exist. The publisher writes tiles
+ * before the checkpoint, so a verify racing a publish can see this for a moment; verifying again settles it.
+ */
+async function staleness(read: ReadLogFile, size: number): Promise<LogDefect[]> {
+  const bundle = Math.floor(size / TILE_WIDTH);
+  const covered = size % TILE_WIDTH;
+  for (let width = covered + 1; width <= TILE_WIDTH; width++) {
+    const path = entryBundlePath({ index: bundle, width });
+    if ((await read(path)) !== undefined) {
+      return [{ index: size, path: 'checkpoint', message: `stale: ${path} holds entries up to ${bundle * TILE_WIDTH + width - 1}, but the checkpoint covers only ${size} (or it is being published right now: verify again)` }];
+    }
+  }
+  return [];
 }
 
 function fail(d: LogDefect): LogVerification {
