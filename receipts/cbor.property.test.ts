@@ -5,28 +5,11 @@ import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { Encoder } from 'cbor-x';
 import { Tag, decode as cbor2Decode } from 'cbor2';
-import type { DecodeOptions } from 'cbor2';
-import { sortCoreDeterministic } from 'cbor2/sorts';
+import { CBOR2_STRICT } from './cbor2-strict.test-helper.ts';
 import { compareBytes, decodeDeterministic, decodeReceipt, encodeDeterministic, encodeReceipt } from './cbor.ts';
 import { RECEIPT_KINDS, ReceiptDecodeError, zeroPrev } from './receipt.ts';
 import type { CborMap, CborValue, Receipt } from './receipt.ts';
 
-/** The strictest cbor2 options for our subset (see cbor.test.ts for why each is there). */
-const CBOR2_STRICT: DecodeOptions = {
-  cde: true,
-  rejectStreaming: true,
-  requirePreferred: true,
-  sortKeys: sortCoreDeterministic,
-  rejectDuplicateKeys: true,
-  rejectFloats: true,
-  rejectLongFloats: true,
-  rejectNegativeZero: true,
-  rejectSimple: true,
-  rejectUndefined: true,
-  rejectBigInts: true,
-  rejectLargeNegatives: true,
-  ignoreGlobalTags: true,
-};
 
 function containsTag(value: unknown): boolean {
   if (value instanceof Tag) return true;

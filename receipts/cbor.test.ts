@@ -6,8 +6,7 @@
 import test from 'ava';
 import { Encoder } from 'cbor-x';
 import { Tag, decode as cbor2Decode } from 'cbor2';
-import type { DecodeOptions } from 'cbor2';
-import { sortCoreDeterministic } from 'cbor2/sorts';
+import { CBOR2_STRICT } from './cbor2-strict.test-helper.ts';
 import { decodeDeterministic, decodeReceipt, encodeDeterministic, encodeReceipt } from './cbor.ts';
 import { hashLeaf as leafHash } from './merkle-hash.ts';
 import { decisionBody, jsonToCbor, lifecycleBody, reconcileBody, thresholdBody } from './bodies.ts';
@@ -17,27 +16,6 @@ import type { CborValue, Receipt } from './receipt.ts';
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
-/**
- * cbor2 as the independent strict decoder: `cde: true` (RFC 8949 §4.2.1 / draft-ietf-cbor-cde: rejectStreaming,
- * requirePreferred, sortKeys = sortCoreDeterministic, which also rejects duplicates) plus every reject* option
- * that applies to our subset. cbor2 has no "reject tags" option: with ignoreGlobalTags every tag decodes to a
- * Tag object, and `cbor2Strict` rejects any Tag found in the result.
- */
-const CBOR2_STRICT: DecodeOptions = {
-  cde: true,
-  rejectStreaming: true,
-  requirePreferred: true,
-  sortKeys: sortCoreDeterministic,
-  rejectDuplicateKeys: true,
-  rejectFloats: true,
-  rejectLongFloats: true,
-  rejectNegativeZero: true,
-  rejectSimple: true,
-  rejectUndefined: true,
-  rejectBigInts: true,
-  rejectLargeNegatives: true,
-  ignoreGlobalTags: true,
-};
 
 function rejectTags(value: unknown): void {
   if (value instanceof Tag) throw new Error(`tag ${value.tag}`);

@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import test from 'ava';
 import fc from 'fast-check';
 import { loadManifestSet } from '../crds/index.ts';
-import { CompiledPolicy, Governor, PolicyCompiler, type CompiledTenant } from '../governor/index.ts';
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
-import { createApp } from './app.ts';
+import { appOver } from './app.test-helper.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 /** Runs per route; five routes make 10 000 requests in all. */
@@ -19,34 +18,19 @@ const SAMPLE_FILES = ['skus.yaml', 'tenants.yaml', 'quotas.yaml'].map((f) => ({
 
 /** The samples plus a tenant with tiny hard, soft and gauge quotas, so limits are reached within a run. */
 function setup() {
-  const compiler = new PolicyCompiler();
   const load = loadManifestSet(SAMPLE_FILES);
-  compiler.apply(
-    {
-      upsert: [
-        ...[...load.resources.values()].map((r) => r.resource),
-        skuOf('tiny', {
-          features: { sso: true, seats: 3, tier: 'x' },
-          quotas: { 'api-calls': { limit: 25 }, builds: { limit: 10, enforcement: 'soft' }, seats: { limit: 4, kind: 'gauge' }, zero: { limit: 0 } },
-          rates: { requests: { perSecond: 2, burst: 3 } },
-        }),
-        tenantOf('small', { sku: 'tiny' }),
-      ],
-    },
-    NOW,
+  return appOver(
+    [
+      ...[...load.resources.values()].map((r) => r.resource),
+      skuOf('tiny', {
+        features: { sso: true, seats: 3, tier: 'x' },
+        quotas: { 'api-calls': { limit: 25 }, builds: { limit: 10, enforcement: 'soft' }, seats: { limit: 4, kind: 'gauge' }, zero: { limit: 0 } },
+        rates: { requests: { perSecond: 2, burst: 3 } },
+      }),
+      tenantOf('small', { sku: 'tiny' }),
+    ],
+    { now: NOW, maxBodyBytes: MAX_BODY },
   );
-  const clock = { now: () => NOW };
-  const policy = new CompiledPolicy(compiler);
-  const governor = new Governor({ policy, clock });
-  const errors: unknown[] = [];
-  const app = createApp({
-    decisions: governor,
-    tenant: (n) => policy.tenant(n, clock.now()),
-    readiness: () => ({ ready: true, generation: 1, tenants: 1, problems: 0, staleMs: 0, source: 'fuzz' }),
-    maxBodyBytes: MAX_BODY,
-    onError: (e) => errors.push(e),
-  });
-  return { app, errors, tenant: (n: string): CompiledTenant | undefined => policy.tenant(n, NOW) };
 }
 
 const TENANT_NAMES = ['acme', 'globex', 'initech', 'hooli', 'umbrella', 'stark', 'small', 'nobody', '__proto__', 'constructor', 'toString', ''];

@@ -1,34 +1,19 @@
 import test from 'ava';
-import { CompiledPolicy, Governor, PolicyCompiler } from '../governor/index.ts';
 import { quotaOf, skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
-import { createApp } from './app.ts';
+import { appOver } from './app.test-helper.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 
 function setup(opts: { maxBodyBytes?: number } = {}) {
-  const compiler = new PolicyCompiler();
-  compiler.apply(
-    {
-      upsert: [
-        skuOf('growth', { features: { sso: true, seats: 5 }, quotas: { 'api-calls': { limit: 10 }, seats: { limit: 3, kind: 'gauge' } }, rates: { requests: { perSecond: 1, burst: 2 } } }),
-        tenantOf('acme', { sku: 'growth', overrides: { quotas: { 'api-calls': { limit: 20 } } } }),
-        tenantOf('umbrella', { sku: 'growth', suspended: true }),
-        quotaOf('bf', { tenant: 'acme', metric: 'api-calls', limit: 5 }),
-      ],
-    },
-    NOW,
+  const { app, errors } = appOver(
+    [
+      skuOf('growth', { features: { sso: true, seats: 5 }, quotas: { 'api-calls': { limit: 10 }, seats: { limit: 3, kind: 'gauge' } }, rates: { requests: { perSecond: 1, burst: 2 } } }),
+      tenantOf('acme', { sku: 'growth', overrides: { quotas: { 'api-calls': { limit: 20 } } } }),
+      tenantOf('umbrella', { sku: 'growth', suspended: true }),
+      quotaOf('bf', { tenant: 'acme', metric: 'api-calls', limit: 5 }),
+    ],
+    { now: NOW, ...opts },
   );
-  const clock = { now: () => NOW };
-  const policy = new CompiledPolicy(compiler);
-  const governor = new Governor({ policy, clock });
-  const errors: unknown[] = [];
-  const app = createApp({
-    decisions: governor,
-    tenant: (n) => policy.tenant(n, clock.now()),
-    readiness: () => ({ ready: true, generation: 1, tenants: 2, problems: 0, staleMs: 0, source: 'test' }),
-    onError: (e) => errors.push(e),
-    ...opts,
-  });
   const post = (path: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
     app.request(path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return { app, post, errors };
