@@ -56,8 +56,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServe
     `tai: receipt log ${opts.logDir}: ${log.size} entries (${log.size - recovery.resumedAt} replayed${recovery.resumedAt ? ` after the saved state at ${recovery.resumedAt}` : ''})` +
       (recovery.truncatedBytes ? `, ${recovery.truncatedBytes} bytes of an unfinished write cut off` : ''),
   );
+  const compiled = new CompiledPolicy(compiler);
   const governor = new Governor({
-    policy: new CompiledPolicy(compiler),
+    policy: compiled,
     clock,
     onThreshold: (e) => {
       log.append('threshold', thresholdBody({ ...e, windowStart: e.windowStart }));
@@ -99,7 +100,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServe
   );
   const app = createApp({
     decisions: new RecordedGovernor(governor, log),
-    tenant: (name) => new CompiledPolicy(compiler).tenant(name, clock.now()),
+    tenant: (name) => compiled.tenant(name, clock.now()),
     logDir: opts.logDir,
     readiness: () => policy.readiness(),
     onError: (error, path) => io.err(`tai: internal error on ${path}: ${(error as Error).stack ?? String(error)}`),

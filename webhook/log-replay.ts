@@ -23,7 +23,7 @@ export class LogReplay {
 
   /** Starts from a saved state (see run-state.ts), so only the entries after it are replayed. */
   constructor(saved?: ReplayState) {
-    for (const c of saved?.cells ?? []) this.#cells.set(`${c.tenant}\u0000${c.metric}`, { ...c });
+    for (const c of saved?.cells ?? []) this.#cells.set(cellKey(c.tenant, c.metric), { ...c });
     for (const a of saved?.answers ?? []) this.#answers.push({ tenant: a.tenant, key: a.key, answer: a.value, at: a.storedAt });
     for (const [name, doc] of Object.entries(saved?.effective ?? {})) this.effective.set(name, doc);
   }
@@ -44,7 +44,7 @@ export class LogReplay {
   }
 
   #cell(tenant: string, metric: string, windowStart: number | null): UsageCell {
-    const key = `${tenant}\u0000${metric}`;
+    const key = cellKey(tenant, metric);
     let cell = this.#cells.get(key);
     if (!cell || cell.windowStart !== windowStart) this.#cells.set(key, (cell = { tenant, metric, windowStart, used: 0, fired: 0 }));
     return cell;
@@ -73,4 +73,9 @@ export class LogReplay {
     if (next === null) this.effective.delete(name);
     else this.effective.set(name, next);
   }
+}
+
+/** One usage counter's key: a tenant name cannot contain NUL, so tenant + metric cannot collide. */
+function cellKey(tenant: string, metric: string): string {
+  return `${tenant}\u0000${metric}`;
 }
