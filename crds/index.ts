@@ -7,3 +7,4 @@ export * from './quota.ts';
 export * from './kinds.ts';
 export * from './manifests.ts';
 export * from './manifest-set.ts';
+export * from './api-object.ts';

@@ -102,9 +102,13 @@ function parseDocument(doc: Document, ctx: DocContext): { resource?: SourcedReso
   return validateObject(value, { ...ctx, doc, line });
 }
 
-function validateObject(
+/**
+ * Validates one plain object as a TAI resource: apiVersion and kind, then the kind's schema. `ctx.lineOf`
+ * places errors in a source document when there is one.
+ */
+export function validateResource(
   value: unknown,
-  ctx: DocContext & { doc: Document; line: number | undefined },
+  ctx: { file: string; line?: number | undefined; lineOf?: (path: readonly string[]) => number | undefined },
 ): { resource: SourcedResource } | { errors: PolicyError[] } {
   const at = (path: string, message: string): { errors: PolicyError[] } => ({ errors: [{ file: ctx.file, line: ctx.line, path, message }] });
   if (!isRecord(value)) return at('', 'expected a mapping with apiVersion, kind, metadata and spec');
@@ -114,24 +118,30 @@ function validateObject(
   }
   const result = info.schema.safeParse(value);
   if (result.success) {
-    const lineOf = (path: string): number | undefined => lineAt(ctx.doc, path ? path.split('.') : [], ctx.lines);
-    return { resource: { resource: result.data as TaiResource, source: { file: ctx.file, line: ctx.line }, lineOf } };
+    const { lineOf } = ctx;
+    const source = { resource: result.data as TaiResource, source: { file: ctx.file, line: ctx.line } };
+    return { resource: lineOf ? { ...source, lineOf: (path) => lineOf(path ? path.split('.') : []) } : source };
   }
-  const name = isRecord(value.metadata) && typeof value.metadata.name === 'string' ? value.metadata.name : undefined;
-  return { errors: zodErrors(result.error, { ...ctx, resource: name ? `${info.kind}/${name}` : undefined }) };
+  return { errors: zodErrors(result.error, { ...ctx, resource: `${info.kind}/${nameOf(value)}` }) };
 }
 
-function zodErrors(error: z.ZodError, ctx: DocContext & { doc: Document; resource: string | undefined }): PolicyError[] {
+function nameOf(value: Record<string, unknown>): string {
+  return isRecord(value.metadata) && typeof value.metadata.name === 'string' ? value.metadata.name : '(unnamed)';
+}
+
+function zodErrors(
+  error: z.ZodError,
+  ctx: { file: string; line?: number | undefined; lineOf?: ((path: readonly string[]) => number | undefined) | undefined; resource: string | undefined },
+): PolicyError[] {
   return error.issues.map((issue) => {
     const path = issue.path.map(String);
-    return {
-      file: ctx.file,
-      line: lineAt(ctx.doc, path, ctx.lines),
-      path: path.join('.'),
-      message: issueMessage(issue),
-      ...(ctx.resource ? { resource: ctx.resource } : {}),
-    };
+    const line = ctx.lineOf?.(path) ?? ctx.line;
+    return { file: ctx.file, line, path: path.join('.'), message: issueMessage(issue), ...(ctx.resource ? { resource: ctx.resource } : {}) };
   });
+}
+
+function validateObject(value: unknown, ctx: DocContext & { doc: Document; line: number | undefined }): { resource: SourcedResource } | { errors: PolicyError[] } {
+  return validateResource(value, { file: ctx.file, line: ctx.line, lineOf: (path) => lineAt(ctx.doc, path, ctx.lines) });
 }
 
 function issueMessage(issue: z.core.$ZodIssue): string {
@@ -154,7 +164,7 @@ function lineAt(doc: Document, path: readonly string[], lines: LineCounter): num
  * YAML integers arrive as BigInt (so 2^53+1 is not silently rounded): turn the safe ones into numbers
  * and report the rest. Other values pass through.
  */
-function toSafeNumbers(value: unknown, path: string[], report: (path: string[], message: string) => void): unknown {
+export function toSafeNumbers(value: unknown, path: string[], report: (path: string[], message: string) => void): unknown {
   if (typeof value === 'bigint') {
     if (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(value);
     report(path, `number ${value} is past 2^53-1 and cannot be represented exactly: use a value of at most 9007199254740991`);
