@@ -7,7 +7,8 @@
 # The cached binaries in ${TAI_CACHE:-$HOME/.cache/tai} are kept; delete that directory to rebuild them.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-STATE=$ROOT/.tai/cluster
+# TAI_CLUSTER_DIR gives a second, independent control plane its own state (tests that kill kube-apiserver use one).
+STATE=${TAI_CLUSTER_DIR:-$ROOT/.tai/cluster}
 
 purge=
 for a in "$@"; do

@@ -21,11 +21,16 @@ case "${BASH_VERSION:-}" in '') exec bash "$0" "$@" ;; esac # invoked as `sh hac
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MOD=$ROOT/hack/cluster
-STATE=$ROOT/.tai/cluster
+# TAI_CLUSTER_DIR gives a second, independent control plane its own state (tests that kill kube-apiserver use one).
+STATE=${TAI_CLUSTER_DIR:-$ROOT/.tai/cluster}
 PKI=$STATE/pki
 KUBECONFIG_OUT=$STATE/kubeconfig
 
 say() { printf 'cluster-up: %s\n' "$*" >&2; }
+
+# One cluster-up at a time per state folder (parallel test workers may all ask for the cluster).
+mkdir -p "$STATE"
+if command -v flock >/dev/null 2>&1; then exec 9>"$STATE/.lock"; flock 9; fi
 die() { printf 'cluster-up: error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------- versions
@@ -216,7 +221,7 @@ EOF
 
 # ----------------------------------------------------------------------------------------------- etcd
 if [ -z "$etcd_pid" ]; then
-  say "starting etcd $ETCD_VERSION on http://127.0.0.1:$ETCD_PORT (data in .tai/cluster/etcd, log in .tai/cluster/etcd.log)"
+  say "starting etcd $ETCD_VERSION on http://127.0.0.1:$ETCD_PORT (data in $STATE/etcd, log in $STATE/etcd.log)"
   # setsid: its own session, so a Ctrl-C in the terminal that started it does not stop it.
   setsid "$BIN/etcd" \
     --name=tai --data-dir="$STATE/etcd" \
@@ -224,7 +229,7 @@ if [ -z "$etcd_pid" ]; then
     --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster="tai=http://127.0.0.1:$ETCD_PEER_PORT" \
     --unsafe-no-fsync=true --log-level=warn \
-    </dev/null >>"$STATE/etcd.log" 2>&1 &
+    </dev/null >>"$STATE/etcd.log" 2>&1 9>&- &
   etcd_pid=$!
   echo "$etcd_pid" >"$STATE/etcd.pid"
   for i in $(seq 1 150); do
@@ -241,7 +246,7 @@ fi
 # ------------------------------------------------------------------------------------- kube-apiserver
 # The envtest flag set: loopback only, certificates from pki/, RBAC, no controller-manager (so no
 # ServiceAccount admission and no endpoint reconciling), priority-and-fairness off to save CPU.
-say "starting kube-apiserver $K8S_VERSION on https://127.0.0.1:$APISERVER_PORT (log in .tai/cluster/kube-apiserver.log)"
+say "starting kube-apiserver $K8S_VERSION on https://127.0.0.1:$APISERVER_PORT (log in $STATE/kube-apiserver.log)"
 setsid "$BIN/kube-apiserver" \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
@@ -256,7 +261,7 @@ setsid "$BIN/kube-apiserver" \
   --enable-priority-and-fairness=false \
   --profiling=false \
   ${TAI_APISERVER_FLAGS:-} \
-  </dev/null >>"$STATE/kube-apiserver.log" 2>&1 &
+  </dev/null >>"$STATE/kube-apiserver.log" 2>&1 9>&- &
 api_pid=$!
 echo "$api_pid" >"$STATE/kube-apiserver.pid"
 
@@ -298,5 +303,5 @@ say "kube-apiserver is ready (pid $api_pid, $(( $(date +%s) - start ))s)"
 say ""
 say "  export KUBECONFIG=$KUBECONFIG_OUT"
 say "  $KUBECTL get ns                    # admin (system:masters); try --as=NAME to test RBAC"
-say "  env: .tai/cluster/env   logs: .tai/cluster/*.log   stop: npm run cluster:down"
+say "  env: $STATE/env   logs: $STATE/*.log   stop: npm run cluster:down"
 echo "$KUBECONFIG_OUT"

@@ -11,6 +11,8 @@ export interface Readiness {
   /** ms since the policy source was last known good; 0 when it is healthy. */
   staleMs: number;
   source: string;
+  /** Cluster mode: whether this replica holds the leader Lease, and what it has written as leader. */
+  operator?: { leader: boolean; statusWrites: number; events: number };
 }
 
 /** /healthz (the process answers) and /readyz (a policy snapshot is being served; staleness shown). */

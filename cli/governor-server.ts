@@ -1,5 +1,5 @@
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
-import { CompiledPolicy, Governor, PolicyCompiler, type Clock } from '../governor/index.ts';
+import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock } from '../governor/index.ts';
 import { lifecycleBody, thresholdBody } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
@@ -8,15 +8,16 @@ import { createApp } from '../webhook/app.ts';
 import { LogReplay, type ReplayState } from '../webhook/log-replay.ts';
 import { PolicyReceipts } from '../webhook/policy-receipts.ts';
 import { RecordedGovernor } from '../webhook/recorded-governor.ts';
-import { EmbeddedPolicy, type LoadReport } from './embedded-policy.ts';
 import type { CommandIO } from './io.ts';
+import type { FeedFactory } from './policy-feed.ts';
 import type { ListenAddress } from './listen.ts';
 import { loadRunState, saveRunState, type RunState } from './run-state.ts';
 
 export const TAI_VERSION = '0.1.0';
 
-export interface EmbeddedOptions {
-  from: string;
+export interface ServerOptions {
+  /** Where policy comes from: a folder (embedded) or the Kubernetes API (cluster). */
+  feed: FeedFactory;
   listen: ListenAddress;
   logDir: string;
   /** Checkpoint signing key file; made on first start when missing. */
@@ -36,10 +37,10 @@ export interface RunningServer {
 }
 
 /**
- * Embedded mode, assembled: the receipt log is opened and replayed first (usage, idempotent answers, last
- * recorded policy), then the folder is loaded, then the server listens. Returns once it listens.
+ * The governor, assembled: the receipt log is opened and replayed first (usage, idempotent answers, last
+ * recorded policy), then the policy feed loads its first state, then the server listens. Returns once it listens.
  */
-export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServer> {
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { io, clock } = opts;
   const compiler = new PolicyCompiler();
   const key = await loadSigningKey({ path: opts.keyPath, name: opts.origin, create: true });
@@ -57,24 +58,28 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServe
       (recovery.truncatedBytes ? `, ${recovery.truncatedBytes} bytes of an unfinished write cut off` : ''),
   );
   const compiled = new CompiledPolicy(compiler);
+  const usage = new MemoryUsageStore();
+  const policyReceipts = new PolicyReceipts(log, replay.effective);
+  const feed = opts.feed({
+    compiler,
+    usage,
+    clock,
+    io,
+    onSnapshot: (snapshot) => policyReceipts.record(snapshot, (name) => feed.tenantResource(name)),
+  });
   const governor = new Governor({
     policy: compiled,
     clock,
+    usage,
     onThreshold: (e) => {
       log.append('threshold', thresholdBody({ ...e, windowStart: e.windowStart }));
       io.out(`tai: threshold: tenant ${e.tenant} ${e.metric} crossed ${e.threshold}% (${e.used}/${e.limit})`);
+      feed.onThreshold?.(e);
     },
   });
   replay.restore(governor);
-  const policyReceipts = new PolicyReceipts(log, replay.effective);
-  const policy: EmbeddedPolicy = new EmbeddedPolicy({
-    dir: opts.from,
-    compiler,
-    clock,
-    onSnapshot: (snapshot) => policyReceipts.record(snapshot, (name) => policy.tenantResource(name)),
-  });
   log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION }));
-  printReport(await policy.load(), io);
+  await feed.start();
   await log.flush();
   await publisher.publish();
   let savedAt = log.recovery.resumedAt;
@@ -94,24 +99,20 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServe
       .then(() => (log.durableSize - savedAt >= opts.stateEvery ? saveState() : undefined))
       .catch((e: unknown) => io.err(`tai: publishing the log failed: ${String(e)}`));
   }, 1000);
-  const unwatch = policy.watch(
-    (report) => printReport(report, io),
-    (error) => io.err(`tai: reload failed, the last good state keeps serving: ${(error as Error).stack ?? String(error)}`),
-  );
   const app = createApp({
     decisions: new RecordedGovernor(governor, log),
     tenant: (name) => compiled.tenant(name, clock.now()),
     logDir: opts.logDir,
-    readiness: () => policy.readiness(),
+    readiness: () => feed.readiness(),
     onError: (error, path) => io.err(`tai: internal error on ${path}: ${(error as Error).stack ?? String(error)}`),
   });
   const server = await listen(app.fetch, opts.listen);
   const url = `http://${opts.listen.host.includes(':') ? `[${opts.listen.host}]` : opts.listen.host}:${addressPort(server)}`;
-  io.out(`tai: serving decisions on ${url} (embedded, policy from ${opts.from}, watching for changes; durability ${opts.durability})`);
+  io.out(`tai: serving decisions on ${url} (${feed.description}; durability ${opts.durability})`);
   return {
     url,
     stop: async () => {
-      unwatch();
+      await feed.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       clearInterval(checkpoints);
       log.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION }));
@@ -123,7 +124,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<RunningServe
 }
 
 /** Opens the log resuming from the saved run state (if any), with the replay and publisher seeded from it. */
-async function openLog(o: EmbeddedOptions & { signer: NoteSigner; saved: RunState | undefined }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
+async function openLog(o: ServerOptions & { signer: NoteSigner; saved: RunState | undefined }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
   const replay = new LogReplay(o.saved?.replay);
   const publisher = new LogPublisher({ dir: o.logDir, origin: o.origin, signer: o.signer, resume: o.saved?.publisher });
   let replaying = true;
@@ -137,12 +138,6 @@ async function openLog(o: EmbeddedOptions & { signer: NoteSigner; saved: RunStat
   });
   replaying = false;
   return { log, replay, publisher };
-}
-
-function printReport(r: LoadReport, io: CommandIO): void {
-  io.out(`tai: policy generation ${r.snapshot.generation}: ${r.counts.SKU} SKUs, ${r.counts.Tenant} tenants, ${r.counts.Quota} quotas (${r.changed} changed)`);
-  for (const p of r.problems) io.err(`tai: ${p}`);
-  if (r.problems.length > 0) io.err(`tai: ${r.problems.length} problem(s): the last good state of the affected resources keeps serving`);
 }
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, at: ListenAddress): Promise<ServerType> {

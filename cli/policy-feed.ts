@@ -1,0 +1,30 @@
+import type { Tenant } from '../crds/index.ts';
+import type { Clock, PolicyCompiler, PolicySnapshot, ThresholdEvent, UsageStore } from '../governor/index.ts';
+import type { Readiness } from '../webhook/health.ts';
+import type { CommandIO } from './io.ts';
+
+/** Where the server's policy comes from: a folder of YAML (embedded mode) or the Kubernetes API (cluster mode). */
+export interface PolicyFeed {
+  /** Loads the first state; resolves when decisions can be served. Keeps following changes afterwards. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readiness(): Readiness;
+  /** The Tenant as last applied (reconcile receipts name its generation and spec digest). */
+  tenantResource(name: string): Tenant | undefined;
+  /** For the line that says where the server listens, e.g. `embedded, policy from config/samples, watching for changes`. */
+  readonly description: string;
+  /** Hears every threshold crossing after its receipt is appended. */
+  onThreshold?(event: ThresholdEvent): void;
+}
+
+/** What a feed is built from: the compiler it feeds, the usage it reports, and where new snapshots go. */
+export interface FeedContext {
+  compiler: PolicyCompiler;
+  usage: UsageStore;
+  clock: Clock;
+  io: CommandIO;
+  /** Must hear every new snapshot before decisions see it (reconcile receipts). */
+  onSnapshot: (snapshot: PolicySnapshot) => void;
+}
+
+export type FeedFactory = (context: FeedContext) => PolicyFeed;

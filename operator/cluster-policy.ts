@@ -1,0 +1,143 @@
+import { parseApiObject, resourceKey, type PolicyError, type TaiResource, type Tenant } from '../crds/index.ts';
+import type { Clock, PolicyCompiler, PolicySnapshot } from '../governor/index.ts';
+import type { Readiness } from '../webhook/health.ts';
+import { Informer, type InformerChange, type InformerOptions } from './informer.ts';
+import type { KubeApi, KubeObject } from './kube-client.ts';
+import { TAI_PATHS } from './paths.ts';
+
+/** What one compile applied: the snapshot and the `Kind/name` keys that changed to make it. */
+export interface PolicyApplied {
+  snapshot: PolicySnapshot;
+  keys: readonly string[];
+}
+
+export interface ClusterPolicyOptions {
+  api: KubeApi;
+  compiler: PolicyCompiler;
+  clock: Clock;
+  /** Hears every new snapshot before decisions see it (to record reconcile receipts). */
+  onSnapshot?: (snapshot: PolicySnapshot) => void;
+  log: (message: string) => void;
+  /** For /readyz: where policy comes from, e.g. `kubernetes https://10.0.0.1:443`. */
+  source: string;
+  /** Informer tuning (tests shorten the watchdog and backoff). */
+  informer?: Pick<InformerOptions<KubeObject>, 'backoff' | 'silenceMs' | 'watchTimeoutSeconds'>;
+}
+
+/**
+ * Cluster mode's policy source: SKU, Tenant and Quota informers feeding the compiler. Changes that arrive
+ * together are compiled together (one snapshot per turn of the event loop). An object that fails TAI's schema
+ * is held back with its errors, and the last good version of it keeps serving, as a broken file does in
+ * embedded mode. While the API server is unreachable the last state keeps serving and readiness says how stale it is.
+ */
+export class ClusterPolicy {
+  readonly informers: { skus: Informer; tenants: Informer; quotas: Informer };
+  readonly #o: ClusterPolicyOptions;
+  /** Changes waiting for the next compile: key → the object, or null when deleted. */
+  readonly #pending = new Map<string, KubeObject | null>();
+  /** What the compiler holds, as JSON, to skip no-op updates (status writes, resyncs). */
+  readonly #applied = new Map<string, string>();
+  readonly #invalid = new Map<string, PolicyError[]>();
+  readonly #listeners: Array<(applied: PolicyApplied) => void> = [];
+  #flushScheduled = false;
+  #started = false;
+
+  constructor(options: ClusterPolicyOptions) {
+    this.#o = options;
+    const informer = (name: string, path: string): Informer =>
+      new Informer({ api: options.api, path, name, now: () => options.clock.now(), log: options.log, onChange: (c) => this.#onChange(c), ...options.informer });
+    this.informers = { skus: informer('skus', TAI_PATHS.SKU), tenants: informer('tenants', TAI_PATHS.Tenant), quotas: informer('quotas', TAI_PATHS.Quota) };
+  }
+
+  /** Lists all three kinds and compiles the first snapshot; resolves when decisions can be served. */
+  async start(): Promise<PolicyApplied> {
+    await Promise.all(Object.values(this.informers).map((i) => i.start()));
+    this.#started = true;
+    return this.#flush();
+  }
+
+  stop(): void {
+    for (const i of Object.values(this.informers)) i.stop();
+  }
+
+  /** Subscribes to every compile after the first. */
+  onApplied(listener: (applied: PolicyApplied) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Schema errors of an object that is not being served as it stands in the cluster. */
+  invalid(key: string): readonly PolicyError[] | undefined {
+    return this.#invalid.get(key);
+  }
+
+  /** The Tenant as the compiler holds it. */
+  tenantResource(name: string): Tenant | undefined {
+    return this.#o.compiler.resources.tenants.get(name);
+  }
+
+  readiness(): Readiness {
+    const snapshot = this.#o.compiler.snapshot;
+    const down = Object.values(this.informers)
+      .map((i) => i.health.downSince)
+      .filter((d): d is number => d !== undefined);
+    const problems = this.#invalid.size + [...snapshot.statuses.values()].filter((s) => !s.ready).length;
+    return {
+      ready: this.#started,
+      generation: snapshot.generation,
+      tenants: snapshot.tenants.size,
+      problems,
+      staleMs: down.length === 0 ? 0 : this.#o.clock.now() - Math.min(...down),
+      source: this.#o.source,
+    };
+  }
+
+  #onChange(c: InformerChange): void {
+    this.#pending.set(keyOfObject(c.object), c.type === 'delete' ? null : c.object);
+    if (!this.#started || this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      const applied = this.#flush();
+      for (const l of this.#listeners) l(applied);
+    });
+  }
+
+  #flush(): PolicyApplied {
+    const upsert: TaiResource[] = [];
+    const remove: string[] = [];
+    const keys: string[] = [];
+    for (const [key, object] of this.#pending) {
+      keys.push(key);
+      if (object === null) this.#forget(key, remove);
+      else this.#take(key, object, upsert);
+    }
+    this.#pending.clear();
+    if (upsert.length === 0 && remove.length === 0) return { snapshot: this.#o.compiler.snapshot, keys };
+    const snapshot = this.#o.compiler.apply({ upsert, remove }, this.#o.clock.now());
+    this.#o.onSnapshot?.(snapshot);
+    return { snapshot, keys };
+  }
+
+  #take(key: string, object: KubeObject, upsert: TaiResource[]): void {
+    const parsed = parseApiObject(object);
+    if ('errors' in parsed) {
+      this.#invalid.set(key, parsed.errors);
+      return;
+    }
+    this.#invalid.delete(key);
+    const json = JSON.stringify(parsed.resource.resource);
+    if (this.#applied.get(key) === json) return;
+    this.#applied.set(key, json);
+    upsert.push(parsed.resource.resource);
+  }
+
+  #forget(key: string, remove: string[]): void {
+    this.#invalid.delete(key);
+    if (this.#applied.delete(key)) remove.push(key);
+  }
+}
+
+/** `Kind/name` of a TAI object from the API. */
+export function keyOfObject(object: KubeObject): string {
+  return resourceKey({ kind: object.kind ?? '', metadata: object.metadata });
+}

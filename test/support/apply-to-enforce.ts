@@ -1,0 +1,40 @@
+import { performance } from 'node:perf_hooks';
+import type { KubeApi } from '../../operator/index.ts';
+
+export interface ApplyToEnforce {
+  /** Milliseconds from sending each SKU change to the API server to the governor serving the new limit. */
+  latenciesMs: number[];
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Changes an SKU's quota limit `changes` times through the API server and, after each, polls the served
+ * entitlements (every ms, no receipt) until the new limit is what the governor enforces.
+ */
+export async function measureApplyToEnforce(
+  api: KubeApi,
+  o: { url: string; sku: string; tenant: string; metric: string; changes: number; firstLimit: number },
+): Promise<ApplyToEnforce> {
+  const latenciesMs: number[] = [];
+  for (let i = 0; i < o.changes; i++) {
+    const limit = o.firstLimit + i;
+    const start = performance.now();
+    await api.request('PATCH', `/apis/tai.dev/v1alpha1/skus/${o.sku}`, { body: { spec: { quotas: { [o.metric]: { limit } } } } });
+    while ((await servedLimit(o)) !== limit) {
+      if (performance.now() - start > 30_000) throw new Error(`limit ${limit} not enforced 30 s after the change`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    latenciesMs.push(performance.now() - start);
+  }
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  const rank = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return { latenciesMs, p50: rank(50), p99: rank(99), max: sorted.at(-1)! };
+}
+
+async function servedLimit(o: { url: string; tenant: string; metric: string }): Promise<number | undefined> {
+  const res = await fetch(`${o.url}/v1/tenants/${o.tenant}/entitlements`);
+  const body = (await res.json()) as { quotas?: Record<string, { limit: number }> };
+  return body.quotas?.[o.metric]?.limit;
+}
