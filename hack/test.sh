@@ -1,5 +1,6 @@
 #!/bin/sh
-# The README's test command: installs what it needs, then runs every level of test.
+# The README's test command: installs what it needs, starts the local control plane, runs every level of
+# test, and stops what it started.
 set -eu
 cd "$(dirname "$0")/.."
 sh hack/ensure-deps.sh
@@ -8,4 +9,12 @@ export PATH
 echo "== node $(node --version)"
 echo "== typecheck"; tsc -p tsconfig.json
 echo "== lint"; eslint .
+echo "== local control plane (kube-apiserver + etcd; built from the Go module proxy on first use)"
+# A control plane that was already up (a developer's) is left running; one started here is stopped.
+up_log=$(mktemp)
+up_status=$(mktemp)
+{ if sh hack/cluster-up.sh >/dev/null; then echo 0; else echo 1; fi >"$up_status"; } 2>&1 | tee "$up_log" | sed 's/^/  /'
+[ "$(cat "$up_status")" = 0 ] || { echo "the local control plane did not start (see above)" >&2; exit 1; }
+if ! grep -q 'already up' "$up_log"; then trap 'sh hack/cluster-down.sh' EXIT; fi
+rm -f "$up_log" "$up_status"
 echo "== tests"; ava
