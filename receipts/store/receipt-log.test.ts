@@ -87,3 +87,14 @@ test('garbage after the last entry is cut off; corruption in the middle refuses 
   const error = await t.throwsAsync(ReceiptLog.open({ dir, durability: 'sync', clock }));
   t.regex(error.message, /^entry [01]: .*entry 0/, 'an altered entry is caught by its own decoding or by the next prev');
 });
+
+test('two resume points captured at the same size before it is durable both resolve, and agree', async (t) => {
+  const dir = await freshDir();
+  const log = await ReceiptLog.open({ dir, durability: 'sync', clock });
+  for (let i = 0; i < 10; i++) log.append('decision', body(i));
+  const [first, second] = await Promise.all([log.captureResumePoint(), log.captureResumePoint()]);
+  t.deepEqual(first, second);
+  t.is(first.size, 10);
+  await log.close();
+  t.is(first.offset, (await stat(join(dir, 'entries'))).size);
+});

@@ -79,6 +79,7 @@ export class ReceiptLog {
   /** Sizes whose file offsets a captured resume point waits for, and the offsets once written. */
   readonly #wantOffsets = new Set<number>();
   readonly #offsets = new Map<number, { end: number; last: number }>();
+  readonly #pendingPoints = new Map<number, Promise<ResumePoint>>();
   #failure: unknown;
   readonly recovery: EntryFileRecovery & { resumedAt: number };
 
@@ -123,12 +124,18 @@ export class ReceiptLog {
     const chain = this.#chain.state();
     const at = (): ResumePoint => ({ size, chain, offset: this.#offsets.get(size)!.end, lastOffset: this.#offsets.get(size)!.last });
     if (size === this.#durableSize) return Promise.resolve({ size, chain, offset: this.#file.length, lastOffset: this.#lastOffset });
+    // Two captures at the same size (a periodic save racing the one at shutdown) share one answer.
+    const pending = this.#pendingPoints.get(size);
+    if (pending) return pending;
     this.#wantOffsets.add(size);
-    return this.whenDurable(size - 1).then(() => {
-      const point = at();
+    const point = this.whenDurable(size - 1).then(() => {
+      const p = at();
       this.#offsets.delete(size);
-      return point;
+      this.#pendingPoints.delete(size);
+      return p;
     });
+    this.#pendingPoints.set(size, point);
+    return point;
   }
 
   get size(): number {
