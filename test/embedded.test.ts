@@ -1,49 +1,14 @@
 // End to end: the real `tai serve --from DIR` process and its hot reload, over HTTP.
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { eventually, post, startServe, type Served } from './support/served.ts';
 
-interface Served {
-  url: string;
-  dir: string;
-  child: ChildProcess;
-  stderr: string[];
-}
-
-async function serveSamples(): Promise<Served> {
+async function serveSamples(): Promise<Served & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'tai-embedded-'));
   await cp('config/samples', dir, { recursive: true });
-  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', join(dir, '.log'), '--key', join(dir, '.key')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      const m = /serving decisions on (http:\/\/\S+)/.exec(l);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`tai serve exited with ${code}: ${stderr.join('\n')}`)));
-  });
-  return { url, dir, child, stderr };
-}
-
-async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return (await res.json()) as Record<string, unknown>;
-}
-
-/** Polls until `probe` holds; no timing assertion (speed is measured in bench/), only a generous deadline. */
-async function eventually(probe: () => Promise<boolean>, deadlineMs = 15_000): Promise<boolean> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    if (await probe()) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return false;
+  return { ...(await startServe(['--from', dir, '--listen', '127.0.0.1:0', '--log', join(dir, '.log'), '--key', join(dir, '.key')])), dir };
 }
 
 async function edit(dir: string, file: string, change: (s: string) => string): Promise<void> {
