@@ -128,8 +128,9 @@ test.serial('two operators: both serve decisions, only the leader writes status,
   t.true(await eventually(async () => (await readiness(b!.url)).operator.leader, 3 * LEASE_SECONDS * 1000, 50), 'the follower becomes the leader');
   const takeoverMs = Date.now() - killedAt;
   t.log(`takeover ${takeoverMs} ms after the leader was killed (lease ${LEASE_SECONDS} s)`);
-  // Lease duration plus one retry period (2/15 of it) plus the poll: the bound leader election promises.
-  t.true(takeoverMs <= LEASE_SECONDS * 1000 * (1 + 2 / 15) + 1_000, `took over within the lease time (${takeoverMs} ms)`);
+  // The bound leader election promises: the lease duration, plus up to one retry period (2/15 of it) before the
+  // follower saw the last renewal and one before it looks again, plus slack for this poll on a busy machine.
+  t.true(takeoverMs <= LEASE_SECONDS * 1000 * (1 + 4 / 15) + 1_500, `took over within the lease time (${takeoverMs} ms)`);
 
   await kubectl(cluster, ['patch', 'tenant', 'globex', '--type=merge', '-p', '{"spec":{"suspended":false}}']);
   t.true(await eventually(async () => {

@@ -4,6 +4,8 @@ import type { KubeApi } from '../../operator/index.ts';
 export interface ApplyToEnforce {
   /** Milliseconds from sending each SKU change to the API server to the governor serving the new limit. */
   latenciesMs: number[];
+  /** With `watched`: milliseconds from sending each change to a bare watch receiving it (the floor). */
+  floorMs: number[];
   p50: number;
   p99: number;
   max: number;
@@ -15,9 +17,19 @@ export interface ApplyToEnforce {
  */
 export async function measureApplyToEnforce(
   api: KubeApi,
-  o: { url: string; sku: string; tenant: string; metric: string; changes: number; firstLimit: number },
+  o: {
+    url: string;
+    sku: string;
+    tenant: string;
+    metric: string;
+    changes: number;
+    firstLimit: number;
+    /** Filled by a bare watch the caller runs: limit → performance.now() when its event arrived. */
+    watched?: ReadonlyMap<number, number>;
+  },
 ): Promise<ApplyToEnforce> {
   const latenciesMs: number[] = [];
+  const floorMs: number[] = [];
   for (let i = 0; i < o.changes; i++) {
     const limit = o.firstLimit + i;
     const start = performance.now();
@@ -27,14 +39,23 @@ export async function measureApplyToEnforce(
       await new Promise((r) => setTimeout(r, 1));
     }
     latenciesMs.push(performance.now() - start);
+    if (o.watched) floorMs.push(await arrival(o.watched, limit, start));
   }
   const sorted = [...latenciesMs].sort((a, b) => a - b);
   const rank = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-  return { latenciesMs, p50: rank(50), p99: rank(99), max: sorted.at(-1)! };
+  return { latenciesMs, floorMs, p50: rank(50), p99: rank(99), max: sorted.at(-1)! };
 }
 
 async function servedLimit(o: { url: string; tenant: string; metric: string }): Promise<number | undefined> {
   const res = await fetch(`${o.url}/v1/tenants/${o.tenant}/entitlements`);
   const body = (await res.json()) as { quotas?: Record<string, { limit: number }> };
   return body.quotas?.[o.metric]?.limit;
+}
+
+async function arrival(watched: ReadonlyMap<number, number>, limit: number, start: number): Promise<number> {
+  for (let waited = 0; !watched.has(limit); waited++) {
+    if (waited > 30_000) throw new Error(`the watch never saw limit ${limit}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return watched.get(limit)! - start;
 }
