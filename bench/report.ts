@@ -70,10 +70,11 @@ function spread(f: Figure): string | undefined {
 }
 
 /** Writes `<dir>/<date>-<commit>.json` and `<dir>/latest.md`; returns the JSON path. */
-export function writeResults(dir: string, r: BenchResult): string {
+export function writeResults(dir: string, r: BenchResult, o: { partial: boolean }): string {
   mkdirSync(dir, { recursive: true });
   const json = `${dir}/${r.date}-${r.machine.commit}.json`;
   writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
-  writeFileSync(`${dir}/latest.md`, markdown(r));
+  // latest.md is the table of a whole run; a run of one scenario (--only) leaves it alone.
+  if (!o.partial) writeFileSync(`${dir}/latest.md`, markdown(r));
   return json;
 }

@@ -52,6 +52,6 @@ if (wanted('receipt-log')) await receiptLogScenario(preset, log, print);
 if (wanted('apply-to-enforce')) print(await applyToEnforceScenario(preset, log));
 
 const date = new Date().toISOString().slice(0, 10);
-const json = writeResults(fileURLToPath(new URL('./results', import.meta.url)), { date, preset: preset.name, machine: machineInfo(), figures });
+const json = writeResults(fileURLToPath(new URL('./results', import.meta.url)), { date, preset: preset.name, machine: machineInfo(), figures }, { partial: values.only !== undefined });
 const missed = figures.filter((f) => f.met === false);
-log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; ${missed.length} target(s) missed; wrote ${json} and bench/results/latest.md`);
+log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; ${missed.length} target(s) missed; wrote ${json}${values.only === undefined ? ' and bench/results/latest.md' : ''}`);
