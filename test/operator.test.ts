@@ -2,6 +2,8 @@
 // apply-to-enforce, and two replicas electing a leader. The operator runs as its own ServiceAccount with the
 // RBAC of config/rbac, so a missing permission fails here.
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { KubeObject } from '../operator/index.ts';
 import { measureApplyToEnforce } from './support/apply-to-enforce.ts';
 import { clusterUp, kubectl, type Cluster } from './support/cluster.ts';
@@ -11,8 +13,8 @@ import { eventually, post, stopServe, type Served } from './support/served.ts';
 const LEASE_SECONDS = 4;
 let cluster: Cluster;
 let saKubeconfig: string;
-let a: Served;
-let b: Served | undefined;
+let a: Served & { dir: string };
+let b: (Served & { dir: string }) | undefined;
 
 test.before(async () => {
   cluster = await clusterUp();
@@ -107,6 +109,19 @@ test.serial('changing an SKU limit with kubectl changes the next consume decisio
   t.is(m.latenciesMs.length, 60);
   t.log(`apply-to-enforce over ${m.latenciesMs.length} SKU changes: p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, max ${m.max.toFixed(1)} ms (target p99 ≤ 1000 ms)`);
   t.like(await post(`${a.url}/v1/consume`, { tenant: 'meter-co', metric: 'api-calls', amount: 0 }), { limit: 3059 });
+
+  // Every change of meter-co's effective entitlements is a reconcile receipt in the operator's log.
+  await new Promise((r) => setTimeout(r, 1_500)); // a signed checkpoint at least every second
+  const query = spawnSync(process.execPath, ['cli/tai.ts', 'log', 'query', join(a.dir, 'log'), '--kind', 'reconcile', '--vkey', join(a.dir, 'key.pub')], { encoding: 'utf8' });
+  t.is(query.status, 0, query.stderr);
+  const receipts = query.stdout.split('\n').filter((l) => l.includes('"resource":"Tenant/meter-co"'));
+  t.true(receipts.length >= 62, `creation, the kubectl change and 60 measured changes: ${receipts.length} receipts`);
+  t.regex(receipts.at(-1)!, /"patch":\{"quotas":\{"api-calls":\{"limit":3059\}\}\}/);
+
+  // Crossing an alert threshold is an Event on the Tenant (1500 + 1000 of 3059 is past 70 %).
+  t.like(await post(`${a.url}/v1/consume`, { tenant: 'meter-co', metric: 'api-calls', amount: 1000 }), { allowed: true, used: 2500 });
+  const reasons = async (): Promise<string> => (await kubectl(cluster, ['get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=meter-co', '-o', 'jsonpath={.items[*].message}'])).stdout;
+  t.true(await eventually(async () => (await reasons()).includes('api-calls crossed 70%: 2500 of 3059 used'), 10_000, 100), 'a QuotaThreshold Event');
 });
 
 test.serial('two operators: both serve decisions, only the leader writes status, and the other takes over within the lease', async (t) => {
