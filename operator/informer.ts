@@ -63,7 +63,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#o = { backoff: { initialMs: 200, maxMs: 30_000 }, silenceMs: 90_000, watchTimeoutSeconds: 300, ...options };
   }
 
-  /** Starts listing and watching; resolves after the first list (or rejects if the informer is stopped first). */
+  /** Starts listing and watching; resolves after the first complete list (retrying until there is one). */
   start(): Promise<void> {
     this.#stopped = false;
     const period = Math.max(10, Math.min(this.#o.silenceMs / 4, 5_000));
