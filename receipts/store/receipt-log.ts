@@ -80,6 +80,8 @@ export class ReceiptLog {
   readonly #wantOffsets = new Set<number>();
   readonly #offsets = new Map<number, { end: number; last: number }>();
   readonly #pendingPoints = new Map<number, Promise<ResumePoint>>();
+  /** The entries appended to the file by the last write (synced or not), and where they end. */
+  #written: { size: number; end: number; last: number } | undefined;
   #failure: unknown;
   readonly recovery: EntryFileRecovery & { resumedAt: number };
 
@@ -124,6 +126,9 @@ export class ReceiptLog {
     const chain = this.#chain.state();
     const at = (): ResumePoint => ({ size, chain, offset: this.#offsets.get(size)!.end, lastOffset: this.#offsets.get(size)!.last });
     if (size === this.#durableSize) return Promise.resolve({ size, chain, offset: this.#file.length, lastOffset: this.#lastOffset });
+    // Written but not yet synced: the offsets are known already (the write loop will not see a new want).
+    const written = this.#written;
+    if (written?.size === size) return this.whenDurable(size - 1).then(() => ({ size, chain, offset: written.end, lastOffset: written.last }));
     // Two captures at the same size (a periodic save racing the one at shutdown) share one answer.
     const pending = this.#pendingPoints.get(size);
     if (pending) return pending;
@@ -221,6 +226,7 @@ export class ReceiptLog {
         this.#lastOffset = end - 4 - e.bytes.length;
         if (this.#wantOffsets.delete(e.index + 1)) this.#offsets.set(e.index + 1, { end, last: this.#lastOffset });
       }
+      this.#written = { size: batch.entries.at(-1)!.index + 1, end, last: this.#lastOffset };
       await this.#file.sync();
       this.#durableSize += batch.entries.length;
       for (const e of batch.entries) this.#opts.onDurable?.(e);
