@@ -7,6 +7,13 @@ export function median(xs: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** The p-th percentile (nearest rank) of some samples, e.g. percentile(xs, 99). */
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) throw new Error('percentile of no samples');
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
 /** Milliseconds `work` takes, once. */
 export function timeMs(work: () => void): number {
   const start = process.hrtime.bigint();

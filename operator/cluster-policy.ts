@@ -1,7 +1,7 @@
 import { parseApiObject, resourceKey, type PolicyError, type TaiResource, type Tenant } from '../crds/index.ts';
 import type { Clock, PolicyCompiler, PolicySnapshot } from '../governor/index.ts';
 import type { Readiness } from '../webhook/health.ts';
-import { Informer, type InformerChange, type InformerOptions } from './informer.ts';
+import { downSince, Informer, type InformerChange, type InformerOptions } from './informer.ts';
 import type { KubeApi, KubeObject } from './kube-client.ts';
 import { TAI_PATHS } from './paths.ts';
 
@@ -77,16 +77,14 @@ export class ClusterPolicy {
 
   readiness(): Readiness {
     const snapshot = this.#o.compiler.snapshot;
-    const down = Object.values(this.informers)
-      .map((i) => i.health.downSince)
-      .filter((d): d is number => d !== undefined);
+    const down = downSince(Object.values(this.informers));
     const problems = this.#invalid.size + [...snapshot.statuses.values()].filter((s) => !s.ready).length;
     return {
       ready: this.#started,
       generation: snapshot.generation,
       tenants: snapshot.tenants.size,
       problems,
-      staleMs: down.length === 0 ? 0 : this.#o.clock.now() - Math.min(...down),
+      staleMs: down === undefined ? 0 : this.#o.clock.now() - down,
       source: this.#o.source,
     };
   }

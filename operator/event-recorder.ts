@@ -1,4 +1,5 @@
 import { KubeApiError, type KubeApi, type KubeObject } from './kube-client.ts';
+import { metaTime } from './reconcile-context.ts';
 
 export interface EventInput {
   /** The object the event is about. */
@@ -53,7 +54,7 @@ export class EventRecorder {
 
   async #write(e: EventInput): Promise<void> {
     const key = [e.object.metadata.uid ?? e.object.metadata.name, e.type, e.reason, e.message].join('\u0000');
-    const now = new Date(this.#now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = metaTime(this.#now());
     const seen = this.#seen.get(key);
     if (seen) {
       try {

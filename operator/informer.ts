@@ -244,6 +244,16 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 }
 
+/** Since when the longest-failing of some informers has been down; undefined when all are connected. */
+export function downSince(informers: Iterable<Informer>): number | undefined {
+  let since: number | undefined;
+  for (const i of informers) {
+    const d = i.health.downSince;
+    if (d !== undefined && (since === undefined || d < since)) since = d;
+  }
+  return since;
+}
+
 /** The cache key: `namespace/name`, or `name` for cluster-scoped objects. */
 export function keyOf(object: KubeObject): string {
   const { namespace, name } = object.metadata;

@@ -2,7 +2,7 @@ import type { Clock, PolicyCompiler, PolicySnapshot, ThresholdEvent, UsageStore 
 import type { Readiness } from '../webhook/health.ts';
 import { ClusterPolicy, type PolicyApplied } from './cluster-policy.ts';
 import { EventRecorder } from './event-recorder.ts';
-import { Informer, type InformerOptions } from './informer.ts';
+import { downSince, Informer, type InformerOptions } from './informer.ts';
 import { KubeApiError, type KubeApi, type KubeObject } from './kube-client.ts';
 import { LeaderElector } from './leader-election.ts';
 import { countTenantNamespaces, TENANT_LABEL } from './namespace-index.ts';
@@ -127,11 +127,8 @@ export class Operator {
   /** Readiness: ready once the first snapshot is compiled; stale while any watch is down. */
   readiness(): Readiness {
     const r = this.policy.readiness();
-    const down = Object.values(this.core)
-      .map((i) => i.health.downSince)
-      .filter((d): d is number => d !== undefined);
-    const coreStale = down.length === 0 ? 0 : this.#o.clock.now() - Math.min(...down);
-    return { ...r, staleMs: Math.max(r.staleMs, coreStale), operator: { leader: this.isLeader, statusWrites: this.writer.writes, events: this.events.written } };
+    const down = downSince([...Object.values(this.policy.informers), ...Object.values(this.core)]);
+    return { ...r, staleMs: down === undefined ? 0 : this.#o.clock.now() - down, operator: { leader: this.isLeader, statusWrites: this.writer.writes, events: this.events.written } };
   }
 
   /** Resolves when every queue is empty (tests; shutdown). */

@@ -1,4 +1,4 @@
-import { quotaWindow, type CompiledQuota, type CompiledTenant, type UsageStore } from '../governor/index.ts';
+import { quotaWindow, rfc3339, type CompiledQuota, type CompiledTenant, type UsageStore } from '../governor/index.ts';
 import type { ConditionState } from './conditions.ts';
 
 /** One row of `status.usage`. */
@@ -43,7 +43,7 @@ function usageRow(tenant: CompiledTenant, metric: string, at: { usage: UsageStor
   const window = q.kind === 'gauge' ? undefined : quotaWindow({ now: at.now, unit: q.window, reset: q.reset, anchor: tenant.billingAnchor });
   const { used } = at.usage.read({ tenant: tenant.name, metric }, window?.start ?? null);
   const row: UsageRow = { metric, used, limit: q.limit, percent: percentOf(used, q.limit) };
-  if (window) row.resetsAt = new Date(window.end).toISOString().replace(/\.000Z$/, 'Z');
+  if (window) row.resetsAt = rfc3339(window.end); // as decisions state it
   return row;
 }
 

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { percentile } from '../../bench/measure.ts';
 import type { KubeApi } from '../../operator/index.ts';
 
 export interface ApplyToEnforce {
@@ -41,9 +42,7 @@ export async function measureApplyToEnforce(
     latenciesMs.push(performance.now() - start);
     if (o.watched) floorMs.push(await arrival(o.watched, limit, start));
   }
-  const sorted = [...latenciesMs].sort((a, b) => a - b);
-  const rank = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-  return { latenciesMs, floorMs, p50: rank(50), p99: rank(99), max: sorted.at(-1)! };
+  return { latenciesMs, floorMs, p50: percentile(latenciesMs, 50), p99: percentile(latenciesMs, 99), max: Math.max(...latenciesMs) };
 }
 
 async function servedLimit(o: { url: string; tenant: string; metric: string }): Promise<number | undefined> {
