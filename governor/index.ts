@@ -13,3 +13,4 @@ export * from './rate-bucket.ts';
 export * from './idempotency.ts';
 export * from './compiled-policy.ts';
 export * from './effective-document.ts';
+export { resolveSku, type SkuResolution } from './resolve-sku.ts';

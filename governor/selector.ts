@@ -25,3 +25,11 @@ function meetsRequirement(req: Requirement, labels: Readonly<Record<string, stri
   }
   return false;
 }
+
+/** The label that places a namespace in a tenant when the Tenant names no `namespaceSelector`. */
+export const TENANT_LABEL = 'tai.dev/tenant';
+
+/** A tenant's namespace selector: its own, or `tai.dev/tenant: <name>`. */
+export function tenantNamespaceSelector(tenant: { metadata: { name: string }; spec: { namespaceSelector?: LabelSelector | undefined } }): LabelSelector {
+  return tenant.spec.namespaceSelector ?? { matchLabels: { [TENANT_LABEL]: tenant.metadata.name } };
+}

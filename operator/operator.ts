@@ -1,8 +1,9 @@
 import type { Clock, PolicyCompiler, PolicySnapshot, ThresholdEvent, UsageStore } from '../governor/index.ts';
+import { AdmissionController, objectKey, Reservations, ResourceLedger, TenantMembership, type CountedResource } from '../webhook/admission/index.ts';
 import type { Readiness } from '../webhook/health.ts';
 import { ClusterPolicy, type PolicyApplied } from './cluster-policy.ts';
 import { EventRecorder } from './event-recorder.ts';
-import { downSince, Informer, type InformerOptions } from './informer.ts';
+import { downSince, Informer, type InformerChange, type InformerOptions } from './informer.ts';
 import { KubeApiError, type KubeApi, type KubeObject } from './kube-client.ts';
 import { LeaderElector } from './leader-election.ts';
 import { countTenantNamespaces, TENANT_LABEL } from './namespace-index.ts';
@@ -29,6 +30,8 @@ export interface OperatorOptions {
   onSnapshot: (snapshot: PolicySnapshot) => void;
   informer?: Pick<InformerOptions<KubeObject>, 'backoff' | 'silenceMs' | 'watchTimeoutSeconds'>;
   usageEveryMs?: number;
+  /** Hears every failed reconcile (metrics). */
+  onReconcileError?: (kind: string) => void;
 }
 
 type Kind = 'SKU' | 'Tenant' | 'Quota';
@@ -45,6 +48,10 @@ export class Operator {
   readonly elector: LeaderElector;
   readonly events: EventRecorder;
   readonly writer: StatusWriter;
+  /** Admission's view of the cluster: what the core informers count, and what admitted requests reserve. */
+  readonly ledger = new ResourceLedger();
+  readonly reservations = new Reservations();
+  readonly admission: AdmissionController;
   readonly #o: OperatorOptions;
   readonly #queues: Record<Kind, WorkQueue>;
   #timers: NodeJS.Timeout[] = [];
@@ -55,10 +62,18 @@ export class Operator {
     const now = (): number => o.clock.now();
     this.policy = new ClusterPolicy({ api: o.api, compiler: o.compiler, clock: o.clock, log: o.log, onSnapshot: o.onSnapshot, source: `kubernetes ${o.server}`, informer: o.informer });
     const core = (name: keyof typeof CORE_PATHS): Informer =>
-      new Informer({ api: o.api, path: CORE_PATHS[name], name, now, log: o.log, onChange: (c) => name === 'namespaces' && this.#namespaceChanged(c.object), ...o.informer });
+      new Informer({ api: o.api, path: CORE_PATHS[name], name, now, log: o.log, onChange: (c) => this.#coreChanged(name, c), ...o.informer });
     this.core = { namespaces: core('namespaces'), pods: core('pods'), services: core('services'), persistentvolumeclaims: core('persistentvolumeclaims') };
     this.events = new EventRecorder({ api: o.api, component: 'tai-operator', instance: o.identity, now, log: o.log });
     this.writer = new StatusWriter(o.api);
+    const membership = new TenantMembership({ tenants: () => o.compiler.resources.tenants, generation: () => o.compiler.snapshot.generation }, this.ledger);
+    this.admission = new AdmissionController({
+      policy: { tenant: (n) => o.compiler.snapshot.tenants.get(n), skus: () => o.compiler.resources.skus },
+      membership,
+      ledger: this.ledger,
+      reservations: this.reservations,
+      now,
+    });
     const ctx: ReconcileContext = { snapshot: () => o.compiler.snapshot, invalid: (k) => this.policy.invalid(k), writer: this.writer, events: this.events, now };
     const { skus, tenants, quotas } = this.policy.informers;
     const sku = new SkuReconciler(skus, ctx);
@@ -93,13 +108,14 @@ export class Operator {
 
   /** Lists and compiles (resolves when decisions can be served), then starts the election and the sweeps. */
   async start(): Promise<PolicyApplied> {
-    for (const i of Object.values(this.core)) void i.start();
-    const first = await this.policy.start();
+    // Admission answers from the core informers' caches, so they are listed before anything is served.
+    const [first] = await Promise.all([this.policy.start(), ...Object.values(this.core).map((i) => i.start())]);
     this.policy.onApplied((a) => this.#applied(a));
     this.#scheduleExpiry(first.snapshot);
     this.elector.start();
     const usageEvery = this.#o.usageEveryMs ?? USAGE_STATUS_EVERY_MS;
     this.#timers.push(setInterval(() => this.#sweepUsage(), usageEvery));
+    this.#timers.push(setInterval(() => this.reservations.expire(this.#o.clock.now()), 5000));
     for (const t of this.#timers) t.unref();
     return first;
   }
@@ -143,6 +159,7 @@ export class Operator {
       onError: (name, e) => {
         // A conflict means our cache was behind our own last write; the retry reads the newer object.
         if (e instanceof KubeApiError && e.status === 409) return;
+        this.#o.onReconcileError?.(kind);
         this.#o.log(`reconcile ${kind}/${name} failed, will retry: ${(e as Error).message}`);
       },
     });
@@ -176,6 +193,16 @@ export class Operator {
       this.#applied({ snapshot: next, keys: [...this.policy.informers.quotas.list()].map((q) => `Quota/${q.metadata.name}`) });
     }, Math.max(0, Math.min(snapshot.expiresAt - this.#o.clock.now() + 5, 2 ** 31 - 1)));
     this.#expiry.unref();
+  }
+
+  /** Core objects feed the ledger; one the watch delivers fulfils the reservation made when it was admitted. */
+  #coreChanged(resource: CountedResource, c: InformerChange): void {
+    const { object } = c;
+    const meta = object.metadata as { name: string; namespace?: string; resourceVersion?: string };
+    if (c.type === 'delete') this.ledger.remove(resource, object as never);
+    else this.ledger.upsert(resource, object as never);
+    this.reservations.confirm(objectKey(resource, meta.namespace ?? meta.name, meta.name), meta.resourceVersion);
+    if (resource === 'namespaces') this.#namespaceChanged(object);
   }
 
   #namespaceChanged(ns: KubeObject): void {

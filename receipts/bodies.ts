@@ -107,6 +107,53 @@ export function reconcileBody(input: ReconcileBodyInput): ReceiptBody {
   };
 }
 
+/** An AdmissionReview answered by the webhook (design §4). */
+export interface AdmissionBodyInput {
+  /** The review's request UID. */
+  uid: string;
+  operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+  /** `group/version/resource`, the core group empty: `/v1/pods`, `apps/v1/deployments`. */
+  resource: string;
+  namespace?: string | undefined;
+  name?: string | undefined;
+  /** Who asked, as the API server authenticated them. */
+  user?: string | undefined;
+  /** The tenant whose namespace or resource this is, when it is one. */
+  tenant?: string | undefined;
+  allowed: boolean;
+  reason: string;
+  message?: string | undefined;
+  /** The cap a denial names: its resource, limit, usage then, and what the request needed (quantities). */
+  cap?: { resource: string; limit: string; used: string; requested: string } | undefined;
+  dryRun: boolean;
+  /** Whether capacity was reserved for the admitted object. */
+  reserved: boolean;
+}
+
+/**
+ * The body of an `admission` receipt: `uid`, `operation`, `resource`, `namespace`?, `name`?, `user`?,
+ * `tenant`?, `allowed`, `reason`, `message`?, `cap`? (a map of text `resource`, `limit`, `used`, `requested`),
+ * `dryRun`, `reserved`.
+ */
+export function admissionBody(input: AdmissionBodyInput): ReceiptBody {
+  const body: ReceiptBody = {
+    uid: text(input.uid, 'uid'),
+    operation: text(input.operation, 'operation'),
+    resource: text(input.resource, 'resource'),
+    allowed: bool(input.allowed, 'allowed'),
+    reason: text(input.reason, 'reason'),
+    dryRun: bool(input.dryRun, 'dryRun'),
+    reserved: bool(input.reserved, 'reserved'),
+  };
+  optional(body, 'namespace', input.namespace, text);
+  optional(body, 'name', input.name, text);
+  optional(body, 'user', input.user, text);
+  optional(body, 'tenant', input.tenant, text);
+  optional(body, 'message', input.message, text);
+  optional(body, 'cap', input.cap, (c, path) => jsonToCbor(c, path));
+  return body;
+}
+
 /** A usage threshold crossed by a consumption (design §3). */
 export interface ThresholdBodyInput {
   tenant: string;

@@ -1,0 +1,141 @@
+import type { Sku } from '../../crds/index.ts';
+import type { CompiledTenant } from '../../governor/index.ts';
+import { CAP_CHECKS, runChecks, type CapBreach, type CapInput, type Denial } from './cap-checks.ts';
+import { isCountedResource, objectUsage, record, type CountedResource } from './object-usage.ts';
+import { checkPolicyObject } from './policy-checks.ts';
+import { objectKey, type ResourceLedger } from './resource-ledger.ts';
+import { addInto, growth, objects, type ResourceVector } from './resource-vector.ts';
+import type { Reservations } from './reservations.ts';
+import type { AdmissionRequest, AdmissionVerdict } from './review.ts';
+import type { TenantMembership } from './tenant-membership.ts';
+import { WORKLOADS, workloadWarnings } from './workload-warnings.ts';
+
+export interface AdmissionPolicy {
+  /** A tenant's compiled entitlements now. */
+  tenant(name: string): CompiledTenant | undefined;
+  skus(): ReadonlyMap<string, Sku>;
+}
+
+export interface AdmissionControllerOptions {
+  policy: AdmissionPolicy;
+  membership: TenantMembership;
+  ledger: ResourceLedger;
+  reservations: Reservations;
+  now: () => number;
+  /** How long capacity stays reserved for an admitted object the watch has not delivered (default 30 s). */
+  reservationTtlMs?: number;
+}
+
+/** A review's verdict, with what its receipt records. */
+export interface AdmissionOutcome extends AdmissionVerdict {
+  tenant?: string | undefined;
+  cap?: CapBreach | undefined;
+  /** Whether capacity was reserved (never for dry runs). */
+  reserved: boolean;
+}
+
+const ALLOWED: AdmissionOutcome = { allowed: true, reason: 'Allowed', reserved: false };
+const TTL_MS = 30_000;
+
+/**
+ * Answers AdmissionReviews (design §4): tenant namespaces, what is created or changed inside them, and TAI's
+ * own kinds. Synchronous from reading usage to reserving, so that concurrent reviews, each answered in one turn
+ * of the event loop, cannot together pass a cap. Deletes are always allowed (a suspended tenant may clean up),
+ * and so is anything already being deleted (finalizer removal must not wedge).
+ */
+export class AdmissionController {
+  readonly #o: AdmissionControllerOptions;
+
+  constructor(options: AdmissionControllerOptions) {
+    this.#o = options;
+  }
+
+  review(req: AdmissionRequest): AdmissionOutcome {
+    if (req.operation === 'DELETE' || req.operation === 'CONNECT' || req.subResource) return ALLOWED;
+    if (record(record(req.object).metadata).deletionTimestamp) return ALLOWED;
+    const { group, resource } = req.resource;
+    if (group === 'tai.dev') return outcome(checkPolicyObject({ object: req.object, skus: this.#o.policy.skus() }));
+    if (group === '' && resource === 'namespaces') return this.#namespace(req);
+    if (group === '' && isCountedResource(resource)) return this.#counted(req, resource);
+    return this.#other(req, `${group}/${resource}`);
+  }
+
+  #namespace(req: AdmissionRequest): AdmissionOutcome {
+    const name = nameOf(req);
+    const labels = labelsOf(req.object);
+    const member = this.#o.membership.of(labels);
+    if (!member) return ALLOWED;
+    const tenant = 'tenant' in member ? member.tenant : member.unknownTenant;
+    const old = req.oldObject ? this.#o.membership.of(labelsOf(req.oldObject)) : undefined;
+    const joins = !old || !('tenant' in old) || old.tenant !== tenant;
+    const adds: ResourceVector = joins ? new Map([['namespaces', objects(1)]]) : new Map();
+    return this.#judge(req, { key: objectKey('namespaces', name, name), adds, labels }, this.#capInput(tenant, member, `namespace ${name}`, adds));
+  }
+
+  #counted(req: AdmissionRequest, resource: CountedResource): AdmissionOutcome {
+    const placed = this.#place(req.namespace);
+    if (!placed) return ALLOWED;
+    const after = objectUsage(resource, record(req.object));
+    const adds = growth(after, req.oldObject ? objectUsage(resource, record(req.oldObject)) : undefined);
+    const subject = `${req.kind.kind} ${req.namespace}/${nameOf(req)}`;
+    const key = objectKey(resource, req.namespace ?? '', nameOf(req));
+    return this.#judge(req, { key, adds }, this.#capInput(placed.tenant, placed.member, subject, adds));
+  }
+
+  /** Workloads get warnings when their Pods would pass a cap; anything else only the tenant checks. */
+  #other(req: AdmissionRequest, groupResource: string): AdmissionOutcome {
+    const placed = this.#place(req.namespace);
+    if (!placed) return ALLOWED;
+    const input = this.#capInput(placed.tenant, placed.member, `${req.kind.kind} ${req.namespace}/${nameOf(req)}`, new Map());
+    const denial = runChecks(CAP_CHECKS, input);
+    if (denial) return { ...outcome(denial), tenant: placed.tenant };
+    if (!WORKLOADS[groupResource] || !input.compiled) return { ...ALLOWED, tenant: placed.tenant };
+    const warnings = workloadWarnings({ workload: groupResource, object: req.object, oldObject: req.oldObject, tenant: placed.tenant, compiled: input.compiled, used: input.used });
+    return { ...ALLOWED, tenant: placed.tenant, warnings };
+  }
+
+  /** The tenant of a namespace, from the watch or, for one admitted moments ago, from its reservation. */
+  #place(namespace: string | undefined): { tenant: string; member: NonNullable<ReturnType<TenantMembership['of']>> } | undefined {
+    if (!namespace) return undefined;
+    const labels = this.#o.ledger.labels(namespace) ?? this.#o.reservations.namespaceLabels(namespace, this.#o.now());
+    const member = labels && this.#o.membership.of(labels);
+    if (!member) return undefined;
+    return { tenant: 'tenant' in member ? member.tenant : member.unknownTenant, member };
+  }
+
+  #capInput(tenant: string, member: NonNullable<ReturnType<TenantMembership['of']>>, subject: string, adds: ResourceVector): CapInput {
+    const compiled = 'tenant' in member ? this.#o.policy.tenant(tenant) : undefined;
+    const used = addInto(this.#o.membership.usageOf(tenant), this.#o.reservations.pending(tenant, this.#o.now()));
+    return { tenant, compiled, subject, used, adds, labelledBy: `its namespace is labelled for tenant "${tenant}"` };
+  }
+
+  /** Runs the cap checks; an admitted request that adds anything reserves it (unless it is a dry run). */
+  #judge(req: AdmissionRequest, target: { key: string; adds: ResourceVector; labels?: Record<string, string> }, input: CapInput): AdmissionOutcome {
+    const denial = runChecks(CAP_CHECKS, input);
+    if (denial) return { ...outcome(denial), tenant: input.tenant };
+    const reserve = target.adds.size > 0 && req.dryRun !== true;
+    if (reserve) {
+      const replaces = req.operation === 'UPDATE' ? versionOf(req.oldObject) : undefined;
+      this.#o.reservations.reserve({ uid: req.uid, tenant: input.tenant, key: target.key, amounts: target.adds, expiresAt: this.#o.now() + (this.#o.reservationTtlMs ?? TTL_MS), replaces, labels: target.labels });
+    }
+    return { ...ALLOWED, tenant: input.tenant, reserved: reserve };
+  }
+}
+
+function outcome(denial: Denial | undefined): AdmissionOutcome {
+  return denial ? { allowed: false, reason: denial.reason, message: denial.message, cap: denial.cap, reserved: false } : ALLOWED;
+}
+
+function nameOf(req: AdmissionRequest): string {
+  const meta = record(record(req.object ?? req.oldObject).metadata);
+  return typeof meta.name === 'string' && meta.name ? meta.name : (req.name ?? '');
+}
+
+function labelsOf(object: unknown): Record<string, string> {
+  return record(record(record(object).metadata).labels) as Record<string, string>;
+}
+
+function versionOf(object: unknown): string | undefined {
+  const v = record(record(object).metadata).resourceVersion;
+  return typeof v === 'string' ? v : undefined;
+}
