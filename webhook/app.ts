@@ -4,6 +4,8 @@ import { requestId } from 'hono/request-id';
 import { decisionApi, type DecisionApiOptions } from './decision-api.ts';
 import { healthApi, type Readiness } from './health.ts';
 import { logApi } from './log-api.ts';
+import { requestLog, type Logger } from './logger.ts';
+import { httpMetrics, meteredDecisions, metricsApi, type ServerMetrics } from './metrics.ts';
 import { problem } from './problem.ts';
 
 export interface AppOptions extends DecisionApiOptions {
@@ -14,6 +16,10 @@ export interface AppOptions extends DecisionApiOptions {
   maxBodyBytes?: number;
   /** Where unexpected errors are reported (they answer 500 and the process lives on). */
   onError?: (error: unknown, path: string) => void;
+  /** Serves GET /metrics, counts every request by route, and times and counts the decisions. */
+  metrics?: ServerMetrics;
+  /** Logs a JSON line per request (debug; warn for 4xx, error for 5xx). */
+  logger?: Logger;
 }
 
 /** The HTTP surface of design §4, as one Hono app (served by @hono/node-server; tested with app.request). */
@@ -21,9 +27,12 @@ export function createApp(opts: AppOptions): Hono {
   const app = new Hono();
   const maxSize = opts.maxBodyBytes ?? 1024 * 1024;
   app.use(requestId());
+  if (opts.logger) app.use(requestLog(opts.logger));
+  if (opts.metrics) app.use(httpMetrics(opts.metrics));
   app.use(bodyLimit({ maxSize, onError: (c) => problem(c, 'payload-too-large', `request bodies are limited to ${maxSize} bytes`) }));
   app.route('/', healthApi(opts.readiness));
-  app.route('/v1', decisionApi(opts));
+  app.route('/v1', decisionApi(opts.metrics ? { ...opts, decisions: meteredDecisions(opts.decisions, opts.metrics) } : opts));
+  if (opts.metrics) app.route('/', metricsApi(opts.metrics));
   if (opts.logDir !== undefined) app.route('/log', logApi(opts.logDir));
   app.notFound((c) => problem(c, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
