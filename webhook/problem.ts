@@ -22,6 +22,8 @@ export const PROBLEMS = {
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
   'not-ready': { status: 503, title: 'The governor has no policy yet' },
   'log-unavailable': { status: 503, title: 'The receipt log cannot record decisions' },
+  unauthorized: { status: 401, title: 'A valid bearer token is required' },
+  'auth-unavailable': { status: 503, title: 'The bearer token cannot be checked now' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 export type ProblemKind = keyof typeof PROBLEMS;
