@@ -1,6 +1,7 @@
 // The package's public API: the resource schemas, the governor, and the HTTP app.
 export * from './crds/index.ts';
 export * from './governor/index.ts';
+export * from './client/index.ts';
 export { createApp, type AppOptions } from './webhook/app.ts';
 export type { Readiness } from './webhook/health.ts';
 export type { Problem } from './webhook/problem.ts';

@@ -6,6 +6,7 @@ import { healthApi, type Readiness } from './health.ts';
 import { logApi } from './log-api.ts';
 import { requestLog, type Logger } from './logger.ts';
 import { httpMetrics, meteredDecisions, metricsApi, type ServerMetrics } from './metrics.ts';
+import { openApiApi } from './openapi.ts';
 import { problem } from './problem.ts';
 
 export interface AppOptions extends DecisionApiOptions {
@@ -31,6 +32,7 @@ export function createApp(opts: AppOptions): Hono {
   if (opts.metrics) app.use(httpMetrics(opts.metrics));
   app.use(bodyLimit({ maxSize, onError: (c) => problem(c, 'payload-too-large', `request bodies are limited to ${maxSize} bytes`) }));
   app.route('/', healthApi(opts.readiness));
+  app.route('/', openApiApi());
   app.route('/v1', decisionApi(opts.metrics ? { ...opts, decisions: meteredDecisions(opts.decisions, opts.metrics) } : opts));
   if (opts.metrics) app.route('/', metricsApi(opts.metrics));
   if (opts.logDir !== undefined) app.route('/log', logApi(opts.logDir));
