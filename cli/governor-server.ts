@@ -1,13 +1,17 @@
-import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock } from '../governor/index.ts';
-import { lifecycleBody, thresholdBody } from '../receipts/index.ts';
+import { lifecycleBody, thresholdBody, toHex } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
 import { loadSigningKey, LogPublisher, ReceiptLog, StaleResumeError, type Durability } from '../receipts/store/index.ts';
 import { createApp } from '../webhook/app.ts';
+import { bearerAuth } from '../webhook/auth.ts';
+import { createLogger, ioLogger, type Logger } from '../webhook/logger.ts';
+import { ServerMetrics } from '../webhook/metrics.ts';
 import { LogReplay, type ReplayState } from '../webhook/log-replay.ts';
 import { PolicyReceipts } from '../webhook/policy-receipts.ts';
 import { RecordedGovernor } from '../webhook/recorded-governor.ts';
+import { openVerifier, type AuthConfig } from './auth-config.ts';
+import { listenOn, type TlsPaths } from './http-listener.ts';
 import type { CommandIO } from './io.ts';
 import type { FeedFactory } from './policy-feed.ts';
 import type { ListenAddress } from './listen.ts';
@@ -27,6 +31,12 @@ export interface ServerOptions {
   /** Entries between saves of the local run state that bounds replay at start. */
   stateEvery: number;
   durability: Durability;
+  /** HTTPS with these files (reloaded when they change); plain HTTP without. */
+  tls?: TlsPaths | undefined;
+  /** How decision API callers authenticate; `none` serves loopback only (serve checks). */
+  auth: AuthConfig;
+  /** `json`: pino lines for Cloud Logging (with a line per failed request); `text`: `tai: …` lines. */
+  logFormat?: 'text' | 'json';
   clock: Clock;
   io: CommandIO;
 }
@@ -41,7 +51,9 @@ export interface RunningServer {
  * recorded policy), then the policy feed loads its first state, then the server listens. Returns once it listens.
  */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
-  const { io, clock } = opts;
+  const { clock } = opts;
+  const logger: Logger | undefined = opts.logFormat === 'json' ? createLogger({ base: { component: 'tai' } }) : undefined;
+  const io = logger ? ioLogger(logger) : opts.io;
   const compiler = new PolicyCompiler();
   const key = await loadSigningKey({ path: opts.keyPath, name: opts.origin, create: true });
   if (key.created) io.out(`tai: made checkpoint signing key ${opts.keyPath}`);
@@ -60,7 +72,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const compiled = new CompiledPolicy(compiler);
   const usage = new MemoryUsageStore();
   const policyReceipts = new PolicyReceipts(log, replay.effective);
+  let publishedAt = clock.now();
+  const metrics = new ServerMetrics({
+    defaultMetrics: true,
+    logEntries: () => log.size,
+    logDurableEntries: () => log.durableSize,
+    checkpointAgeSeconds: () => (clock.now() - publishedAt) / 1000,
+    watchStalenessSeconds: () => feed.readiness().staleMs / 1000,
+    policyGeneration: () => compiler.snapshot.generation,
+    tenants: () => compiler.snapshot.tenants.size,
+  });
   const feed = opts.feed({
+    onReconcileError: (kind) => metrics.reconcileError(kind),
     compiler,
     usage,
     clock,
@@ -74,6 +97,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     onThreshold: (e) => {
       log.append('threshold', thresholdBody({ ...e, windowStart: e.windowStart }));
       io.out(`tai: threshold: tenant ${e.tenant} ${e.metric} crossed ${e.threshold}% (${e.used}/${e.limit})`);
+      metrics.thresholdCrossing(e);
       feed.onThreshold?.(e);
     },
   });
@@ -82,6 +106,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await feed.start();
   await log.flush();
   await publisher.publish();
+  publishedAt = clock.now();
   let savedAt = log.recovery.resumedAt;
   const saveState = async (): Promise<void> => {
     // Taken in one tick, so usage and answers match the log exactly at this size; written once it is durable.
@@ -96,24 +121,39 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const checkpoints = setInterval(() => {
     publisher
       .publish()
+      .then(() => void (publishedAt = clock.now()))
       .then(() => (log.durableSize - savedAt >= opts.stateEvery ? saveState() : undefined))
       .catch((e: unknown) => io.err(`tai: publishing the log failed: ${String(e)}`));
   }, 1000);
+  const auth = await openVerifier(opts.auth, { kube: feed.kube, now: () => clock.now(), io });
   const app = createApp({
     decisions: new RecordedGovernor(governor, log),
     tenant: (name) => compiled.tenant(name, clock.now()),
     logDir: opts.logDir,
     readiness: () => feed.readiness(),
+    metrics,
+    logger,
+    auth: auth && bearerAuth({ verifier: auth.verifier, onUnavailable: (e) => io.err(`tai: cannot check a bearer token: ${(e as Error).message}`) }),
+    admission: feed.admission && {
+      controller: feed.admission,
+      record: async (body) => {
+        const appended = log.append('admission', body);
+        await appended.durable;
+        return { index: appended.index, leafHash: toHex(appended.leafHash) };
+      },
+      observe: ({ request, outcome, seconds }) => metrics.observeAdmission({ operation: request.operation, kind: request.kind.kind, allowed: outcome.allowed, reason: outcome.reason, seconds }),
+    },
     onError: (error, path) => io.err(`tai: internal error on ${path}: ${(error as Error).stack ?? String(error)}`),
   });
-  const server = await listen(app.fetch, opts.listen);
-  const url = `http://${opts.listen.host.includes(':') ? `[${opts.listen.host}]` : opts.listen.host}:${addressPort(server)}`;
-  io.out(`tai: serving decisions on ${url} (${feed.description}; durability ${opts.durability})`);
+  const server = await listenOn(app.fetch, opts.listen, opts.tls, io);
+  const { url } = server;
+  io.out(`tai: serving decisions on ${url} (${feed.description}; durability ${opts.durability}${feed.admission ? '; admission webhook at /admission/validate' : ''})`);
   return {
     url,
     stop: async () => {
       await feed.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      auth?.close();
+      await server.close();
       clearInterval(checkpoints);
       log.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION }));
       await log.close();
@@ -138,16 +178,4 @@ async function openLog(o: ServerOptions & { signer: NoteSigner; saved: RunState 
   });
   replaying = false;
   return { log, replay, publisher };
-}
-
-function listen(fetch: (req: Request) => Response | Promise<Response>, at: ListenAddress): Promise<ServerType> {
-  return new Promise((resolve, reject) => {
-    const server = serveHttp({ fetch, hostname: at.host, port: at.port }, () => resolve(server));
-    server.once('error', reject);
-  });
-}
-
-function addressPort(server: ServerType): number {
-  const address = server.address();
-  return typeof address === 'object' && address ? address.port : 0;
 }

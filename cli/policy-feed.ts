@@ -1,5 +1,7 @@
 import type { Tenant } from '../crds/index.ts';
 import type { Clock, PolicyCompiler, PolicySnapshot, ThresholdEvent, UsageStore } from '../governor/index.ts';
+import type { KubeApi } from '../operator/kube-client.ts';
+import type { AdmissionController } from '../webhook/admission/index.ts';
 import type { Readiness } from '../webhook/health.ts';
 import type { CommandIO } from './io.ts';
 
@@ -15,6 +17,10 @@ export interface PolicyFeed {
   readonly description: string;
   /** Hears every threshold crossing after its receipt is appended. */
   onThreshold?(event: ThresholdEvent): void;
+  /** Cluster mode: answers the API server's AdmissionReviews from the informers' view of the cluster. */
+  readonly admission?: AdmissionController;
+  /** Cluster mode: the API client (for TokenReview). */
+  readonly kube?: KubeApi;
 }
 
 /** What a feed is built from: the compiler it feeds, the usage it reports, and where new snapshots go. */
@@ -25,6 +31,8 @@ export interface FeedContext {
   io: CommandIO;
   /** Must hear every new snapshot before decisions see it (reconcile receipts). */
   onSnapshot: (snapshot: PolicySnapshot) => void;
+  /** Hears every failed reconcile, by kind (metrics). */
+  onReconcileError?: (kind: string) => void;
 }
 
 export type FeedFactory = (context: FeedContext) => PolicyFeed;

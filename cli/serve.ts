@@ -4,12 +4,12 @@ import type { Durability } from '../receipts/store/index.ts';
 import { clusterFeed } from './cluster-feed.ts';
 import { folderFeed } from './embedded-feed.ts';
 import { startServer, type ServerOptions } from './governor-server.ts';
+import type { AuthConfig } from './auth-config.ts';
+import type { TlsPaths } from './http-listener.ts';
 import { isLoopback, parseListen } from './listen.ts';
 
 /** Flags of design §7 that later parts of TAI implement; refused with a clear message until then. */
 const NOT_YET: Record<string, string> = {
-  'tls-cert': 'TLS is not in this build yet',
-  'tls-key': 'TLS is not in this build yet',
   gcs: 'GCS anchoring is not in this build yet',
   'gcs-endpoint': 'GCS anchoring is not in this build yet',
 };
@@ -17,7 +17,8 @@ const NOT_YET: Record<string, string> = {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the governor: decision API and health endpoints, every decision recorded',
-  usage: `Usage: tai serve --from DIR | --kubeconfig PATH | --in-cluster [--listen HOST:PORT] [--log DIR] [--durability sync|async]
+  usage: `Usage: tai serve --from DIR | --kubeconfig PATH | --in-cluster [--listen HOST:PORT] [--tls-cert PATH --tls-key PATH]
+                 [--auth none|tokenreview|token-file] [--token-file PATH] [--log DIR] [--durability sync|async]
 
 Embedded mode (--from): loads SKU, Tenant and Quota YAML from DIR, watches it (a saved edit is enforced within a
 second; a broken file is reported with file, line and field path while the last good state keeps serving)
@@ -29,7 +30,13 @@ Every decision and every change of a tenant's effective entitlements is a receip
 Cluster mode (--kubeconfig, or --in-cluster; the default when KUBERNETES_SERVICE_HOST is set): the operator
 lists and watches SKUs, Tenants, Quotas, Namespaces, Pods, Services and PVCs; every replica keeps a hot
 governor; the replica holding the leader Lease writes status and Events. /readyz reports how stale the
-policy is while the API server is unreachable; the last state keeps serving.
+policy is while the API server is unreachable; the last state keeps serving. It also answers the API
+server's admission webhook at POST /admission/validate (config/webhook), which needs HTTPS: --tls-cert/--tls-key.
+
+Decision API callers (/v1/*) authenticate with bearer tokens: checked by Kubernetes TokenReview (the default in
+cluster mode) or listed in a token file (--token-file, the Kubernetes static token file format). Without
+authentication (--auth none, the default in embedded mode) the server listens on loopback only. /healthz,
+/readyz, /metrics, /openapi.json, /log/… and the admission webhook need no token.
 Options:
   --from DIR            folder of policy YAML (embedded mode)
   --kubeconfig PATH     cluster mode against the cluster of PATH's current context
@@ -38,7 +45,14 @@ Options:
   --lease-name NAME     the leader Lease (default tai-operator)
   --lease-duration S    seconds a Lease holds without renewal (default 15); a new leader within that
   --identity ID         this replica in the Lease and in Events (default HOSTNAME-PID)
-  --listen HOST:PORT    where to listen (default 127.0.0.1:8080; embedded mode is loopback only)
+  --listen HOST:PORT    where to listen (default 127.0.0.1:8080; loopback only without authentication)
+  --tls-cert PATH       serve HTTPS with this PEM certificate (chain); reloaded when it changes on disk
+  --tls-key PATH        its PEM private key
+  --auth MODE           none | tokenreview | token-file (default: token-file with --token-file, tokenreview in
+                        cluster mode, none in embedded mode)
+  --token-file PATH     bearer tokens, one per line: token,user,uid,"group1,group2" (reloaded on change)
+  --token-audience AUD  TokenReview: the audience tokens must be meant for (default the API server's)
+  --log-format FORMAT   text (default) or json (one JSON line per event, Cloud Logging's severity and message)
   --log DIR             the receipt log (default ./.tai/log)
   --durability MODE     sync (default): answer after the receipt is on disk; async: answer at once,
                         written within 50 ms
@@ -47,8 +61,7 @@ Options:
   --origin NAME         the log's checkpoint origin (default tai.dev/embedded/HOSTNAME or tai.dev/cluster/HOSTNAME)
   --state-every N       entries between saves of LOG/state.json, which bounds replay at start (default 10000)
 The log is published in the C2SP tlog-tiles layout in the --log folder and at GET /log/checkpoint, /log/tile/….
-The decision API has no authentication yet, so every mode listens on loopback only.
-Planned, refused for now: --tls-cert, --tls-key, --gcs, --gcs-endpoint.`,
+Planned, refused for now: --gcs, --gcs-endpoint.`,
   async run(argv, io) {
     const planned = Object.fromEntries(Object.keys(NOT_YET).map((k) => [k, { type: 'string' as const }]));
     const { values, positionals } = parseCommandArgs(argv, {
@@ -65,6 +78,12 @@ Planned, refused for now: --tls-cert, --tls-key, --gcs, --gcs-endpoint.`,
       key: { type: 'string' },
       origin: { type: 'string' },
       'state-every': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      auth: { type: 'string' },
+      'token-file': { type: 'string' },
+      'token-audience': { type: 'string' },
+      'log-format': { type: 'string' },
       ...planned,
     });
     if (values.help) return (io.out(this.usage), EXIT.ok);
@@ -82,22 +101,53 @@ function serveOptions(values: Record<string, unknown>, positionals: string[]): O
   for (const [flag, why] of Object.entries(NOT_YET)) if (values[flag] !== undefined) throw new UsageError(`--${flag}: ${why}`);
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const listen = parseListen(stringOption(values, 'listen') ?? '127.0.0.1:8080');
-  if (!isLoopback(listen.host)) throw new UsageError(`--listen: the decision API has no authentication yet, so it serves loopback only (127.0.0.1, ::1), not ${listen.host}`);
   const mode = modeOf(values);
-  return { listen, durability: durabilityOf(values), ...mode, ...logOptions(values, mode.origin) };
+  const auth = authOf(values, mode.cluster);
+  if (auth.mode === 'none' && !isLoopback(listen.host)) {
+    throw new UsageError(`--listen: without authentication the decision API serves loopback only (127.0.0.1, ::1), not ${listen.host}; use --auth tokenreview or --token-file`);
+  }
+  const logFormat = stringOption(values, 'log-format') ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format: expected text or json, got ${JSON.stringify(logFormat)}`);
+  return { listen, durability: durabilityOf(values), feed: mode.feed, tls: tlsOf(values), auth, logFormat, ...logOptions(values, mode.origin) };
+}
+
+function tlsOf(values: Record<string, unknown>): TlsPaths | undefined {
+  const certPath = stringOption(values, 'tls-cert');
+  const keyPath = stringOption(values, 'tls-key');
+  if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both PEM files, or neither for plain HTTP');
+  return certPath && keyPath ? { certPath, keyPath } : undefined;
+}
+
+function authOf(values: Record<string, unknown>, cluster: boolean): AuthConfig {
+  const tokenFile = stringOption(values, 'token-file');
+  const audience = stringOption(values, 'token-audience');
+  const mode = stringOption(values, 'auth') ?? (tokenFile ? 'token-file' : cluster ? 'tokenreview' : 'none');
+  if (mode === 'token-file' || tokenFile) return tokenFileAuth(mode, tokenFile);
+  if (mode === 'tokenreview') {
+    if (!cluster) throw new UsageError('--auth tokenreview needs cluster mode (--kubeconfig or --in-cluster); in embedded mode use --token-file');
+    return { mode, audiences: audience ? [audience] : undefined };
+  }
+  if (mode !== 'none') throw new UsageError(`--auth: expected none, tokenreview or token-file, got ${JSON.stringify(mode)}`);
+  return { mode };
 }
 
 /** Embedded (--from) or cluster (--kubeconfig, --in-cluster, or a pod's environment): exactly one. */
-function modeOf(values: Record<string, unknown>): Pick<ServerOptions, 'feed'> & { origin: string } {
+function tokenFileAuth(mode: string, tokenFile: string | undefined): AuthConfig {
+  if (!tokenFile) throw new UsageError('--auth token-file needs --token-file PATH');
+  if (mode !== 'token-file') throw new UsageError(`--token-file is used only with --auth token-file, not ${mode}`);
+  return { mode, path: tokenFile };
+}
+
+function modeOf(values: Record<string, unknown>): Pick<ServerOptions, 'feed'> & { origin: string; cluster: boolean } {
   const from = stringOption(values, 'from');
   const kubeconfig = stringOption(values, 'kubeconfig');
   const inCluster = values['in-cluster'] === true;
   if ([from, kubeconfig, inCluster || undefined].filter((v) => v !== undefined).length > 1) throw new UsageError('use one of --from DIR, --kubeconfig PATH and --in-cluster');
-  if (from) return { feed: folderFeed(from), origin: `tai.dev/embedded/${hostname()}` };
+  if (from) return { feed: folderFeed(from), origin: `tai.dev/embedded/${hostname()}`, cluster: false };
   if (!kubeconfig && !inCluster && !process.env.KUBERNETES_SERVICE_HOST) throw new UsageError('say where policy comes from: --from DIR (embedded) or --kubeconfig PATH / --in-cluster (cluster)');
   const lease = leaseOf(values);
   const identity = stringOption(values, 'identity') ?? `${hostname()}-${process.pid}`;
-  return { feed: clusterFeed({ kubeconfig, identity, lease }), origin: `tai.dev/cluster/${hostname()}` };
+  return { feed: clusterFeed({ kubeconfig, identity, lease }), origin: `tai.dev/cluster/${hostname()}`, cluster: true };
 }
 
 function leaseOf(values: Record<string, unknown>): { namespace: string; name: string; durationMs: number; renewDeadlineMs: number; retryPeriodMs: number } {

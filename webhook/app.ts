@@ -1,6 +1,7 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { admissionApi, type AdmissionApiOptions } from './admission/admission-api.ts';
 import { decisionApi, type DecisionApiOptions } from './decision-api.ts';
 import { healthApi, type Readiness } from './health.ts';
 import { logApi } from './log-api.ts';
@@ -19,9 +20,16 @@ export interface AppOptions extends DecisionApiOptions {
   onError?: (error: unknown, path: string) => void;
   /** Serves GET /metrics, counts every request by route, and times and counts the decisions. */
   metrics?: ServerMetrics;
+  /** Guards the decision API (/v1/*): bearer tokens (webhook/auth.ts). Absent: no authentication (loopback only). */
+  auth?: MiddlewareHandler;
+  /** Serves POST /admission/validate (cluster mode: the admission webhook). */
+  admission?: AdmissionApiOptions;
   /** Logs a JSON line per request (debug; warn for 4xx, error for 5xx). */
   logger?: Logger;
 }
+
+/** Largest AdmissionReview accepted: twice the API server's 3 MiB request limit, plus the envelope. */
+export const ADMISSION_MAX_BYTES = 7 * 1024 * 1024;
 
 /** The HTTP surface of design §4, as one Hono app (served by @hono/node-server; tested with app.request). */
 export function createApp(opts: AppOptions): Hono {
@@ -30,10 +38,15 @@ export function createApp(opts: AppOptions): Hono {
   app.use(requestId());
   if (opts.logger) app.use(requestLog(opts.logger));
   if (opts.metrics) app.use(httpMetrics(opts.metrics));
-  app.use(bodyLimit({ maxSize, onError: (c) => problem(c, 'payload-too-large', `request bodies are limited to ${maxSize} bytes`) }));
+  const limit = (bytes: number): MiddlewareHandler => bodyLimit({ maxSize: bytes, onError: (c) => problem(c, 'payload-too-large', `request bodies are limited to ${bytes} bytes`) });
+  // An AdmissionReview carries the object and its old version, each up to the API server's 3 MiB request limit.
+  const [decisionLimit, reviewLimit] = [limit(maxSize), limit(ADMISSION_MAX_BYTES)];
+  app.use((c, next) => (c.req.path.startsWith('/admission/') ? reviewLimit(c, next) : decisionLimit(c, next)));
+  if (opts.auth) app.use('/v1/*', opts.auth);
   app.route('/', healthApi(opts.readiness));
   app.route('/', openApiApi());
   app.route('/v1', decisionApi(opts.metrics ? { ...opts, decisions: meteredDecisions(opts.decisions, opts.metrics) } : opts));
+  if (opts.admission) app.route('/admission', admissionApi(opts.admission));
   if (opts.metrics) app.route('/', metricsApi(opts.metrics));
   if (opts.logDir !== undefined) app.route('/log', logApi(opts.logDir));
   app.notFound((c) => problem(c, 'not-found', `no route for ${c.req.method} ${c.req.path}`));

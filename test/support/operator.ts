@@ -36,8 +36,11 @@ current-context: c
   return path;
 }
 
-/** Starts `tai serve --kubeconfig` with a short lease (so takeovers are quick) and its own log. */
-export async function startOperator(kubeconfig: string, o: { identity: string; leaseSeconds?: number }): Promise<Served & { dir: string }> {
+/**
+ * Starts `tai serve --kubeconfig` with a short lease (so takeovers are quick) and its own log. Loopback without
+ * authentication unless `args` say otherwise (the admission test adds TLS and TokenReview).
+ */
+export async function startOperator(kubeconfig: string, o: { identity: string; leaseSeconds?: number; args?: readonly string[] }): Promise<Served & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), `tai-op-${o.identity}-`));
   const served = await startServe([
     '--kubeconfig', kubeconfig,
@@ -47,6 +50,7 @@ export async function startOperator(kubeconfig: string, o: { identity: string; l
     '--identity', o.identity,
     '--lease-namespace', 'tai-system',
     '--lease-duration', String(o.leaseSeconds ?? 4),
+    ...(o.args ?? ['--auth', 'none']),
   ]);
   return { ...served, dir };
 }

@@ -21,7 +21,7 @@ export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => {
       stdout.push(l);
-      const m = /serving decisions on (http:\/\/\S+)/.exec(l);
+      const m = /serving decisions on (https?:\/\/[^\s"]+)/.exec(l);
       if (m) resolve(m[1]!);
     });
     void exited.then((code) => reject(new Error(`tai serve exited with ${code}:\n${stdout.join('\n')}\n${stderr.join('\n')}`)));
