@@ -70,6 +70,11 @@ export class ClusterPolicy {
     return this.#invalid.get(key);
   }
 
+  /** Whether the compiler holds this object (`Kind/name`) as it stands in the cluster, valid. */
+  holds(key: string): boolean {
+    return this.#applied.has(key) && !this.#pending.has(key);
+  }
+
   /** The Tenant as the compiler holds it. */
   tenantResource(name: string): Tenant | undefined {
     return this.#o.compiler.resources.tenants.get(name);

@@ -68,7 +68,11 @@ export class Operator {
     this.writer = new StatusWriter(o.api);
     const membership = new TenantMembership({ tenants: () => o.compiler.resources.tenants, generation: () => o.compiler.snapshot.generation }, this.ledger);
     this.admission = new AdmissionController({
-      policy: { tenant: (n) => o.compiler.snapshot.tenants.get(n), skus: () => o.compiler.resources.skus },
+      policy: {
+        tenant: (n) => o.compiler.snapshot.tenants.get(n),
+        skus: () => o.compiler.resources.skus,
+        holds: (key) => this.policy.holds(key),
+      },
       membership,
       ledger: this.ledger,
       reservations: this.reservations,

@@ -30,7 +30,7 @@ export function admissionApi(o: AdmissionApiOptions): Hono {
     const parsed = parseAdmissionReview(body);
     if ('error' in parsed) return problem(c, 'invalid-request', parsed.error);
     const { request } = parsed;
-    const outcome = o.controller.review(request);
+    const outcome = await o.controller.review(request);
     try {
       const receipt = await o.record(admissionBody(receiptInput(request, outcome)));
       o.observe?.({ request, outcome, seconds: (performance.now() - started) / 1000 });

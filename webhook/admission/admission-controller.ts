@@ -1,5 +1,5 @@
 import type { Sku } from '../../crds/index.ts';
-import type { CompiledTenant } from '../../governor/index.ts';
+import { TENANT_LABEL, type CompiledTenant } from '../../governor/index.ts';
 import { CAP_CHECKS, runChecks, type CapBreach, type CapInput, type Denial } from './cap-checks.ts';
 import { isCountedResource, objectUsage, record, type CountedResource } from './object-usage.ts';
 import { checkPolicyObject } from './policy-checks.ts';
@@ -14,6 +14,8 @@ export interface AdmissionPolicy {
   /** A tenant's compiled entitlements now. */
   tenant(name: string): CompiledTenant | undefined;
   skus(): ReadonlyMap<string, Sku>;
+  /** Whether the governor holds this TAI object (`SKU/name`, `Tenant/name`) yet. */
+  holds(key: string): boolean;
 }
 
 export interface AdmissionControllerOptions {
@@ -24,6 +26,8 @@ export interface AdmissionControllerOptions {
   now: () => number;
   /** How long capacity stays reserved for an admitted object the watch has not delivered (default 30 s). */
   reservationTtlMs?: number;
+  /** How long a review waits for the watch to deliver a TAI object it references and admitted moments ago (default 1.5 s). */
+  barrierMs?: number;
 }
 
 /** A review's verdict, with what its receipt records. */
@@ -36,6 +40,7 @@ export interface AdmissionOutcome extends AdmissionVerdict {
 
 const ALLOWED: AdmissionOutcome = { allowed: true, reason: 'Allowed', reserved: false };
 const TTL_MS = 30_000;
+const BARRIER_MS = 1500;
 
 /**
  * Answers AdmissionReviews (design §4): tenant namespaces, what is created or changed inside them, and TAI's
@@ -45,19 +50,48 @@ const TTL_MS = 30_000;
  */
 export class AdmissionController {
   readonly #o: AdmissionControllerOptions;
+  /** TAI objects this webhook admitted (`Kind/name` → until when to wait for them), not yet delivered by the watch. */
+  readonly #admitted = new Map<string, number>();
 
   constructor(options: AdmissionControllerOptions) {
     this.#o = options;
   }
 
-  review(req: AdmissionRequest): AdmissionOutcome {
+  /**
+   * Answers a review. Read-your-writes first: `kubectl apply` of an SKU and then a Tenant on it, or of a Tenant
+   * and then its namespace, sends the second request milliseconds after admitting the first, possibly before
+   * the watch has delivered it; such a review waits (briefly, bounded) for what it references. Then `decide`.
+   */
+  async review(req: AdmissionRequest): Promise<AdmissionOutcome> {
+    const waiting = references(req).filter((key) => this.#pending(key));
+    if (waiting.length > 0) await until(() => waiting.every((key) => this.#o.policy.holds(key)), this.#o.barrierMs ?? BARRIER_MS);
+    return this.decide(req);
+  }
+
+  /** The verdict from what the governor and the informers hold now; synchronous from reading usage to reserving. */
+  decide(req: AdmissionRequest): AdmissionOutcome {
     if (req.operation === 'DELETE' || req.operation === 'CONNECT' || req.subResource) return ALLOWED;
     if (record(record(req.object).metadata).deletionTimestamp) return ALLOWED;
     const { group, resource } = req.resource;
-    if (group === 'tai.dev') return outcome(checkPolicyObject({ object: req.object, skus: this.#o.policy.skus() }));
+    if (group === 'tai.dev') return this.#policyObject(req);
     if (group === '' && resource === 'namespaces') return this.#namespace(req);
     if (group === '' && isCountedResource(resource)) return this.#counted(req, resource);
     return this.#other(req, `${group}/${resource}`);
+  }
+
+  #policyObject(req: AdmissionRequest): AdmissionOutcome {
+    const verdict = outcome(checkPolicyObject({ object: req.object, skus: this.#o.policy.skus() }));
+    if (verdict.allowed && req.dryRun !== true) this.#admitted.set(`${req.kind.kind}/${nameOf(req)}`, this.#o.now() + TTL_MS);
+    return verdict;
+  }
+
+  /** Admitted by this webhook recently and not yet held by the governor. */
+  #pending(key: string): boolean {
+    const until = this.#admitted.get(key);
+    if (until === undefined) return false;
+    if (until > this.#o.now() && !this.#o.policy.holds(key)) return true;
+    this.#admitted.delete(key);
+    return false;
   }
 
   #namespace(req: AdmissionRequest): AdmissionOutcome {
@@ -120,6 +154,23 @@ export class AdmissionController {
     }
     return { ...ALLOWED, tenant: input.tenant, reserved: reserve };
   }
+}
+
+/** The TAI objects a request needs to exist: a Tenant's SKUs, an SKU's parent, a namespace's tenant. */
+function references(req: AdmissionRequest): string[] {
+  const spec = record(record(req.object).spec);
+  if (req.resource.group === 'tai.dev' && req.kind.kind === 'Tenant') {
+    return [spec.sku, ...(Array.isArray(spec.addOns) ? spec.addOns.map((a) => record(a).sku) : [])].filter((s) => typeof s === 'string').map((s) => `SKU/${s}`);
+  }
+  if (req.resource.group === 'tai.dev' && req.kind.kind === 'SKU') return typeof spec.extends === 'string' ? [`SKU/${spec.extends}`] : [];
+  const tenant = labelsOf(req.object)[TENANT_LABEL];
+  return req.resource.group === '' && req.resource.resource === 'namespaces' && typeof tenant === 'string' ? [`Tenant/${tenant}`] : [];
+}
+
+/** Resolves when `done()` holds or after `ms`, checking every few milliseconds. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!done() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
 }
 
 function outcome(denial: Denial | undefined): AdmissionOutcome {

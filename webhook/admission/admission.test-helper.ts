@@ -27,7 +27,7 @@ export function admissionOver(resources: readonly TaiResource[] = POLICY) {
   const clock = { now: 1_000 };
   const membership = new TenantMembership({ tenants: () => compiler.resources.tenants, generation: () => compiler.snapshot.generation }, ledger);
   const controller = new AdmissionController({
-    policy: { tenant: (n) => compiler.snapshot.tenants.get(n), skus: () => compiler.resources.skus },
+    policy: { tenant: (n) => compiler.snapshot.tenants.get(n), skus: () => compiler.resources.skus, holds: (key) => holds(compiler, key) },
     membership,
     ledger,
     reservations,
@@ -40,6 +40,12 @@ export function admissionOver(resources: readonly TaiResource[] = POLICY) {
     reservations.confirm(objectKey(resource, meta.namespace ?? meta.name, meta.name), meta.resourceVersion);
   };
   return { compiler, ledger, reservations, clock, membership, controller, deliver };
+}
+
+/** Whether the compiler holds `SKU/name` or `Tenant/name`. */
+export function holds(compiler: PolicyCompiler, key: string): boolean {
+  const [kind, name] = key.split('/', 2) as [string, string];
+  return kind === 'SKU' ? compiler.resources.skus.has(name) : kind === 'Tenant' ? compiler.resources.tenants.has(name) : false;
 }
 
 let uids = 0;
