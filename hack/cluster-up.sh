@@ -52,12 +52,23 @@ pid_of() {
   echo "$pid"
 }
 
-# port_busy PORT: something accepts connections on 127.0.0.1:PORT.
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# port_busy PORT: a socket on this machine uses local port PORT (listening, or the local end of a connection,
+# which would make a bind fail just the same); without ss, whether something accepts connections on it.
+port_busy() {
+  if command -v ss >/dev/null 2>&1; then
+    [ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
+# pick_port: a free port below the kernel's ephemeral range, so no outgoing connection takes it between the
+# pick and the bind (or on a later restart that reuses the saved ports).
 pick_port() {
-  local p i
+  local p i low span
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  if [ "$low" -gt 12000 ]; then span=$((low - 10000)); low=10000; else low=$((low + 20000)); span=5000; fi
   for i in $(seq 1 200); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
+    p=$((low + (RANDOM * 32768 + RANDOM) % span))
     port_busy "$p" || { echo "$p"; return; }
   done
   die "no free TCP port found on 127.0.0.1"

@@ -13,7 +13,7 @@ echo "== local control plane (kube-apiserver + etcd; built from the Go module pr
 # A control plane that was already up (a developer's) is left running; one started here is stopped.
 up_log=$(mktemp)
 up_status=$(mktemp)
-{ if sh hack/cluster-up.sh >/dev/null; then echo 0; else echo 1; fi >"$up_status"; } 2>&1 | tee "$up_log" | sed 's/^/  /'
+{ if bash hack/cluster-up.sh >/dev/null; then echo 0; else echo 1; fi >"$up_status"; } 2>&1 | tee "$up_log" | sed 's/^/  /'
 [ "$(cat "$up_status")" = 0 ] || { echo "the local control plane did not start (see above)" >&2; exit 1; }
 if ! grep -q 'already up' "$up_log"; then trap 'sh hack/cluster-down.sh' EXIT; fi
 rm -f "$up_log" "$up_status"
