@@ -52,17 +52,18 @@ pid_of() {
   echo "$pid"
 }
 
-# port_busy PORT: a socket on this machine uses local port PORT (listening, or the local end of a connection,
-# which would make a bind fail just the same); without ss, whether something accepts connections on it.
+# port_busy PORT: something listens on 127.0.0.1:PORT. (Sockets left by a killed server, in TIME_WAIT, do not
+# count: the restarted server binds with SO_REUSEADDR. Outgoing connections cannot hold these ports: pick_port
+# chooses below the ephemeral range.)
 port_busy() {
   if command -v ss >/dev/null 2>&1; then
-    [ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+    [ -n "$(ss -Hltn "( sport = :$1 )" 2>/dev/null)" ]
   else
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
   fi
 }
 # pick_port: a free port below the kernel's ephemeral range, so no outgoing connection takes it between the
-# pick and the bind (or on a later restart that reuses the saved ports).
+# pick and the bind, or before a later restart on the saved ports (an etcd port of 36990 once was).
 pick_port() {
   local p i low span
   low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)

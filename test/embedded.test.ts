@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, post, startServe, type Served } from './support/served.ts';
 
-async function serveSamples(): Promise<Served & { dir: string }> {
+async function serveSamples(...args: string[]): Promise<Served & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'tai-embedded-'));
   await cp('config/samples', dir, { recursive: true });
-  return { ...(await startServe(['--from', dir, '--listen', '127.0.0.1:0', '--log', join(dir, '.log'), '--key', join(dir, '.key')])), dir };
+  return { ...(await startServe(['--from', dir, '--listen', '127.0.0.1:0', '--log', join(dir, '.log'), '--key', join(dir, '.key'), ...args])), dir };
 }
 
 async function edit(dir: string, file: string, change: (s: string) => string): Promise<void> {
@@ -57,4 +57,17 @@ test.serial('SIGTERM stops the server with status 0', async (t) => {
   const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
   s.child.kill('SIGTERM');
   t.is(await exited, 0);
+});
+
+test.serial('--log-format json: every line is JSON with Cloud Logging severity, failed requests included', async (t) => {
+  const s = await serveSamples('--log-format', 'json');
+  const bad = await fetch(`${s.url}/v1/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tenant":' });
+  t.is(bad.status, 400);
+  const requestId = bad.headers.get('x-request-id');
+  s.child.kill('SIGTERM');
+  await s.exited;
+  const lines = s.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.true(lines.some((l) => l.severity === 'INFO' && /serving decisions on http:\/\/127\.0\.0\.1:\d+/.test(String(l.message))));
+  const logged = lines.find((l) => l.requestId === requestId);
+  t.like(logged, { severity: 'WARNING', httpRequest: { requestMethod: 'POST', status: 400 } });
 });
