@@ -17,4 +17,5 @@ up_status=$(mktemp)
 [ "$(cat "$up_status")" = 0 ] || { echo "the local control plane did not start (see above)" >&2; exit 1; }
 if ! grep -q 'already up' "$up_log"; then trap 'sh hack/cluster-down.sh' EXIT; fi
 rm -f "$up_log" "$up_status"
+echo "== GCS emulator (fake-gcs-server, built from the Go module proxy on first use)"; bash hack/gcs-up.sh --build-only >/dev/null
 echo "== tests"; ava

@@ -1,0 +1,68 @@
+import type { Storage } from '@google-cloud/storage';
+import { AnchorConflictError, type AnchorBucket } from './anchor-bucket.ts';
+
+/** `gs://BUCKET/PREFIX` split; the prefix without leading or trailing slashes (may be empty). */
+export function parseGcsUrl(url: string): { bucket: string; prefix: string } {
+  const m = /^gs:\/\/([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])(?:\/(.*))?$/.exec(url);
+  if (!m) throw new Error(`expected gs://BUCKET[/PREFIX], got ${JSON.stringify(url)}`);
+  return { bucket: m[1]!, prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+
+/**
+ * The anchor bucket on Google Cloud Storage, through the official client (Application Default Credentials or
+ * Workload Identity in production; `apiEndpoint` for an emulator). Immutable objects are created with
+ * `ifGenerationMatch: 0`, so a 412 means the name is taken: equal bytes are success, different bytes a conflict.
+ */
+export class GcsBucket implements AnchorBucket {
+  readonly location: string;
+  readonly #storage: Storage;
+  readonly #bucket: string;
+  readonly #prefix: string;
+
+  constructor(storage: Storage, url: string) {
+    const { bucket, prefix } = parseGcsUrl(url);
+    this.#storage = storage;
+    this.#bucket = bucket;
+    this.#prefix = prefix ? `${prefix}/` : '';
+    this.location = `gs://${bucket}/${prefix}`;
+  }
+
+  async putImmutable(name: string, bytes: Uint8Array): Promise<'created' | 'existed'> {
+    try {
+      await this.#file(name).save(Buffer.from(bytes), { resumable: false, preconditionOpts: { ifGenerationMatch: 0 }, contentType: contentTypeOf(name) });
+      return 'created';
+    } catch (e) {
+      if (statusOf(e) !== 412) throw e;
+      const stored = await this.get(name);
+      if (stored && Buffer.from(stored).equals(Buffer.from(bytes))) return 'existed';
+      throw new AnchorConflictError(name, `${this.location}${name} already holds different bytes (${stored?.length ?? 0} stored, ${bytes.length} here): the bucket was rewritten or another log writes here`);
+    }
+  }
+
+  async putLatest(name: string, bytes: Uint8Array): Promise<void> {
+    await this.#file(name).save(Buffer.from(bytes), { resumable: false, contentType: contentTypeOf(name) });
+  }
+
+  async get(name: string): Promise<Uint8Array | undefined> {
+    try {
+      const [bytes] = await this.#file(name).download();
+      return new Uint8Array(bytes);
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw e;
+    }
+  }
+
+  #file(name: string) {
+    return this.#storage.bucket(this.#bucket).file(this.#prefix + name);
+  }
+}
+
+function statusOf(e: unknown): number | undefined {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function contentTypeOf(name: string): string {
+  return name === 'checkpoint' || name.startsWith('checkpoints/') ? 'text/plain; charset=utf-8' : 'application/octet-stream';
+}

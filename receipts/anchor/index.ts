@@ -1,0 +1,3 @@
+export * from './anchor-bucket.ts';
+export * from './anchorer.ts';
+export * from './gcs-bucket.ts';
