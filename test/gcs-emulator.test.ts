@@ -74,11 +74,11 @@ test('the emulator killed mid-run: uploads fail to connect; restarted on the sam
 
   await gcsStop(gcs);
   t.is(await gcsPid(gcs), undefined);
-  // A client with a pooled keep-alive socket sees it reset; a fresh one is refused.
+  // A pooled keep-alive socket (the pool is shared between clients) is reset; a new connection is refused.
   const connectionErrors = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'];
   t.true(connectionErrors.includes(String(await statusOf(bucket.file('during.json').save('{}', createOnly)))));
   const fresh = gcs.storage({ retryOptions: { autoRetry: false } }).bucket('tai-outage');
-  t.is(await statusOf(fresh.file('during.json').save('{}', { ...createOnly, resumable: false })), 'ECONNREFUSED');
+  t.true(connectionErrors.includes(String(await statusOf(fresh.file('during.json').save('{}', { ...createOnly, resumable: false })))));
 
   const again = await gcsUp(gcs.dir); // no backend given: the saved one (filesystem) is kept
   t.is(again.port, gcs.port, 'the same port, so clients pointed at it keep working');
