@@ -62,6 +62,20 @@ const batchItem = fc.constantFrom<Op>('check', 'consume', 'rate').chain((op) =>
   fc.tuple(withExtra(shaped[op]), fc.oneof({ weight: 9, arbitrary: fc.constant(op) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) })).map(([b, o]) => ({ op: o, ...b })),
 );
 
+/**
+ * Batch items that are well formed: known names, whole amounts a counter accepts. A batch is decided only when every
+ * item is valid, and only ~7 % of bodies built from `batchItem` alone were, so the check that enough batches reach
+ * the governor (> RUNS / 20) sat 3 standard deviations from the mean and failed about once in 700 runs (seeds 157
+ * and 1411 of 0-1499 answered 98 and 97 batches with 200). Mixed in, about a quarter of bodies are decided.
+ */
+const knownTenant = fc.constantFrom('acme', 'globex', 'small', 'umbrella', 'nobody');
+const knownSubject = fc.constantFrom('api-calls', 'builds', 'seats', 'zero', 'sso', 'requests', 'tier');
+const wellFormedItem = fc.oneof(
+  fc.record({ op: fc.constant('check'), tenant: knownTenant, feature: knownSubject }),
+  fc.record({ op: fc.constant('consume'), tenant: knownTenant, metric: knownSubject, amount: fc.integer({ min: 0, max: 12 }), idempotencyKey: fc.constantFrom('k1', 'k2', 'k3') }, { requiredKeys: ['op', 'tenant', 'metric', 'amount'] }),
+  fc.record({ op: fc.constant('rate'), tenant: knownTenant, name: knownSubject, cost: fc.integer({ min: 0, max: 3 }) }, { requiredKeys: ['op', 'tenant', 'name'] }),
+);
+
 const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/problem+json', 'application/merge-patch+json', 'application/jsonx', 'text/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', ''];
 const contentType = fc.oneof({ weight: 8, arbitrary: fc.constant('application/json') }, { weight: 2, arbitrary: fc.constantFrom(...CONTENT_TYPES) }, { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 30 }) });
 
@@ -132,7 +146,8 @@ for (const op of ['check', 'consume', 'rate'] as const) {
 test('property: POST /v1/batch answers 200 or a precise 4xx, and its consume results respect hard limits', async (t) => {
   const env = setup();
   const statuses = tallyOf();
-  const valid = fc.oneof({ weight: 9, arbitrary: fc.array(batchItem, { minLength: 1, maxLength: 4 }).map((decisions) => ({ decisions })) }, { weight: 1, arbitrary: fc.record({ decisions: fc.jsonValue({ maxDepth: 2 }) }) });
+  const item = fc.oneof(batchItem, wellFormedItem as fc.Arbitrary<Record<string, unknown>>);
+  const valid = fc.oneof({ weight: 9, arbitrary: fc.array(item, { minLength: 1, maxLength: 4 }).map((decisions) => ({ decisions })) }, { weight: 1, arbitrary: fc.record({ decisions: fc.jsonValue({ maxDepth: 2 }) }) });
   await fc.assert(
     fc.asyncProperty(bodyFor(valid), contentType, async (body, type) => {
       const { status, json } = await checkAnswer(env, await post(env, '/v1/batch', body, type));
