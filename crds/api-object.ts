@@ -6,7 +6,7 @@ import { isRecord } from './manifests.ts';
  * Errors are placed at `Kind/name` in the cluster (there is no file), with the field path.
  */
 export function parseApiObject(value: unknown): { resource: SourcedResource } | { errors: PolicyError[] } {
-  const file = isRecord(value) && isRecord(value.metadata) ? `${String(value.kind)}/${String(value.metadata.name)}` : 'object';
+  const file = isRecord(value) && isRecord(value.metadata) ? `${textOf(value.kind)}/${textOf(value.metadata.name)}` : 'object';
   const problems: PolicyError[] = [];
   const safe = toSafeNumbers(withoutServerFields(value), [], (path, message) => problems.push({ file, path: path.join('.'), message }));
   if (problems.length > 0) return { errors: problems };
@@ -21,4 +21,9 @@ function withoutServerFields(value: unknown): unknown {
   const { status: _status, ...rest } = value;
   const { managedFields: _managed, resourceVersion: _version, ...metadata } = value.metadata;
   return { ...rest, metadata };
+}
+
+/** A field that should be text, for a message; anything else (an object with a hostile toString) as its type. */
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : `(${typeof value})`;
 }

@@ -164,11 +164,14 @@ function lineAt(doc: Document, path: readonly string[], lines: LineCounter): num
  * YAML integers arrive as BigInt (so 2^53+1 is not silently rounded): turn the safe ones into numbers
  * and report the rest. Other values pass through.
  */
+/** Deeper structures are refused before recursion could exhaust the stack (a hostile AdmissionReview). */
+const MAX_DEPTH = 64;
+
 export function toSafeNumbers(value: unknown, path: string[], report: (path: string[], message: string) => void): unknown {
-  if (typeof value === 'bigint') {
-    if (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(value);
-    report(path, `number ${value} is past 2^53-1 and cannot be represented exactly: use a value of at most 9007199254740991`);
-    return 0;
+  if (typeof value === 'bigint') return safeNumber(value, path, report);
+  if ((Array.isArray(value) || isRecord(value)) && path.length >= MAX_DEPTH) {
+    report(path, `nested deeper than ${MAX_DEPTH} levels: no TAI field is this deep`);
+    return null;
   }
   if (Array.isArray(value)) return value.map((v, i) => toSafeNumbers(v, [...path, String(i)], report));
   if (!isRecord(value)) return value;
@@ -179,6 +182,12 @@ export function toSafeNumbers(value: unknown, path: string[], report: (path: str
     Object.defineProperty(out, k, { value: toSafeNumbers(v, [...path, k], report), enumerable: true, writable: true, configurable: true });
   }
   return out;
+}
+
+function safeNumber(value: bigint, path: string[], report: (path: string[], message: string) => void): number {
+  if (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(value);
+  report(path, `number ${value} is past 2^53-1 and cannot be represented exactly: use a value of at most 9007199254740991`);
+  return 0;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -182,8 +182,9 @@ function nameOf(req: AdmissionRequest): string {
   return typeof meta.name === 'string' && meta.name ? meta.name : (req.name ?? '');
 }
 
+/** An object's labels; values that are not well-formed text (the API server never stores such) are left out. */
 function labelsOf(object: unknown): Record<string, string> {
-  return record(record(record(object).metadata).labels) as Record<string, string>;
+  return Object.fromEntries(Object.entries(record(record(record(object).metadata).labels)).filter(([, v]) => typeof v === 'string' && v.isWellFormed())) as Record<string, string>;
 }
 
 function versionOf(object: unknown): string | undefined {

@@ -92,8 +92,9 @@ export class ResourceLedger {
       this.#labels.delete(namespace);
       return;
     }
-    this.#labels.set(namespace, { ...record(labels) } as Record<string, string>);
-    const after = labels[TENANT_LABEL];
+    const text = Object.fromEntries(Object.entries(record(labels)).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    this.#labels.set(namespace, text);
+    const after = text[TENANT_LABEL];
     if (after === undefined) return;
     let set = this.#byTenantLabel.get(after);
     if (!set) this.#byTenantLabel.set(after, (set = new Set()));

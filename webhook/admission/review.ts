@@ -47,7 +47,20 @@ export function parseAdmissionReview(body: unknown): { request: AdmissionRequest
     return { error: `apiVersion must be ${ADMISSION_API_VERSION} (register the webhook with admissionReviewVersions: [v1]), got ${JSON.stringify(apiVersion ?? null)}` };
   }
   const parsed = admissionReview.safeParse(body);
-  return parsed.success ? { request: parsed.data.request } : { error: describeIssues(parsed.error) };
+  if (!parsed.success) return { error: describeIssues(parsed.error) };
+  const malformed = recordedText(parsed.data.request).find(([, v]) => typeof v === 'string' && !v.isWellFormed());
+  if (malformed) return { error: `${malformed[0]}: text has a lone UTF-16 surrogate (not valid Unicode)` };
+  return { request: parsed.data.request };
+}
+
+/** The texts an admission receipt records, by field path: each must be well-formed Unicode. */
+function recordedText(r: AdmissionRequest): Array<[string, unknown]> {
+  const meta = (r.object ?? r.oldObject)?.metadata as { name?: unknown; namespace?: unknown } | undefined;
+  return [
+    ['request.uid', r.uid], ['request.kind.kind', r.kind.kind], ['request.resource.group', r.resource.group], ['request.resource.version', r.resource.version],
+    ['request.resource.resource', r.resource.resource], ['request.namespace', r.namespace], ['request.name', r.name],
+    ['request.userInfo.username', r.userInfo?.username], ['request.object.metadata.name', meta?.name],
+  ];
 }
 
 /** The AdmissionReview response body for a verdict (HTTP 200 either way: a denial is an answer). */

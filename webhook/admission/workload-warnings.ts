@@ -36,7 +36,8 @@ export function workloadWarnings(input: { workload: string; object: unknown; old
   const after = workloadFootprint(input.workload, input.object);
   const before = input.oldObject ? workloadFootprint(input.workload, input.oldObject) : undefined;
   const adds = growth(after, before);
-  const name = String(record(record(input.object).metadata).name ?? '');
+  const meta = record(record(input.object).metadata);
+  const name = typeof meta.name === 'string' ? meta.name : '';
   return breaches(input.compiled.resources, input.used, adds).map(
     (b) => `tenant "${input.tenant}": ${name} would add ${b.requested} ${b.resource} at full scale, past its cap of ${b.limit} (${b.used} in use); Pods past the cap will be refused`,
   );
