@@ -41,39 +41,9 @@ CACHE_ROOT=${TAI_CACHE:-$HOME/.cache/tai}
 BIN=$CACHE_ROOT/k8s-$K8S_VERSION
 
 # ------------------------------------------------------------------------------------------- processes
-# pid_of NAME: the PID in NAME.pid if that process is alive and really is our NAME binary, else nothing.
-pid_of() {
-  local f=$STATE/$1.pid pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f" 2>/dev/null || true)
-  case "$pid" in '' | *[!0-9]*) return 0 ;; esac
-  kill -0 "$pid" 2>/dev/null || return 0
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "/$1 " || return 0
-  echo "$pid"
-}
-
-# port_busy PORT: something listens on 127.0.0.1:PORT. (Sockets left by a killed server, in TIME_WAIT, do not
-# count: the restarted server binds with SO_REUSEADDR. Outgoing connections cannot hold these ports: pick_port
-# chooses below the ephemeral range.)
-port_busy() {
-  if command -v ss >/dev/null 2>&1; then
-    [ -n "$(ss -Hltn "( sport = :$1 )" 2>/dev/null)" ]
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
-# pick_port: a free port below the kernel's ephemeral range, so no outgoing connection takes it between the
-# pick and the bind, or before a later restart on the saved ports (an etcd port of 36990 once was).
-pick_port() {
-  local p i low span
-  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-  if [ "$low" -gt 12000 ]; then span=$((low - 10000)); low=10000; else low=$((low + 20000)); span=5000; fi
-  for i in $(seq 1 200); do
-    p=$((low + (RANDOM * 32768 + RANDOM) % span))
-    port_busy "$p" || { echo "$p"; return; }
-  done
-  die "no free TCP port found on 127.0.0.1"
-}
+# pid_of, port_busy, pick_port
+# shellcheck source=hack/lib.sh
+. "$ROOT/hack/lib.sh"
 
 curl_api() { # curl_api PATH: GET https://127.0.0.1:$APISERVER_PORT/PATH as the admin user
   curl -sS --max-time 5 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \

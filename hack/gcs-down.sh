@@ -22,36 +22,13 @@ for a in "$@"; do
 done
 
 say() { printf 'gcs-down: %s\n' "$*" >&2; }
+die() { printf 'gcs-down: error: %s\n' "$*" >&2; exit 1; }
 
-# ours PID: PID is alive and its argv[0] is our binary (a zombie, killed but not reaped, has an empty cmdline).
-ours() {
-  local exe=
-  kill -0 "$1" 2>/dev/null || return 1
-  read -r -d '' exe 2>/dev/null <"/proc/$1/cmdline" || [ -n "$exe" ] || return 1
-  [[ $exe == */$NAME ]]
-}
-
-stop() {
-  local f=$STATE/$NAME.pid pid i=0
-  [ -f "$f" ] || { say "$NAME: not running (no pid file)"; return 0; }
-  pid=$(cat "$f" 2>/dev/null || true)
-  case "$pid" in '' | *[!0-9]*) rm -f "$f"; say "$NAME: not running"; return 0 ;; esac
-  if ! ours "$pid"; then
-    rm -f "$f"; say "$NAME: not running (stale pid $pid)"; return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  while ours "$pid" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-  if ours "$pid"; then
-    say "$NAME: still running after 10s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.2
-  fi
-  rm -f "$f"
-  say "$NAME: stopped (pid $pid)"
-}
+# shellcheck source=hack/lib.sh
+. "$ROOT/hack/lib.sh"
 
 if [ -d "$STATE" ]; then
-  stop
+  stop_process "$NAME"
 else
   say "nothing to stop ($STATE does not exist)"
 fi

@@ -101,44 +101,9 @@ if command -v flock >/dev/null 2>&1; then exec 9>"$STATE/.lock"; flock 9; fi
 command -v curl >/dev/null 2>&1 || die "'curl' is not on PATH (needed to check that the emulator answers)"
 
 # ------------------------------------------------------------------------------------------- processes
-# ours PID: PID is alive and its argv[0] is our binary. (A killed process nobody has reaped yet is a zombie:
-# kill -0 succeeds but its cmdline is empty.)
-ours() {
-  local exe=
-  kill -0 "$1" 2>/dev/null || return 1
-  read -r -d '' exe 2>/dev/null <"/proc/$1/cmdline" || [ -n "$exe" ] || return 1
-  [[ $exe == */$NAME ]]
-}
-# pid_of: the PID in the pid file if that process is alive and really is our binary, else nothing.
-pid_of() {
-  local f=$STATE/$NAME.pid pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f" 2>/dev/null || true)
-  case "$pid" in '' | *[!0-9]*) return 0 ;; esac
-  ours "$pid" && echo "$pid"
-  return 0
-}
-
-# port_busy PORT: something listens on 127.0.0.1:PORT (TIME_WAIT sockets of a killed server do not count).
-port_busy() {
-  if command -v ss >/dev/null 2>&1; then
-    [ -n "$(ss -Hltn "( sport = :$1 )" 2>/dev/null)" ]
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
-# pick_port: a free port below the kernel's ephemeral range (as hack/cluster-up.sh does), so no outgoing
-# connection takes it between the pick and the bind, or before a later restart on the saved port.
-pick_port() {
-  local p low span
-  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-  if [ "$low" -gt 12000 ]; then span=$((low - 10000)); low=10000; else low=$((low + 20000)); span=5000; fi
-  for _ in $(seq 1 200); do
-    p=$((low + (RANDOM * 32768 + RANDOM) % span))
-    port_busy "$p" || { echo "$p"; return; }
-  done
-  die "no free TCP port found on 127.0.0.1"
-}
+# is_ours, pid_of, port_busy, pick_port
+# shellcheck source=hack/lib.sh
+. "$ROOT/hack/lib.sh"
 
 answers() { # answers PORT: the emulator on PORT lists buckets
   curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$1/storage/v1/b" 2>/dev/null
@@ -154,7 +119,7 @@ SAVED_BACKEND=$(saved TAI_GCS_BACKEND)
 BACKEND=${TAI_GCS_BACKEND:-${SAVED_BACKEND:-memory}}
 case "$BACKEND" in memory | filesystem) ;; *) die "TAI_GCS_BACKEND must be 'memory' or 'filesystem', not '$BACKEND'" ;; esac
 DATA=$STATE/data
-pid=$(pid_of)
+pid=$(pid_of "$NAME")
 
 # ----------------------------------------------------------------------------------- already up? (idempotent)
 if [ -n "$pid" ] && [ -n "$PORT" ] && answers "$PORT"; then
@@ -168,8 +133,8 @@ fi
 if [ -n "$pid" ]; then
   say "$NAME (pid $pid) is running but does not answer on port ${PORT:-?}: restarting it"
   kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do ours "$pid" || break; sleep 0.2; done
-  if ours "$pid"; then kill -9 "$pid" 2>/dev/null || true; sleep 0.2; fi
+  for _ in $(seq 1 50); do is_ours "$pid" "$NAME" || break; sleep 0.2; done
+  if is_ours "$pid" "$NAME"; then kill -9 "$pid" 2>/dev/null || true; sleep 0.2; fi
 fi
 
 ensure_binary
