@@ -1,10 +1,10 @@
 import test, { type ExecutionContext } from 'ava';
-import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
+import { makeTestCa } from '../test/support/certs.ts';
 import { listenTls, type CertificateInfo, type TlsFiles } from './tls-server.ts';
 
 // Real TLS sockets and real certificates: openssl makes a CA and server certificates it signs, each with
@@ -12,28 +12,12 @@ import { listenTls, type CertificateInfo, type TlsFiles } from './tls-server.ts'
 
 const fetch = (req: Request): Response => new Response(`hello ${new URL(req.url).pathname}`);
 
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-/** A CA in `dir` (ca.crt, ca.key). */
-function makeCa(dir: string): void {
-  openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=tai-test-ca', '-days', '2');
-}
-
-/** `NAME.crt` / `NAME.key` signed by the CA in `dir`, for 127.0.0.1, with the given hex serial. */
-function makeServerCert(dir: string, name: string, serial: string): void {
-  openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-  execFileSync('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1\\n' > ${name}.ext`], { cwd: dir });
-  openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${serial}`, '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.crt`);
-}
-
 let certs: string;
-test.before(async () => {
-  certs = await mkdtemp(join(tmpdir(), 'tai-tls-certs-'));
-  makeCa(certs);
-  makeServerCert(certs, 'one', '1001');
-  makeServerCert(certs, 'two', '2002');
+test.before(() => {
+  const ca = makeTestCa('tai-tls-certs-');
+  ca.issue('one', '1001');
+  ca.issue('two', '2002');
+  certs = ca.dir;
 });
 test.after.always(async () => {
   await rm(certs, { recursive: true, force: true });
