@@ -1,12 +1,14 @@
-import { decodeEntryBundle, decodeReceipt, entryBundlePath, hashLeaf, parseCheckpoint, toHex, TILE_WIDTH, verifyCheckpoint, verifyLog, type Receipt } from '../receipts/index.ts';
+import { decodeEntryBundle, decodeReceipt, entryBundlePath, hashLeaf, parseCheckpoint, toHex, TILE_WIDTH, verifyCheckpoint, type Receipt } from '../receipts/index.ts';
 import { EXIT, parseCommandArgs, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
 import { consistencyCommand } from './log-consistency.ts';
+import { verifyCommand } from './log-verify.ts';
 import { parseIndex, proofCommand, verifyReceiptCommand } from './log-proof.ts';
 import { queryCommand } from './log-query.ts';
-import { defectLine, jsonSafe, keyName, LogFinding, type LogSubcommand } from './log-subcommand.ts';
+import { jsonSafe, LogFinding, type LogSubcommand } from './log-subcommand.ts';
 import { logReader, verifierKeyFrom } from './log-source.ts';
 
-const USAGE = `Usage: tai log verify DIR|URL [--vkey KEY|FILE] [--json]
+const USAGE = `Usage: tai log verify DIR|URL|gs://BUCKET/PREFIX [--vkey KEY|FILE] [--anchored-against gs://BUCKET/PREFIX]
+                      [--gcs-endpoint URL] [--json]
        tai log show INDEX [--log DIR|URL] [--vkey KEY|FILE]
        tai log query DIR|URL [--tenant T] [--kind K] [--outcome allowed|denied] [--reason R]
                      [--since TIME] [--until TIME] [--format jsonl|csv] [--vkey KEY|FILE]
@@ -16,7 +18,11 @@ const USAGE = `Usage: tai log verify DIR|URL [--vkey KEY|FILE] [--json]
 
 verify          checks a published receipt log without trusting its publisher: the checkpoint's Ed25519
                 signature by the pinned verifier key, every entry's deterministic CBOR, index and prev link,
-                every hash tile, and the Merkle root. Names the first bad entry or file.
+                every hash tile, and the Merkle root. Names the first bad entry or file. A gs:// log (the
+                anchors 'tai serve --gcs' uploads) is verified the same way, and so is every per-size
+                checkpoint stored beside it: signed, named by its size, no larger than the latest (else a
+                rollback), and a prefix of the log by an RFC 9162 consistency proof (else a rewrite or a split
+                view). --anchored-against checks a folder or URL against its bucket's anchors in the same way.
 show            prints entry INDEX as JSON (byte strings as hex), with its leaf hash.
 query           verifies the log as it reads it and streams the entries that match every filter given:
                 JSON lines {index, time, kind, leafHash, body} (bytes as hex), or CSV with the columns
@@ -47,6 +53,11 @@ Options:
                     query: since ≤ time < until; TIME is RFC 3339, e.g. 2025-06-01T12:00:00Z or 2025-06-01
   --format jsonl|csv
                     query: the output format (default jsonl)
+  --anchored-against gs://BUCKET/PREFIX
+                    verify: also check the log against the checkpoints anchored in this bucket
+  --gcs-endpoint URL
+                    verify: a Cloud Storage emulator (fake-gcs-server) instead of Google's, without credentials;
+                    without it the client uses Application Default Credentials
   --json            print the verification or the consistency proof as JSON`;
 
 const OPTIONS = {
@@ -64,14 +75,12 @@ const OPTIONS = {
   out: { type: 'string' },
   receipt: { type: 'string' },
   entry: { type: 'string' },
+  'anchored-against': { type: 'string' },
+  'gcs-endpoint': { type: 'string' },
 } as const;
 
 const SUBCOMMANDS: Record<string, LogSubcommand> = {
-  verify: {
-    flags: ['vkey', 'json'],
-    args: ['DIR|URL'],
-    run: ({ args, values, io }) => verify({ location: args[0]!, vkey: stringOption(values, 'vkey'), json: values.json === true, io }),
-  },
+  verify: verifyCommand,
   show: {
     flags: ['log', 'vkey'],
     args: ['INDEX'],
@@ -112,22 +121,6 @@ export const logCommand: Command = {
     }
   },
 };
-
-async function verify(c: { location: string; vkey: string | undefined; json: boolean; io: CommandIO }): Promise<number> {
-  const verifierKey = await verifierKeyFrom(c.vkey, c.location);
-  const started = performance.now();
-  const result = await verifyLog({ read: logReader(c.location), verifierKey });
-  const seconds = (performance.now() - started) / 1000;
-  if (c.json) c.io.out(JSON.stringify({ ...result, checkpoint: result.checkpoint && { ...result.checkpoint, root: toHex(result.checkpoint.root) } }, null, 2));
-  else if (result.ok) {
-    const cp = result.checkpoint!;
-    c.io.out(`✓ ${c.location}: ${cp.size} entries verified in ${seconds.toFixed(2)} s (${Math.round(cp.size / Math.max(seconds, 1e-9))}/s)`);
-    c.io.out(`  origin ${cp.origin}, root ${toHex(cp.root)}, signed by ${keyName(verifierKey)}`);
-  } else {
-    for (const d of result.defects) c.io.err(defectLine(d));
-  }
-  return result.ok ? EXIT.ok : EXIT.finding;
-}
 
 async function show(c: { index: string; location: string; vkey: string | undefined; io: CommandIO }): Promise<number> {
   const index = parseIndex(c.index);

@@ -1,20 +1,29 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseVerifierKey, type ReadLogFile } from '../receipts/index.ts';
+import { gcsBucket } from './gcs-storage.ts';
 import { UsageError } from './io.ts';
+import { LogFinding } from './log-subcommand.ts';
 
-/** Reads the published log from a folder or an http(s) URL (e.g. http://127.0.0.1:8080/log). */
-export function logReader(location: string): ReadLogFile {
+/**
+ * Reads the published log from a folder, an http(s) URL (e.g. http://127.0.0.1:8080/log) or its anchors in a
+ * bucket (gs://BUCKET/PREFIX, through an emulator at `gcsEndpoint` when given).
+ */
+export function logReader(location: string, opts: { gcsEndpoint?: string | undefined } = {}): ReadLogFile {
+  if (location.startsWith('gs://')) {
+    const bucket = gcsBucket(location, opts.gcsEndpoint);
+    return (path) => bucket.get(path).catch((e: unknown) => unreadable(`${bucket.location}/${path}`, e));
+  }
   if (/^https?:\/\//.test(location)) {
     const base = location.replace(/\/+$/, '');
     return async (path) => {
-      const res = await fetch(`${base}/${path}`);
+      const res = await fetch(`${base}/${path}`).catch((e: unknown) => unreadable(`${base}/${path}`, e));
       if (res.status === 404) return undefined;
-      if (!res.ok) throw new Error(`GET ${base}/${path}: ${res.status} ${res.statusText}`);
+      if (!res.ok) throw new LogFinding(`GET ${base}/${path}: ${res.status} ${res.statusText}`);
       return new Uint8Array(await res.arrayBuffer());
     };
   }
-  if (/^[a-z]+:\/\//.test(location)) throw new UsageError(`unsupported log location ${location}: use a folder or an http(s) URL`);
+  if (/^[a-z]+:\/\//.test(location)) throw new UsageError(`unsupported log location ${location}: use a folder, an http(s) URL or gs://BUCKET/PREFIX`);
   return async (path) => {
     try {
       return new Uint8Array(await readFile(join(location, path)));
@@ -25,13 +34,18 @@ export function logReader(location: string): ReadLogFile {
   };
 }
 
+/** A log that cannot be read is not verified: a finding (exit 1) naming the object, not a crash. */
+function unreadable(what: string, e: unknown): never {
+  throw new LogFinding(`cannot read ${what}: ${(e as Error).message}`);
+}
+
 /**
  * The verifier key to pin: `--vkey` as a key string or a file holding one; by default, for a folder, the key
- * `tai serve` wrote beside the default log (.tai/signing.key.pub).
+ * `tai serve` wrote beside the default log (.tai/signing.key.pub); a URL or bucket needs `--vkey`.
  */
 export async function verifierKeyFrom(vkey: string | undefined, location: string): Promise<string> {
-  const candidate = vkey ?? (/^https?:/.test(location) ? undefined : join(location, '..', 'signing.key.pub'));
-  if (candidate === undefined) throw new UsageError('--vkey is required to verify a log by URL: pin the verifier key the operator published');
+  const candidate = vkey ?? (/^(https?|gs):/.test(location) ? undefined : join(location, '..', 'signing.key.pub'));
+  if (candidate === undefined) throw new UsageError(`--vkey is required for a log at ${location}: pin the verifier key the operator published`);
   try {
     return parseVerifierKey(candidate).key; // a key string (names such as tai.dev/embedded/host contain "/")
   } catch {

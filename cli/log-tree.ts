@@ -50,10 +50,10 @@ const NEED_TILE = Symbol('need a tile');
  * Runs `compute` over the tree of `size` leaves served from hash tiles, reading each tile it touches once.
  * `nodeAtFromTiles` reads synchronously, so a tile not yet loaded stops `compute`, is fetched, and `compute`
  * runs again (a proof touches a few tiles per 8 levels, so it runs a handful of times). The tiles are not
- * trusted by this: compare `treeRoot(size, nodeAt)` with a verified checkpoint inside `compute`.
+ * trusted by this: compare `treeRoot(size, nodeAt)` with a verified checkpoint inside `compute`. Calls for the
+ * same tree may share `loaded`, so several proofs read each tile once.
  */
-export async function withTiles<T>(read: ReadLogFile, size: number, compute: (nodeAt: NodeAt) => T): Promise<T> {
-  const loaded = new Map<string, Uint8Array>();
+export async function withTiles<T>(read: ReadLogFile, size: number, compute: (nodeAt: NodeAt) => T, loaded = new Map<string, Uint8Array>()): Promise<T> {
   const need: { tile?: HashTile } = {};
   for (;;) {
     need.tile = undefined;

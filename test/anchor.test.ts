@@ -75,7 +75,7 @@ test.serial('an object rewritten under the log is a conflict that names it, and 
   await storage.bucket('anchor-rewrite').file(`logs/replica-0/${victim}`).save(Buffer.from('forged'), { resumable: false });
   const anchorer = await Anchorer.open({ logDir: log.logDir, bucket, now });
   const error = await t.throwsAsync(anchorer.anchorOnce());
-  t.regex(error!.message, new RegExp(`gs://anchor-rewrite/logs/replica-0${victim.replace(/[/.]/g, '\\$&')} already holds different bytes`));
+  t.regex(error!.message, new RegExp(`gs://anchor-rewrite/logs/replica-0/${victim.replace(/[/.]/g, '\\$&')} already holds different bytes`));
   t.is(Buffer.from((await bucket.get(victim))!).toString(), 'forged');
   t.is(await bucket.get('checkpoint'), undefined, 'no checkpoint names a log the bucket does not hold');
 });

@@ -14,7 +14,7 @@ export class AnchorConflictError extends Error {
  * and per-size checkpoints are immutable: written once, never replaced. Only the latest `checkpoint` moves.
  */
 export interface AnchorBucket {
-  /** `gs://bucket/prefix`, for messages. */
+  /** `gs://bucket/prefix` (no trailing slash), for messages; an object is `${location}/${name}`. */
   readonly location: string;
   /**
    * Creates the object unless it exists (`ifGenerationMatch=0`). An existing object with the same bytes counts
@@ -25,4 +25,12 @@ export interface AnchorBucket {
   putLatest(name: string, bytes: Uint8Array): Promise<void>;
   /** The object's bytes, or undefined when there is none. */
   get(name: string): Promise<Uint8Array | undefined>;
+  /** Objects whose names start with `prefix` (relative to the bucket's prefix), with when each was stored. */
+  list(prefix: string): Promise<StoredObject[]>;
+}
+
+/** An object in the anchor bucket: its name under the bucket's prefix and when the bucket stored it (ms). */
+export interface StoredObject {
+  name: string;
+  storedAt: number | undefined;
 }

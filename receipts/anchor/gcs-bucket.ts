@@ -1,5 +1,5 @@
 import type { Storage } from '@google-cloud/storage';
-import { AnchorConflictError, type AnchorBucket } from './anchor-bucket.ts';
+import { AnchorConflictError, type AnchorBucket, type StoredObject } from './anchor-bucket.ts';
 
 /** `gs://BUCKET/PREFIX` split; the prefix without leading or trailing slashes (may be empty). */
 export function parseGcsUrl(url: string): { bucket: string; prefix: string } {
@@ -24,7 +24,7 @@ export class GcsBucket implements AnchorBucket {
     this.#storage = storage;
     this.#bucket = bucket;
     this.#prefix = prefix ? `${prefix}/` : '';
-    this.location = `gs://${bucket}/${prefix}`;
+    this.location = prefix ? `gs://${bucket}/${prefix}` : `gs://${bucket}`;
   }
 
   async putImmutable(name: string, bytes: Uint8Array): Promise<'created' | 'existed'> {
@@ -35,7 +35,7 @@ export class GcsBucket implements AnchorBucket {
       if (statusOf(e) !== 412) throw e;
       const stored = await this.get(name);
       if (stored && Buffer.from(stored).equals(Buffer.from(bytes))) return 'existed';
-      throw new AnchorConflictError(name, `${this.location}${name} already holds different bytes (${stored?.length ?? 0} stored, ${bytes.length} here): the bucket was rewritten or another log writes here`);
+      throw new AnchorConflictError(name, `${this.location}/${name} already holds different bytes (${stored?.length ?? 0} stored, ${bytes.length} here): the bucket was rewritten or another log writes here`);
     }
   }
 
@@ -51,6 +51,14 @@ export class GcsBucket implements AnchorBucket {
       if (statusOf(e) === 404) return undefined;
       throw e;
     }
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const [files] = await this.#storage.bucket(this.#bucket).getFiles({ prefix: this.#prefix + prefix, autoPaginate: true });
+    return files.map((f) => {
+      const created = Date.parse(String(f.metadata.timeCreated));
+      return { name: f.name.slice(this.#prefix.length), storedAt: Number.isFinite(created) ? created : undefined };
+    });
   }
 
   #file(name: string) {

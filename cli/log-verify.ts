@@ -1,0 +1,98 @@
+// `tai log verify`: a published log (folder, URL or bucket) checked without trusting its publisher; with a
+// bucket, also every anchored checkpoint, by consistency proof against the log.
+import { toHex, verifyLog, type Checkpoint, type LogDefect, type LogVerification } from '../receipts/index.ts';
+import type { AnchorBucket } from '../receipts/anchor/index.ts';
+import { gcsBucket } from './gcs-storage.ts';
+import { EXIT, stringOption, UsageError, type CommandIO } from './io.ts';
+import { anchorConflicts, proveAnchors, readAnchors, type Anchor } from './log-anchors.ts';
+import { defectLine, keyName, LogFinding, type LogOptionValues, type LogSubcommand } from './log-subcommand.ts';
+import { logReader, verifierKeyFrom } from './log-source.ts';
+
+/** What the anchors showed: how many, how far they reach, and how far the log is past them. */
+interface AnchorSummary {
+  location: string;
+  checkpoints: number;
+  proofs: number;
+  anchoredSize: number;
+  lagEntries: number;
+  lastStoredAt: string | undefined;
+}
+
+interface VerifyRun {
+  location: string;
+  /** The bucket whose anchors are checked: the log's own (gs://) or --anchored-against. */
+  bucket: AnchorBucket | undefined;
+  gcsEndpoint: string | undefined;
+  verifierKey: string;
+}
+
+export const verifyCommand: LogSubcommand = {
+  flags: ['vkey', 'json', 'anchored-against', 'gcs-endpoint'],
+  args: ['DIR|URL|gs://BUCKET/PREFIX'],
+  async run({ args, values, io }) {
+    const run = await verifyRunOf(args[0]!, values);
+    const started = performance.now();
+    const result = await verifyLog({ read: logReader(run.location, { gcsEndpoint: run.gcsEndpoint }), verifierKey: run.verifierKey });
+    const anchors = run.bucket && result.checkpoint ? await checkBucket(run, result) : undefined;
+    const defects = [...(anchors?.defects ?? []), ...result.defects];
+    const seconds = (performance.now() - started) / 1000;
+    report({ run, result: { ...result, ok: defects.length === 0, defects }, anchors: anchors?.summary, seconds, json: values.json === true, io });
+    return defects.length === 0 ? EXIT.ok : EXIT.finding;
+  },
+};
+
+function report(c: { run: VerifyRun; result: LogVerification; anchors: AnchorSummary | undefined; seconds: number; json: boolean; io: CommandIO }): void {
+  const { result, io } = c;
+  if (c.json) io.out(JSON.stringify({ ...result, checkpoint: result.checkpoint && { ...result.checkpoint, root: toHex(result.checkpoint.root) }, anchors: c.anchors }, null, 2));
+  else if (result.ok) printVerified({ run: c.run, checkpoint: result.checkpoint!, seconds: c.seconds, anchors: c.anchors, io });
+  else for (const d of result.defects) io.err(defectLine(d));
+}
+
+async function verifyRunOf(location: string, values: LogOptionValues): Promise<VerifyRun> {
+  const against = stringOption(values, 'anchored-against');
+  const gcsEndpoint = stringOption(values, 'gcs-endpoint');
+  if (against !== undefined && !against.startsWith('gs://')) throw new UsageError(`--anchored-against: expected gs://BUCKET/PREFIX, got ${JSON.stringify(against)}`);
+  if (against !== undefined && location.startsWith('gs://')) throw new UsageError('--anchored-against checks a folder or URL against its bucket; a gs:// log is verified with its anchors already');
+  const bucketUrl = location.startsWith('gs://') ? location : against;
+  if (gcsEndpoint !== undefined && bucketUrl === undefined) throw new UsageError('--gcs-endpoint is for a gs:// log or --anchored-against');
+  const bucket = bucketUrl === undefined ? undefined : gcsBucket(bucketUrl, gcsEndpoint);
+  return { location, bucket, gcsEndpoint, verifierKey: await verifierKeyFrom(stringOption(values, 'vkey'), location) };
+}
+
+/**
+ * The bucket's anchors against the verified log: signed, named by size, no rollback, and (when the log itself
+ * verified) each a prefix of it by consistency proof. A bucket log's latest checkpoint must have its per-size twin.
+ */
+async function checkBucket(run: VerifyRun, result: LogVerification): Promise<{ defects: LogDefect[]; summary: AnchorSummary }> {
+  const bucket = run.bucket!;
+  const latest = result.checkpoint!;
+  const own = run.location.startsWith('gs://');
+  const read = await readAnchors(bucket, run.verifierKey).catch((e: unknown) => {
+    throw new LogFinding(`cannot read the anchors in ${bucket.location}: ${(e as Error).message}`);
+  });
+  const anchors = own ? read.anchors.filter((a) => a.name !== 'checkpoint') : read.anchors;
+  const defects = [...read.defects, ...anchorConflicts({ latest, latestName: own ? 'checkpoint' : `the local checkpoint`, anchors })];
+  if (own && latest.size > 0 && !anchors.some((a) => a.checkpoint.size === latest.size)) {
+    defects.push({ path: 'checkpoint', message: `no checkpoints/${latest.size} beside it: the anchorer always stores one first, so it was deleted or another writer put this checkpoint here` });
+  }
+  const proven = result.ok ? await proveAnchors({ read: logReader(run.location, { gcsEndpoint: run.gcsEndpoint }), latest, anchors }) : { defects: [], proofs: 0 };
+  defects.push(...proven.defects);
+  return { defects: defects.map((d) => ({ ...d, path: `${bucket.location}/${d.path ?? ''}` })), summary: summarize({ location: bucket.location, anchors, latest, proofs: proven.proofs }) };
+}
+
+function summarize(o: { location: string; anchors: readonly Anchor[]; latest: Checkpoint; proofs: number }): AnchorSummary {
+  const anchoredSize = Math.max(0, ...o.anchors.map((a) => a.checkpoint.size));
+  const stored = o.anchors.map((a) => a.storedAt).filter((t) => t !== undefined);
+  const lastStoredAt = stored.length ? new Date(Math.max(...stored)).toISOString() : undefined;
+  return { location: o.location, checkpoints: o.anchors.length, proofs: o.proofs, anchoredSize, lagEntries: Math.max(0, o.latest.size - anchoredSize), lastStoredAt };
+}
+
+function printVerified(c: { run: VerifyRun; checkpoint: Checkpoint; seconds: number; anchors: AnchorSummary | undefined; io: CommandIO }): void {
+  const { checkpoint: cp, io } = c;
+  io.out(`✓ ${c.run.location}: ${cp.size} entries verified in ${c.seconds.toFixed(2)} s (${Math.round(cp.size / Math.max(c.seconds, 1e-9))}/s)`);
+  io.out(`  origin ${cp.origin}, root ${toHex(cp.root)}, signed by ${keyName(c.run.verifierKey)}`);
+  const a = c.anchors;
+  if (!a) return;
+  io.out(`  anchors in ${a.location}: ${a.checkpoints} signed checkpoints, each proven a prefix of this log (${a.proofs} consistency proofs)`);
+  io.out(`  anchored ${a.anchoredSize} of ${cp.size} entries (${a.lagEntries} not yet anchored)${a.lastStoredAt ? `; last anchor stored ${a.lastStoredAt}` : ''}`);
+}
