@@ -10,6 +10,7 @@ import { ServerMetrics } from '../webhook/metrics.ts';
 import { LogReplay, type ReplayState } from '../webhook/log-replay.ts';
 import { PolicyReceipts } from '../webhook/policy-receipts.ts';
 import { RecordedGovernor } from '../webhook/recorded-governor.ts';
+import { anchorReporting, type AnchorConfig } from './anchoring.ts';
 import { openVerifier, type AuthConfig } from './auth-config.ts';
 import { listenOn, type TlsPaths } from './http-listener.ts';
 import type { CommandIO } from './io.ts';
@@ -35,6 +36,8 @@ export interface ServerOptions {
   tls?: TlsPaths | undefined;
   /** How decision API callers authenticate; `none` serves loopback only (serve checks). */
   auth: AuthConfig;
+  /** Anchor the log in Cloud Storage (--gcs). */
+  anchor?: AnchorConfig | undefined;
   /** `json`: pino lines for Cloud Logging (with a line per failed request); `text`: `tai: …` lines. */
   logFormat?: 'text' | 'json';
   clock: Clock;
@@ -69,6 +72,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     `tai: receipt log ${opts.logDir}: ${log.size} entries (${log.size - recovery.resumedAt} replayed${recovery.resumedAt ? ` after the saved state at ${recovery.resumedAt}` : ''})` +
       (recovery.truncatedBytes ? `, ${recovery.truncatedBytes} bytes of an unfinished write cut off` : ''),
   );
+  const anchoring = await anchorReporting({ config: opts.anchor, logDir: opts.logDir, origin: opts.origin, verifierKey: key.verifierKey, localSize: log.durableSize, durableSize: () => log.durableSize, now: () => clock.now(), io });
   const compiled = new CompiledPolicy(compiler);
   const usage = new MemoryUsageStore();
   const policyReceipts = new PolicyReceipts(log, replay.effective);
@@ -81,6 +85,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     watchStalenessSeconds: () => feed.readiness().staleMs / 1000,
     policyGeneration: () => compiler.snapshot.generation,
     tenants: () => compiler.snapshot.tenants.size,
+    ...anchoring.gauges,
   });
   const feed = opts.feed({
     onReconcileError: (kind) => metrics.reconcileError(kind),
@@ -130,7 +135,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     decisions: new RecordedGovernor(governor, log),
     tenant: (name) => compiled.tenant(name, clock.now()),
     logDir: opts.logDir,
-    readiness: () => feed.readiness(),
+    readiness: () => ({ ...feed.readiness(), ...anchoring.readiness() }),
     metrics,
     logger,
     auth: auth && bearerAuth({ verifier: auth.verifier, onUnavailable: (e) => io.err(`tai: cannot check a bearer token: ${(e as Error).message}`) }),
@@ -159,6 +164,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await log.close();
       await publisher.publish();
       await saveState();
+      await anchoring.stop();
     },
   };
 }

@@ -4,21 +4,18 @@ import type { Durability } from '../receipts/store/index.ts';
 import { clusterFeed } from './cluster-feed.ts';
 import { folderFeed } from './embedded-feed.ts';
 import { startServer, type ServerOptions } from './governor-server.ts';
+import type { AnchorConfig } from './anchoring.ts';
 import type { AuthConfig } from './auth-config.ts';
+import { gcsBucket } from './gcs-storage.ts';
 import type { TlsPaths } from './http-listener.ts';
 import { isLoopback, parseListen } from './listen.ts';
-
-/** Flags of design §7 that later parts of TAI implement; refused with a clear message until then. */
-const NOT_YET: Record<string, string> = {
-  gcs: 'GCS anchoring is not in this build yet',
-  'gcs-endpoint': 'GCS anchoring is not in this build yet',
-};
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the governor: decision API and health endpoints, every decision recorded',
   usage: `Usage: tai serve --from DIR | --kubeconfig PATH | --in-cluster [--listen HOST:PORT] [--tls-cert PATH --tls-key PATH]
                  [--auth none|tokenreview|token-file] [--token-file PATH] [--log DIR] [--durability sync|async]
+                 [--gcs gs://BUCKET/PREFIX [--gcs-endpoint URL] [--anchor-interval S]]
 
 Embedded mode (--from): loads SKU, Tenant and Quota YAML from DIR, watches it (a saved edit is enforced within a
 second; a broken file is reported with file, line and field path while the last good state keeps serving)
@@ -60,10 +57,14 @@ Options:
                         made on first start; its verifier key is printed and written to PATH.pub)
   --origin NAME         the log's checkpoint origin (default tai.dev/embedded/HOSTNAME or tai.dev/cluster/HOSTNAME)
   --state-every N       entries between saves of LOG/state.json, which bounds replay at start (default 10000)
-The log is published in the C2SP tlog-tiles layout in the --log folder and at GET /log/checkpoint, /log/tile/….
-Planned, refused for now: --gcs, --gcs-endpoint.`,
+  --gcs gs://B/P         anchor the log in Cloud Storage under gs://B/P/ORIGIN/: new tiles, entry bundles and the
+                        signed checkpoint as immutable objects (plus checkpoints/SIZE per anchored size), credentials
+                        from Application Default Credentials (Workload Identity on GKE, the service identity on
+                        Cloud Run). Outages queue work, nothing is lost; lag is in /readyz and /metrics
+  --gcs-endpoint URL    a Cloud Storage emulator (fake-gcs-server) instead of Google's, without credentials
+  --anchor-interval S   seconds between anchoring passes (default 10)
+The log is published in the C2SP tlog-tiles layout in the --log folder and at GET /log/checkpoint, /log/tile/….`,
   async run(argv, io) {
-    const planned = Object.fromEntries(Object.keys(NOT_YET).map((k) => [k, { type: 'string' as const }]));
     const { values, positionals } = parseCommandArgs(argv, {
       from: { type: 'string' },
       kubeconfig: { type: 'string' },
@@ -84,7 +85,9 @@ Planned, refused for now: --gcs, --gcs-endpoint.`,
       'token-file': { type: 'string' },
       'token-audience': { type: 'string' },
       'log-format': { type: 'string' },
-      ...planned,
+      gcs: { type: 'string' },
+      'gcs-endpoint': { type: 'string' },
+      'anchor-interval': { type: 'string' },
     });
     if (values.help) return (io.out(this.usage), EXIT.ok);
     const options = serveOptions(values, positionals);
@@ -98,7 +101,6 @@ Planned, refused for now: --gcs, --gcs-endpoint.`,
 
 /** Checks the flags; every mistake is a UsageError naming the flag. */
 function serveOptions(values: Record<string, unknown>, positionals: string[]): Omit<ServerOptions, 'clock' | 'io'> {
-  for (const [flag, why] of Object.entries(NOT_YET)) if (values[flag] !== undefined) throw new UsageError(`--${flag}: ${why}`);
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const listen = parseListen(stringOption(values, 'listen') ?? '127.0.0.1:8080');
   const mode = modeOf(values);
@@ -108,7 +110,19 @@ function serveOptions(values: Record<string, unknown>, positionals: string[]): O
   }
   const logFormat = stringOption(values, 'log-format') ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format: expected text or json, got ${JSON.stringify(logFormat)}`);
-  return { listen, durability: durabilityOf(values), feed: mode.feed, tls: tlsOf(values), auth, logFormat, ...logOptions(values, mode.origin) };
+  return { listen, durability: durabilityOf(values), feed: mode.feed, tls: tlsOf(values), auth, logFormat, anchor: anchorOf(values), ...logOptions(values, mode.origin) };
+}
+
+function anchorOf(values: Record<string, unknown>): AnchorConfig | undefined {
+  const url = stringOption(values, 'gcs');
+  const endpoint = stringOption(values, 'gcs-endpoint');
+  const interval = positiveInteger(values, 'anchor-interval');
+  if (url === undefined) {
+    if (endpoint !== undefined || interval !== undefined) throw new UsageError(`--${endpoint !== undefined ? 'gcs-endpoint' : 'anchor-interval'} goes with --gcs gs://BUCKET/PREFIX`);
+    return undefined;
+  }
+  gcsBucket(url, endpoint); // checks the URL and endpoint now, as usage errors
+  return { url, endpoint, intervalMs: (interval ?? 10) * 1000 };
 }
 
 function tlsOf(values: Record<string, unknown>): TlsPaths | undefined {

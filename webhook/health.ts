@@ -13,6 +13,18 @@ export interface Readiness {
   source: string;
   /** Cluster mode: whether this replica holds the leader Lease, and what it has written as leader. */
   operator?: { leader: boolean; statusWrites: number; events: number };
+  /** With --gcs: how far the anchor bucket is behind the log. Informational: decisions do not wait for it. */
+  anchor?: AnchorReadiness;
+}
+
+/** The anchor bucket as /readyz shows it. */
+export interface AnchorReadiness {
+  location: string;
+  anchoredSize: number;
+  lagEntries: number;
+  lagSeconds: number;
+  failingSince?: string;
+  conflict?: string;
 }
 
 /** /healthz (the process answers) and /readyz (a policy snapshot is being served; staleness shown). */

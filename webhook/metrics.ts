@@ -35,6 +35,12 @@ export interface ServerMetricsOptions {
   policyGeneration?: () => number;
   /** `tai_tenants`: tenants in the served policy. */
   tenants?: () => number;
+  /** `tai_anchor_lag_entries`: durable log entries the anchor bucket does not hold yet. */
+  anchorLagEntries?: () => number;
+  /** `tai_anchor_lag_seconds`: an upper bound on the age of the oldest entry not yet anchored; 0 when none. */
+  anchorLagSeconds?: () => number;
+  /** `tai_anchor_failing`: 1 while anchoring passes fail (GCS unreachable, a conflict), else 0. */
+  anchorFailing?: () => number;
 }
 
 /** Sub-millisecond in-process decisions up to a slow 1 s (a stalled fsync in sync durability). */
@@ -49,6 +55,9 @@ const GAUGES = [
   ['watchStalenessSeconds', 'tai_watch_staleness_seconds', 'Seconds since the policy source was last known good (0 when healthy).'],
   ['policyGeneration', 'tai_policy_generation', 'Compile generation of the policy being served.'],
   ['tenants', 'tai_tenants', 'Tenants in the policy being served.'],
+  ['anchorLagEntries', 'tai_anchor_lag_entries', 'Durable receipt log entries the anchor bucket does not hold yet.'],
+  ['anchorLagSeconds', 'tai_anchor_lag_seconds', 'Upper bound on the age of the oldest receipt not yet anchored in the bucket (0 when none).'],
+  ['anchorFailing', 'tai_anchor_failing', '1 while anchoring to the bucket fails (retrying with backoff), else 0.'],
 ] as const;
 
 /**

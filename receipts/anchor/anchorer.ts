@@ -30,6 +30,13 @@ export interface AnchorStatus {
   failingSince: number | undefined;
   /** The object whose stored bytes differ from the log's, if any (a rewrite or a split view). */
   conflict: string | undefined;
+  /**
+   * When the last successful pass began: every entry published before then is in the bucket, so the oldest
+   * entry not yet anchored is younger than this. Undefined before the first.
+   */
+  coveredAt: number | undefined;
+  /** Objects created in the bucket since this anchorer opened. */
+  uploaded: number;
 }
 
 /**
@@ -42,7 +49,7 @@ export interface AnchorStatus {
 export class Anchorer {
   readonly #o: AnchorerOptions;
   readonly #statePath: string;
-  #status: AnchorStatus = { anchoredSize: 0, localSize: 0, behindSince: undefined, failingSince: undefined, conflict: undefined };
+  #status: AnchorStatus = { anchoredSize: 0, localSize: 0, behindSince: undefined, failingSince: undefined, conflict: undefined, coveredAt: undefined, uploaded: 0 };
   #timer: NodeJS.Timeout | undefined;
   #failures = 0;
   #running: Promise<unknown> = Promise.resolve();
@@ -92,6 +99,7 @@ export class Anchorer {
   }
 
   async #pass(): Promise<{ size: number; uploaded: number }> {
+    const started = this.#o.now();
     const checkpoint = await readFile(join(this.#o.logDir, 'checkpoint'));
     const size = sizeOf(checkpoint);
     const s = this.#status;
@@ -109,7 +117,8 @@ export class Anchorer {
       await this.#o.bucket.putLatest('checkpoint', checkpoint);
       await this.#save(size);
     }
-    Object.assign(s, { anchoredSize: Math.max(s.anchoredSize, size), behindSince: undefined, failingSince: undefined, conflict: undefined });
+    Object.assign(s, { anchoredSize: Math.max(s.anchoredSize, size), behindSince: undefined, failingSince: undefined, conflict: undefined, coveredAt: started });
+    s.uploaded += uploaded;
     this.#failures = 0;
     return { size, uploaded };
   }
