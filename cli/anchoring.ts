@@ -14,6 +14,8 @@ export interface AnchorConfig {
   endpoint: string | undefined;
   /** Between passes while healthy (--anchor-interval). */
   intervalMs: number;
+  /** --anchor-retention: days each immutable object is locked (Object Retention Lock); none when undefined. */
+  retentionDays: number | undefined;
 }
 
 /** How long stop() waits for a last pass: Cloud Run allows 10 s after SIGTERM, and its disk dies with it. */
@@ -55,7 +57,7 @@ export async function anchorReporting(c: Omit<Parameters<typeof startAnchoring>[
  */
 export async function startAnchoring(c: { config: AnchorConfig; logDir: string; origin: string; verifierKey: string; localSize: number; now: () => number; io: CommandIO }): Promise<Anchoring> {
   const location = `${c.config.url.replace(/\/+$/, '')}/${c.origin}`;
-  const bucket = gcsBucket(location, c.config.endpoint);
+  const bucket = gcsBucket(location, c.config.endpoint, c.config.retentionDays === undefined ? undefined : { days: c.config.retentionDays, now: c.now });
   const anchored = await bucket.get('checkpoint').catch((e: unknown) => void c.io.err(`tai: cannot read ${location}/checkpoint yet (${(e as Error).message}); anchoring will retry`));
   if (anchored !== undefined) refuseForeign({ note: anchored, location, ...c });
   const anchorer = await Anchorer.open({ logDir: c.logDir, bucket, now: c.now, intervalMs: c.config.intervalMs, log: (m) => c.io.err(`tai: ${m}`) });

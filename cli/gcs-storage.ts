@@ -1,7 +1,7 @@
 // The one place the `tai` command makes a Cloud Storage client: Application Default Credentials (Workload
 // Identity on GKE, the service's identity on Cloud Run) in production, or an emulator at --gcs-endpoint.
 import { Storage } from '@google-cloud/storage';
-import { GcsBucket, parseGcsUrl } from '../receipts/anchor/index.ts';
+import { GcsBucket, parseGcsUrl, type GcsRetention } from '../receipts/anchor/index.ts';
 import { UsageError } from './io.ts';
 
 /** A client for the real service, or for an emulator (fake-gcs-server) at `endpoint` without credentials. */
@@ -14,11 +14,11 @@ export function gcsStorage(endpoint: string | undefined): Storage {
 }
 
 /** The anchor bucket of `gs://BUCKET/PREFIX`; a malformed URL is a usage error. */
-export function gcsBucket(url: string, endpoint: string | undefined): GcsBucket {
+export function gcsBucket(url: string, endpoint: string | undefined, retention?: GcsRetention): GcsBucket {
   try {
     parseGcsUrl(url);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  return new GcsBucket(gcsStorage(endpoint), url);
+  return new GcsBucket(gcsStorage(endpoint), url, retention);
 }

@@ -15,7 +15,7 @@ export const serveCommand: Command = {
   summary: 'run the governor: decision API and health endpoints, every decision recorded',
   usage: `Usage: tai serve --from DIR | --kubeconfig PATH | --in-cluster [--listen HOST:PORT] [--tls-cert PATH --tls-key PATH]
                  [--auth none|tokenreview|token-file] [--token-file PATH] [--log DIR] [--durability sync|async]
-                 [--gcs gs://BUCKET/PREFIX [--gcs-endpoint URL] [--anchor-interval S]]
+                 [--gcs gs://BUCKET/PREFIX [--gcs-endpoint URL] [--anchor-interval S] [--anchor-retention D]]
 
 Embedded mode (--from): loads SKU, Tenant and Quota YAML from DIR, watches it (a saved edit is enforced within a
 second; a broken file is reported with file, line and field path while the last good state keeps serving)
@@ -63,6 +63,8 @@ Options:
                         Cloud Run). Outages queue work, nothing is lost; lag is in /readyz and /metrics
   --gcs-endpoint URL    a Cloud Storage emulator (fake-gcs-server) instead of Google's, without credentials
   --anchor-interval S   seconds between anchoring passes (default 10)
+  --anchor-retention D  lock every immutable anchor object for D days (GCS Object Retention Lock; the bucket must
+                        be created with it enabled); see docs/gcs.md
 The log is published in the C2SP tlog-tiles layout in the --log folder and at GET /log/checkpoint, /log/tile/….`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
@@ -88,6 +90,7 @@ The log is published in the C2SP tlog-tiles layout in the --log folder and at GE
       gcs: { type: 'string' },
       'gcs-endpoint': { type: 'string' },
       'anchor-interval': { type: 'string' },
+      'anchor-retention': { type: 'string' },
     });
     if (values.help) return (io.out(this.usage), EXIT.ok);
     const options = serveOptions(values, positionals);
@@ -117,12 +120,14 @@ function anchorOf(values: Record<string, unknown>): AnchorConfig | undefined {
   const url = stringOption(values, 'gcs');
   const endpoint = stringOption(values, 'gcs-endpoint');
   const interval = positiveInteger(values, 'anchor-interval');
+  const retentionDays = positiveInteger(values, 'anchor-retention');
   if (url === undefined) {
-    if (endpoint !== undefined || interval !== undefined) throw new UsageError(`--${endpoint !== undefined ? 'gcs-endpoint' : 'anchor-interval'} goes with --gcs gs://BUCKET/PREFIX`);
+    const stray = ['gcs-endpoint', 'anchor-interval', 'anchor-retention'].find((flag) => values[flag] !== undefined);
+    if (stray) throw new UsageError(`--${stray} goes with --gcs gs://BUCKET/PREFIX`);
     return undefined;
   }
   gcsBucket(url, endpoint); // checks the URL and endpoint now, as usage errors
-  return { url, endpoint, intervalMs: (interval ?? 10) * 1000 };
+  return { url, endpoint, intervalMs: (interval ?? 10) * 1000, retentionDays };
 }
 
 function tlsOf(values: Record<string, unknown>): TlsPaths | undefined {
@@ -145,13 +150,14 @@ function authOf(values: Record<string, unknown>, cluster: boolean): AuthConfig {
   return { mode };
 }
 
-/** Embedded (--from) or cluster (--kubeconfig, --in-cluster, or a pod's environment): exactly one. */
+/** --auth token-file and --token-file go together. */
 function tokenFileAuth(mode: string, tokenFile: string | undefined): AuthConfig {
   if (!tokenFile) throw new UsageError('--auth token-file needs --token-file PATH');
   if (mode !== 'token-file') throw new UsageError(`--token-file is used only with --auth token-file, not ${mode}`);
   return { mode, path: tokenFile };
 }
 
+/** Embedded (--from) or cluster (--kubeconfig, --in-cluster, or a pod's environment): exactly one. */
 function modeOf(values: Record<string, unknown>): Pick<ServerOptions, 'feed'> & { origin: string; cluster: boolean } {
   const from = stringOption(values, 'from');
   const kubeconfig = stringOption(values, 'kubeconfig');

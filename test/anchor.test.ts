@@ -101,3 +101,20 @@ test.serial('the emulator stopped mid-run: nothing is lost, and the backlog drai
   t.truthy(await bucket.get('checkpoints/400'));
   t.truthy(await bucket.get('checkpoints/1500'));
 });
+
+test.serial('with retention, every immutable object is created under a Locked retention; the moving checkpoint is not', async (t) => {
+  const storage = gcs.storage({ retryOptions: { autoRetry: false } });
+  await storage.createBucket('anchor-retention');
+  const at = Date.parse('2026-11-23T12:00:00Z');
+  const bucket = new GcsBucket(storage, 'gs://anchor-retention/logs', { days: 2555, now: () => at });
+  const log = (await fixtureLog()).grow(300);
+  await log.publish();
+  await (await Anchorer.open({ logDir: log.logDir, bucket, now })).anchorOnce();
+  const retentionOf = async (name: string) => (await storage.bucket('anchor-retention').file(`logs/${name}`).getMetadata())[0].retention;
+  for (const name of ['checkpoints/300', tileRefPath(tilesChanged(0, 300)[0]!)]) {
+    const retention = await retentionOf(name);
+    t.is(retention?.mode, 'Locked', name);
+    t.is(Date.parse(String(retention?.retainUntilTime)), at + 2555 * 86_400_000, name);
+  }
+  t.falsy(await retentionOf('checkpoint'));
+});

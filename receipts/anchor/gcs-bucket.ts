@@ -9,6 +9,16 @@ export function parseGcsUrl(url: string): { bucket: string; prefix: string } {
 }
 
 /**
+ * Object Retention Lock for the immutable objects: each is created locked until `days` after its upload, so not
+ * even the bucket's owner can delete or replace it before then. The latest `checkpoint` is never retained: it
+ * must move (a bucket-wide retention policy would forbid that; see docs/gcs.md).
+ */
+export interface GcsRetention {
+  days: number;
+  now: () => number;
+}
+
+/**
  * The anchor bucket on Google Cloud Storage, through the official client (Application Default Credentials or
  * Workload Identity in production; `apiEndpoint` for an emulator). Immutable objects are created with
  * `ifGenerationMatch: 0`, so a 412 means the name is taken: equal bytes are success, different bytes a conflict.
@@ -18,10 +28,12 @@ export class GcsBucket implements AnchorBucket {
   readonly #storage: Storage;
   readonly #bucket: string;
   readonly #prefix: string;
+  readonly #retention: GcsRetention | undefined;
 
-  constructor(storage: Storage, url: string) {
+  constructor(storage: Storage, url: string, retention?: GcsRetention) {
     const { bucket, prefix } = parseGcsUrl(url);
     this.#storage = storage;
+    this.#retention = retention;
     this.#bucket = bucket;
     this.#prefix = prefix ? `${prefix}/` : '';
     this.location = prefix ? `gs://${bucket}/${prefix}` : `gs://${bucket}`;
@@ -29,7 +41,8 @@ export class GcsBucket implements AnchorBucket {
 
   async putImmutable(name: string, bytes: Uint8Array): Promise<'created' | 'existed'> {
     try {
-      await this.#file(name).save(Buffer.from(bytes), { resumable: false, preconditionOpts: { ifGenerationMatch: 0 }, contentType: contentTypeOf(name) });
+      const metadata = this.#retention && { retention: { mode: 'Locked', retainUntilTime: new Date(this.#retention.now() + this.#retention.days * 86_400_000).toISOString() } };
+      await this.#file(name).save(Buffer.from(bytes), { resumable: false, preconditionOpts: { ifGenerationMatch: 0 }, contentType: contentTypeOf(name), ...(metadata && { metadata }) });
       return 'created';
     } catch (e) {
       if (statusOf(e) !== 412) throw e;
