@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --full] [--only in-process|tenant-scale|embedded-reload|receipt-log|apply-to-enforce]`: the performance figures of design §10,
+ * `npm run bench [-- --quick | --full] [--only in-process|tenant-scale|embedded-reload|receipt-log|apply-to-enforce|anchor-lag]`: the performance figures of design §10,
  * each beside a baseline measured in the same run, as a table while running; results go to bench/results/.
  */
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { machineInfo } from './machine.ts';
 import { PRESETS } from './presets.ts';
 import { tableHeader, tableRow, writeResults } from './report.ts';
+import { anchorLagScenario } from './scenarios/anchor-lag.ts';
 import { applyToEnforceScenario } from './scenarios/apply-to-enforce.ts';
 import { embeddedReloadScenario } from './scenarios/embedded-reload.ts';
 import { inProcessScenario } from './scenarios/in-process.ts';
@@ -14,7 +15,7 @@ import { receiptLogScenario } from './scenarios/receipt-log.ts';
 import { tenantScaleScenario } from './scenarios/tenant-scale.ts';
 import type { Figure } from './types.ts';
 
-const SCENARIOS = ['in-process', 'tenant-scale', 'embedded-reload', 'receipt-log', 'apply-to-enforce'] as const;
+const SCENARIOS = ['in-process', 'tenant-scale', 'embedded-reload', 'receipt-log', 'apply-to-enforce', 'anchor-lag'] as const;
 const HELP = `usage: npm run bench -- [--quick | --full] [--only NAME]
 
   --quick      the default: ~3 minutes on 2 cores (1k, 10k, 100k tenants; 7 runs of 200k decisions)
@@ -50,6 +51,7 @@ if (wanted('tenant-scale')) tenantScaleScenario(preset, log, print);
 if (wanted('embedded-reload')) print(await embeddedReloadScenario(preset, log));
 if (wanted('receipt-log')) await receiptLogScenario(preset, log, print);
 if (wanted('apply-to-enforce')) print(await applyToEnforceScenario(preset, log));
+if (wanted('anchor-lag')) print(await anchorLagScenario(preset, log));
 
 const date = new Date().toISOString().slice(0, 10);
 const json = writeResults(fileURLToPath(new URL('./results', import.meta.url)), { date, preset: preset.name, machine: machineInfo(), figures }, { partial: values.only !== undefined });

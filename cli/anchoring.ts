@@ -104,6 +104,7 @@ export function readinessOf(c: { location: string; status: AnchorStatus; durable
     anchoredSize: s.anchoredSize,
     lagEntries,
     lagSeconds: lagEntries === 0 ? 0 : Math.max(0, (c.now - since) / 1000),
+    ...(s.lastPass && { lastPass: { entries: s.lastPass.entries, objects: s.lastPass.objects, seconds: s.lastPass.ms / 1000 } }),
     ...(s.failingSince === undefined ? {} : { failingSince: new Date(s.failingSince).toISOString() }),
     ...(s.conflict === undefined ? {} : { conflict: s.conflict }),
   };

@@ -23,6 +23,8 @@ export interface AnchorReadiness {
   anchoredSize: number;
   lagEntries: number;
   lagSeconds: number;
+  /** The last pass that anchored entries: entries, objects created, seconds it took. */
+  lastPass?: { entries: number; objects: number; seconds: number };
   failingSince?: string;
   conflict?: string;
 }

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseCheckpoint } from '../checkpoint.ts';
 import { tileRefPath, tilesChanged } from '../tlog-tiles.ts';
+import { readIfExists, readTileAt } from './tile-reader.ts';
 import { AnchorConflictError, type AnchorBucket } from './anchor-bucket.ts';
 
 export interface AnchorerOptions {
@@ -37,19 +38,22 @@ export interface AnchorStatus {
   coveredAt: number | undefined;
   /** Objects created in the bucket since this anchorer opened. */
   uploaded: number;
+  /** The last pass that anchored new entries: how many, the objects it created, and how long it took (ms). */
+  lastPass: { entries: number; objects: number; ms: number } | undefined;
 }
 
 /**
  * Uploads the published log to the bucket: on each pass, every tile and entry bundle that changed since the
  * last anchored checkpoint (immutable objects), then the checkpoint itself as an immutable per-size object
- * `checkpoints/<size>`, then as the latest `checkpoint`; the anchored size is saved last. The work queue is
+ * `checkpoints/<size>`, then as the latest `checkpoint`; the anchored size is saved last. Tiles go up a few at a
+ * time; the checkpoints only once every tile they commit to is in the bucket. The work queue is
  * therefore derived from the local log and the saved size: it survives restarts, is bounded by what the log
  * holds, and an outage only makes the next pass longer. Nothing is lost: a pass that fails is redone whole.
  */
 export class Anchorer {
   readonly #o: AnchorerOptions;
   readonly #statePath: string;
-  #status: AnchorStatus = { anchoredSize: 0, localSize: 0, behindSince: undefined, failingSince: undefined, conflict: undefined, coveredAt: undefined, uploaded: 0 };
+  #status: AnchorStatus = { anchoredSize: 0, localSize: 0, behindSince: undefined, failingSince: undefined, conflict: undefined, coveredAt: undefined, uploaded: 0, lastPass: undefined };
   #timer: NodeJS.Timeout | undefined;
   #failures = 0;
   #running: Promise<unknown> = Promise.resolve();
@@ -100,22 +104,20 @@ export class Anchorer {
 
   async #pass(): Promise<{ size: number; uploaded: number }> {
     const started = this.#o.now();
-    const checkpoint = await readFile(join(this.#o.logDir, 'checkpoint'));
-    const size = sizeOf(checkpoint);
     const s = this.#status;
+    const checkpoint = await readIfExists(join(this.#o.logDir, 'checkpoint'));
+    if (checkpoint === undefined) return { size: s.anchoredSize, uploaded: 0 }; // nothing published yet
+    const size = sizeOf(checkpoint);
     s.localSize = size;
     if (size > s.anchoredSize) s.behindSince ??= this.#o.now();
     let uploaded = 0;
     if (size > s.anchoredSize) {
-      for (const ref of tilesChanged(s.anchoredSize, size)) {
-        const path = tileRefPath(ref);
-        // A partial tile replaced by a wider one since the checkpoint was read: the next pass takes the new checkpoint.
-        const bytes = await readFile(join(this.#o.logDir, path));
-        if ((await this.#o.bucket.putImmutable(path, bytes)) === 'created') uploaded++;
-      }
-      if ((await this.#o.bucket.putImmutable(`checkpoints/${size}`, checkpoint)) === 'created') uploaded++;
+      const put = async (name: string, bytes: Uint8Array) => void ((await this.#o.bucket.putImmutable(name, bytes)) === 'created' && uploaded++);
+      await inParallel(tilesChanged(s.anchoredSize, size), UPLOADS, async (ref) => put(tileRefPath(ref), await readTileAt(this.#o.logDir, ref)));
+      await put(`checkpoints/${size}`, checkpoint);
       await this.#o.bucket.putLatest('checkpoint', checkpoint);
       await this.#save(size);
+      s.lastPass = { entries: size - s.anchoredSize, objects: uploaded, ms: this.#o.now() - started };
     }
     Object.assign(s, { anchoredSize: Math.max(s.anchoredSize, size), behindSince: undefined, failingSince: undefined, conflict: undefined, coveredAt: started });
     s.uploaded += uploaded;
@@ -138,6 +140,20 @@ export class Anchorer {
     await writeFile(`${this.#statePath}.tmp`, JSON.stringify({ anchoredSize: size }));
     await rename(`${this.#statePath}.tmp`, this.#statePath);
   }
+}
+
+/** Uploads in flight during a pass: enough to hide a round trip to GCS, few enough to be polite to the bucket. */
+const UPLOADS = 8;
+
+/** Runs `work` on every item, at most `limit` at a time; rejects with the first failure once all have settled. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** The tree size a signed checkpoint file names (its note text ends at the blank line before the signatures). */
