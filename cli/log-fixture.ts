@@ -1,10 +1,24 @@
 // Test support for the `tai log` tests: a receipt log published to a temporary folder in the same layout
 // `tai serve` writes (DIR/log/{checkpoint,tile/…}, DIR/signing.key, DIR/signing.key.pub), built in memory with
 // the production chain, tile builder and checkpoint signer, so tests can grow it and keep old checkpoints.
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ReceiptChain, TileBuilder, decisionBody, generateNoteKey, lifecycleBody, signCheckpoint, thresholdBody, type ChainedEntry, type ReceiptBody, type ReceiptKind } from '../receipts/index.ts';
+import {
+  ReceiptChain,
+  TileBuilder,
+  admissionBody,
+  decisionBody,
+  generateNoteKey,
+  lifecycleBody,
+  reconcileBody,
+  signCheckpoint,
+  thresholdBody,
+  type ChainedEntry,
+  type ReceiptBody,
+  type ReceiptKind,
+} from '../receipts/index.ts';
 
 /** 2027-01-15T08:00:00Z in microseconds: entry i is written at FIXTURE_T0 + i seconds. */
 export const FIXTURE_T0 = 1_800_000_000_000_000;
@@ -22,6 +36,40 @@ export function fixtureEntry(i: number): { kind: ReceiptKind; body: ReceiptBody 
   const allowed = i % 3 !== 0;
   const body = decisionBody({ tenant, op: 'consume', subject: 'api-calls', amount: 1, allowed, reason: allowed ? 'Allowed' : 'QuotaExceeded', used: i, limit: 1000 });
   return { kind: 'decision', body };
+}
+
+/**
+ * Entry i of a log with every kind of receipt (the audit report's fixture): as {@link fixtureEntry}, but every
+ * 97th entry from 5 is a policy change (reconcile) of a tenant, every 7th from 4 an admission review (every
+ * third of them of an object outside any tenant, every fifth denied), and every 1000th from 999 a governor stop
+ * followed by a start.
+ */
+export function mixedFixtureEntry(i: number): { kind: ReceiptKind; body: ReceiptBody } {
+  const tenant = TENANTS[i % TENANTS.length]!;
+  if (i % 1000 === 999) return { kind: 'lifecycle', body: lifecycleBody({ event: 'stop', version: '0.1.0' }) };
+  if (i % 1000 === 0 && i > 0) return { kind: 'lifecycle', body: lifecycleBody({ event: 'start', version: '0.1.0' }) };
+  if (i % 97 === 5) {
+    const specDigest = createHash('sha256').update(`spec ${i}`).digest('hex');
+    const patch = { features: { sso: i % 2 === 0, 'max-projects': i, ratio: 0.5 }, quotas: i % 3 === 0 ? null : { 'api-calls': { limit: 1000 + i } } };
+    return { kind: 'reconcile', body: reconcileBody({ resource: `Tenant/${tenant}`, generation: 1 + Math.floor(i / 97), specDigest, patch }) };
+  }
+  if (i % 7 === 4) {
+    const allowed = i % 5 !== 0;
+    const body = admissionBody({
+      uid: `uid-${i}`,
+      operation: 'CREATE',
+      resource: '/v1/pods',
+      namespace: `ns-${i % 3}`,
+      name: `pod-${i}`,
+      tenant: i % 3 === 0 ? undefined : tenant,
+      allowed,
+      reason: allowed ? 'Allowed' : 'ResourceCapExceeded',
+      dryRun: false,
+      reserved: allowed,
+    });
+    return { kind: 'admission', body };
+  }
+  return fixtureEntry(i);
 }
 
 /** A log under construction and its folder; `publish()` writes what changed and a signed checkpoint. */

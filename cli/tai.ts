@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tai` command (design §7). Exit status: 0 success, 1 a finding, 2 a usage error.
 import { pathToFileURL } from 'node:url';
+import { auditCommand } from './audit/index.ts';
 import { explainCommand } from './explain.ts';
 import { crdsCommand } from './crds.ts';
 import { logCommand } from './log-command.ts';
@@ -8,7 +9,7 @@ import { EXIT, UsageError, type Command, type CommandIO } from './io.ts';
 import { serveCommand } from './serve.ts';
 import { validateCommand } from './validate.ts';
 
-const COMMANDS: readonly Command[] = [serveCommand, validateCommand, explainCommand, crdsCommand, logCommand];
+const COMMANDS: readonly Command[] = [serveCommand, validateCommand, explainCommand, crdsCommand, logCommand, auditCommand];
 
 const HELP = `tai — a Kubernetes-native entitlement governor
 

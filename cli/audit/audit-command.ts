@@ -1,0 +1,144 @@
+// `tai audit report`: verifies a receipt log as it reads it and writes an auditor's report of it, one
+// self-contained HTML page (or the same data as JSON). I/O lives here; the report is built by pure modules.
+import { rename, writeFile } from 'node:fs/promises';
+import { toHex, verifyLog, type Checkpoint } from '../../receipts/index.ts';
+import { EXIT, UsageError, parseCommandArgs, stringOption, type Command, type CommandIO } from '../io.ts';
+import { defectLine, keyName, LogFinding } from '../log-subcommand.ts';
+import { logReader, verifierKeyFrom } from '../log-source.ts';
+import { AuditFold } from './audit-fold.ts';
+import { renderAuditHtml } from './audit-html.ts';
+import { formatCount } from './audit-html-sections.ts';
+import { buildAuditReport, type AuditReport } from './audit-model.ts';
+import { sampleProofs } from './audit-proofs.ts';
+import { scopeFilter, type AuditScope } from './audit-scope.ts';
+
+const USAGE = `Usage: tai audit report --from DIR|URL|gs://BUCKET/PREFIX [--since TIME] [--until TIME] [--tenant T]
+                        [--vkey KEY|FILE] [--out FILE] [--json]
+
+report   verifies the receipt log as it reads it (as tai log verify: the checkpoint's signature by the pinned
+         key, every entry, every hash tile, the Merkle root) and reports on it: coverage (checkpoint, root, no
+         gaps, the entries in the time range), anchors, decisions and admission reviews counted by tenant,
+         outcome and reason, threshold crossings, policy changes with their merge patches, governor starts
+         and stops, and inclusion proofs of sampled entries, each verified. Counts are what tai log query
+         prints for the same filters; long lists end with the tai log query command that lists them all.
+         Writes one self-contained HTML file (print it to PDF from a browser) and prints a one-line summary;
+         a log that fails verification gets no report: its defects are printed and the exit status is 1.
+Exit status: 0 verified and written, 1 verification failed (nothing written), 2 a usage error.
+Options:
+  --from DIR|URL|gs://…  the published log (a folder such as .tai/log, http(s)://HOST/log, or a bucket)
+  --since TIME, --until TIME
+                         only entries with since ≤ time < until; RFC 3339, e.g. 2025-06-01T12:00:00Z or 2025-06-01
+  --tenant T             only this tenant's decisions, admissions, thresholds and policy changes
+  --vkey KEY|FILE        the verifier key to pin (default for a folder: ../signing.key.pub beside it)
+  --out FILE             where to write (default audit-report.html; with --json, standard output)
+  --json                 the report as JSON (format tai.audit-report/v1) instead of HTML`;
+
+const OPTIONS = {
+  from: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  tenant: { type: 'string' },
+  vkey: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** Inclusion proofs the report samples. */
+const SAMPLES = 5;
+/** A progress line on stderr every this many entries, for logs that take a while. */
+const PROGRESS_EVERY = 1_000_000;
+
+interface ReportRun {
+  scope: AuditScope;
+  out: string | undefined;
+  json: boolean;
+  io: CommandIO;
+}
+
+function scopeOf(values: Record<string, unknown>): AuditScope {
+  const location = stringOption(values, 'from');
+  if (location === undefined || location === '') throw new UsageError('--from DIR|URL|gs://… is required: the log to report on');
+  const scope: AuditScope = { location };
+  for (const k of ['tenant', 'since', 'until', 'vkey'] as const) {
+    const v = stringOption(values, k);
+    if (v !== undefined) scope[k] = v;
+  }
+  return scope;
+}
+
+/** Verifies the log while folding it; undefined (defects printed) when it does not verify. */
+async function verifiedReport(c: ReportRun): Promise<AuditReport | undefined> {
+  const filter = scopeFilter(c.scope);
+  const verifierKey = await verifierKeyFrom(c.scope.vkey, c.scope.location);
+  const read = logReader(c.scope.location);
+  const fold = new AuditFold({ filter });
+  const onEntry: Parameters<typeof verifyLog>[0]['onEntry'] = (e) => {
+    fold.add(e);
+    if ((e.index + 1) % PROGRESS_EVERY === 0) c.io.err(`  … ${formatCount(e.index + 1)} entries verified`);
+  };
+  const result = await verifyLog({ read, verifierKey, onEntry });
+  if (!result.ok) {
+    for (const d of result.defects) c.io.err(defectLine(d));
+    c.io.err(`✗ ${c.scope.location}: verification failed: no report written`);
+    return undefined;
+  }
+  const checkpoint = result.checkpoint as Checkpoint;
+  const samples = await sampleProofs({ read, checkpoint, samples: fold.sample(SAMPLES) });
+  return buildAuditReport({
+    scope: c.scope,
+    tally: fold.tally(),
+    checkpoint: { origin: checkpoint.origin, size: checkpoint.size, root: toHex(checkpoint.root) },
+    signedBy: keyName(verifierKey),
+    samples,
+    generatedAt: new Date().toISOString(),
+  });
+}
+
+/** Writes through a temporary file, so a reader never sees half a report. */
+async function writeReport(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+function summaryLine(r: AuditReport, c: { path: string; seconds: number }): string {
+  const cov = r.coverage;
+  const d = r.decisions;
+  return (
+    `✓ ${c.path}: ${formatCount(cov.size)} entries verified (root ${cov.root.slice(0, 16)}…); ${formatCount(d.total)} decisions (${formatCount(d.denied)} denied), ` +
+    `${formatCount(r.admissions.total)} admission reviews, ${formatCount(r.thresholds.total)} threshold crossings, ${formatCount(r.policyChanges.total)} policy changes, ` +
+    `${r.samples.length} inclusion proofs checked, in ${c.seconds.toFixed(2)} s`
+  );
+}
+
+async function report(c: ReportRun): Promise<number> {
+  const started = performance.now();
+  const r = await verifiedReport(c);
+  if (r === undefined) return EXIT.finding;
+  const json = `${JSON.stringify(r, null, 2)}\n`;
+  if (c.json && c.out === undefined) return (c.io.out(json.trimEnd()), EXIT.ok);
+  const path = c.out ?? 'audit-report.html';
+  await writeReport(path, c.json ? json : renderAuditHtml(r));
+  c.io.out(summaryLine(r, { path, seconds: (performance.now() - started) / 1000 }));
+  return EXIT.ok;
+}
+
+export const auditCommand: Command = {
+  name: 'audit',
+  summary: "an auditor's report of a verified receipt log, as one printable HTML page or JSON (report)",
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+    if (values.help) return (io.out(USAGE), EXIT.ok);
+    const [name, ...rest] = positionals;
+    if (name !== 'report') throw new UsageError(name === undefined ? 'expected an audit command: report' : `unknown audit command ${JSON.stringify(name)}: expected report`);
+    if (rest.length > 0) throw new UsageError(`tai audit report takes no arguments (the log is --from), got ${JSON.stringify(rest[0])}`);
+    try {
+      return await report({ scope: scopeOf(values), out: stringOption(values, 'out'), json: values.json === true, io });
+    } catch (e) {
+      if (!(e instanceof LogFinding)) throw e;
+      io.err(`✗ ${e.message}`);
+      return EXIT.finding;
+    }
+  },
+};
