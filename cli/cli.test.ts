@@ -90,6 +90,7 @@ test('every command has --help; unknown commands and flags are usage errors', as
   t.is((await run(['frobnicate'])).code, 2);
   t.is((await run(['validate', '--bogus', 'x'])).code, 2);
   t.is((await run(['serve', '--from', 'config/samples', '--listen', '0.0.0.0:8080'])).code, 2, 'embedded mode is loopback only');
-  t.regex((await run(['serve', '--from', 'x', '--gcs', 'gs://b/p'])).err, /--gcs: /);
+  t.regex((await run(['serve', '--from', 'x', '--gcs', 'gs://b/p'])).err, /expected gs:\/\/BUCKET\[\/PREFIX\], got "gs:\/\/b\/p"/);
+  t.regex((await run(['serve', '--from', 'x', '--gcs-endpoint', 'http://127.0.0.1:1'])).err, /--gcs-endpoint goes with --gcs/);
   t.regex((await run(['serve', '--from', 'x', '--durability', 'maybe'])).err, /--durability: expected sync or async/);
 });

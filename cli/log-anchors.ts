@@ -15,6 +15,7 @@ import {
   type ReadLogFile,
 } from '../receipts/index.ts';
 import type { AnchorBucket } from '../receipts/anchor/index.ts';
+import { LogFinding } from './log-subcommand.ts';
 import { withTiles } from './log-tree.ts';
 
 /** A signed checkpoint found in the bucket. */
@@ -115,4 +116,25 @@ function splitView(a: Anchor, latest: Checkpoint, prefixRoot: Uint8Array): strin
     `split view: ${a.name} signs root ${toHex(a.checkpoint.root)} for ${a.checkpoint.size} entries, but the first ${a.checkpoint.size} ` +
     `entries of the log at size ${latest.size} give ${toHex(prefixRoot)}: the log was rewritten after it was anchored, or two logs share this key`
   );
+}
+
+/**
+ * A bucket's anchors checked against a verified log whose latest checkpoint is `latest`: signed, named by size,
+ * no rollback and, when `read` serves the log's (verified) tiles, each a prefix of it by consistency proof.
+ * `own`: the bucket holds the log itself (gs://…), whose latest checkpoint must have its per-size twin.
+ * Defect paths are full gs:// object names.
+ */
+export async function checkBucketAnchors(c: { bucket: AnchorBucket; verifierKey: string; own: boolean; latest: Checkpoint; read: ReadLogFile | undefined }): Promise<{ anchors: Anchor[]; defects: LogDefect[]; proofs: number }> {
+  const { bucket, latest } = c;
+  const found = await readAnchors(bucket, c.verifierKey).catch((e: unknown) => {
+    throw new LogFinding(`cannot read the anchors in ${bucket.location}: ${(e as Error).message}`);
+  });
+  const anchors = c.own ? found.anchors.filter((a) => a.name !== 'checkpoint') : found.anchors;
+  const defects = [...found.defects, ...anchorConflicts({ latest, latestName: c.own ? 'checkpoint' : 'the local checkpoint', anchors })];
+  if (c.own && latest.size > 0 && !anchors.some((a) => a.checkpoint.size === latest.size)) {
+    defects.push({ path: 'checkpoint', message: `no checkpoints/${latest.size} beside it: the anchorer always stores one first, so it was deleted or another writer put this checkpoint here` });
+  }
+  const proven = c.read ? await proveAnchors({ read: c.read, latest, anchors }) : { defects: [], proofs: 0 };
+  defects.push(...proven.defects);
+  return { anchors, defects: defects.map((d) => ({ ...d, path: `${bucket.location}/${d.path ?? ''}` })), proofs: proven.proofs };
 }

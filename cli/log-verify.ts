@@ -4,8 +4,8 @@ import { toHex, verifyLog, type Checkpoint, type LogDefect, type LogVerification
 import type { AnchorBucket } from '../receipts/anchor/index.ts';
 import { gcsBucket } from './gcs-storage.ts';
 import { EXIT, stringOption, UsageError, type CommandIO } from './io.ts';
-import { anchorConflicts, proveAnchors, readAnchors, type Anchor } from './log-anchors.ts';
-import { defectLine, keyName, LogFinding, type LogOptionValues, type LogSubcommand } from './log-subcommand.ts';
+import { checkBucketAnchors, type Anchor } from './log-anchors.ts';
+import { defectLine, keyName, type LogOptionValues, type LogSubcommand } from './log-subcommand.ts';
 import { logReader, verifierKeyFrom } from './log-source.ts';
 
 /** What the anchors showed: how many, how far they reach, and how far the log is past them. */
@@ -59,25 +59,10 @@ async function verifyRunOf(location: string, values: LogOptionValues): Promise<V
   return { location, bucket, gcsEndpoint, verifierKey: await verifierKeyFrom(stringOption(values, 'vkey'), location) };
 }
 
-/**
- * The bucket's anchors against the verified log: signed, named by size, no rollback, and (when the log itself
- * verified) each a prefix of it by consistency proof. A bucket log's latest checkpoint must have its per-size twin.
- */
 async function checkBucket(run: VerifyRun, result: LogVerification): Promise<{ defects: LogDefect[]; summary: AnchorSummary }> {
-  const bucket = run.bucket!;
   const latest = result.checkpoint!;
-  const own = run.location.startsWith('gs://');
-  const read = await readAnchors(bucket, run.verifierKey).catch((e: unknown) => {
-    throw new LogFinding(`cannot read the anchors in ${bucket.location}: ${(e as Error).message}`);
-  });
-  const anchors = own ? read.anchors.filter((a) => a.name !== 'checkpoint') : read.anchors;
-  const defects = [...read.defects, ...anchorConflicts({ latest, latestName: own ? 'checkpoint' : `the local checkpoint`, anchors })];
-  if (own && latest.size > 0 && !anchors.some((a) => a.checkpoint.size === latest.size)) {
-    defects.push({ path: 'checkpoint', message: `no checkpoints/${latest.size} beside it: the anchorer always stores one first, so it was deleted or another writer put this checkpoint here` });
-  }
-  const proven = result.ok ? await proveAnchors({ read: logReader(run.location, { gcsEndpoint: run.gcsEndpoint }), latest, anchors }) : { defects: [], proofs: 0 };
-  defects.push(...proven.defects);
-  return { defects: defects.map((d) => ({ ...d, path: `${bucket.location}/${d.path ?? ''}` })), summary: summarize({ location: bucket.location, anchors, latest, proofs: proven.proofs }) };
+  const checked = await checkBucketAnchors({ bucket: run.bucket!, verifierKey: run.verifierKey, own: run.location.startsWith('gs://'), latest, read: result.ok ? logReader(run.location, { gcsEndpoint: run.gcsEndpoint }) : undefined });
+  return { defects: checked.defects, summary: summarize({ location: run.bucket!.location, anchors: checked.anchors, latest, proofs: checked.proofs }) };
 }
 
 function summarize(o: { location: string; anchors: readonly Anchor[]; latest: Checkpoint; proofs: number }): AnchorSummary {

@@ -120,3 +120,24 @@ test('a bucket that cannot be reached is a finding naming what could not be read
   t.is(r.code, 1);
   t.regex(r.err.join('\n'), /cannot read gs:\/\/unreachable\/logs\/checkpoint: .*ECONNREFUSED/);
 });
+
+test('the audit report lists the anchors it checked, from the bucket or against it, and refuses a split view', async (t) => {
+  const { log, url, object } = await anchored('audit-anchors', [300, 900]);
+  // From the bucket, its latest checkpoint is the log itself; against it, the bucket's latest is one more anchor.
+  const cases = [
+    { args: ['--from', url], sizes: [300, 900] },
+    { args: ['--from', log.logDir, '--anchored-against', url], sizes: [300, 900, 900] },
+  ];
+  for (const { args, sizes } of cases) {
+    const r = await runTai(['audit', 'report', ...args, '--vkey', log.verifierKey, '--gcs-endpoint', gcs.url, '--json']);
+    t.is(r.code, 0, r.err.join('\n'));
+    const anchors = (JSON.parse(r.out.join('\n')) as { anchors: { size: number; storedAt?: string; lagSeconds?: number }[] }).anchors;
+    t.deepEqual(anchors.map((a) => a.size), sizes);
+    t.true(anchors.every((a) => a.storedAt !== undefined && typeof a.lagSeconds === 'number'));
+  }
+  const fork = (await fixtureLog()).grow(700, (i) => (i < 400 ? fixtureEntry(i) : { kind: 'decision', body: decisionBody({ tenant: 'mallory', op: 'consume', subject: 'api-calls', amount: 1, allowed: true, reason: 'Allowed', used: i, limit: 1000 }) }));
+  await object('checkpoints/700').save(Buffer.from(await fork.publish()), { resumable: false });
+  const split = await runTai(['audit', 'report', '--from', url, '--vkey', log.verifierKey, '--gcs-endpoint', gcs.url, '--json']);
+  t.is(split.code, 1);
+  t.regex(split.err.join('\n'), /checkpoints\/700: split view/);
+});

@@ -1,10 +1,12 @@
 // `tai audit report`: verifies a receipt log as it reads it and writes an auditor's report of it, one
 // self-contained HTML page (or the same data as JSON). I/O lives here; the report is built by pure modules.
 import { rename, writeFile } from 'node:fs/promises';
-import { toHex, verifyLog, type Checkpoint } from '../../receipts/index.ts';
+import { toHex, verifyLog, type Checkpoint, type LogDefect } from '../../receipts/index.ts';
+import { gcsBucket } from '../gcs-storage.ts';
 import { EXIT, UsageError, parseCommandArgs, stringOption, type Command, type CommandIO } from '../io.ts';
 import { defectLine, keyName, LogFinding } from '../log-subcommand.ts';
 import { logReader, verifierKeyFrom } from '../log-source.ts';
+import { anchorRecords } from './audit-anchors.ts';
 import { AuditFold } from './audit-fold.ts';
 import { renderAuditHtml } from './audit-html.ts';
 import { formatCount } from './audit-html-sections.ts';
@@ -13,7 +15,8 @@ import { sampleProofs } from './audit-proofs.ts';
 import { scopeFilter, type AuditScope } from './audit-scope.ts';
 
 const USAGE = `Usage: tai audit report --from DIR|URL|gs://BUCKET/PREFIX [--since TIME] [--until TIME] [--tenant T]
-                        [--vkey KEY|FILE] [--out FILE] [--json]
+                        [--vkey KEY|FILE] [--anchored-against gs://BUCKET/PREFIX] [--gcs-endpoint URL]
+                        [--out FILE] [--json]
 
 report   verifies the receipt log as it reads it (as tai log verify: the checkpoint's signature by the pinned
          key, every entry, every hash tile, the Merkle root) and reports on it: coverage (checkpoint, root, no
@@ -30,6 +33,10 @@ Options:
                          only entries with since ≤ time < until; RFC 3339, e.g. 2025-06-01T12:00:00Z or 2025-06-01
   --tenant T             only this tenant's decisions, admissions, thresholds and policy changes
   --vkey KEY|FILE        the verifier key to pin (default for a folder: ../signing.key.pub beside it)
+  --anchored-against gs://BUCKET/PREFIX
+                         the bucket holding this log's anchors (implied by --from gs://…): each anchored
+                         checkpoint is checked as tai log verify checks it and listed with its lag
+  --gcs-endpoint URL     a Cloud Storage emulator instead of Google's (no credentials)
   --out FILE             where to write (default audit-report.html; with --json, standard output)
   --json                 the report as JSON (format tai.audit-report/v1) instead of HTML`;
 
@@ -41,6 +48,8 @@ const OPTIONS = {
   vkey: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  'anchored-against': { type: 'string' },
+  'gcs-endpoint': { type: 'string' },
 } as const;
 
 /** Inclusion proofs the report samples. */
@@ -50,6 +59,9 @@ const PROGRESS_EVERY = 1_000_000;
 
 interface ReportRun {
   scope: AuditScope;
+  /** Where the anchors are: the --from bucket, or --anchored-against. */
+  anchors: string | undefined;
+  gcsEndpoint: string | undefined;
   out: string | undefined;
   json: boolean;
   io: CommandIO;
@@ -70,19 +82,17 @@ function scopeOf(values: Record<string, unknown>): AuditScope {
 async function verifiedReport(c: ReportRun): Promise<AuditReport | undefined> {
   const filter = scopeFilter(c.scope);
   const verifierKey = await verifierKeyFrom(c.scope.vkey, c.scope.location);
-  const read = logReader(c.scope.location);
+  const read = logReader(c.scope.location, { gcsEndpoint: c.gcsEndpoint });
   const fold = new AuditFold({ filter });
   const onEntry: Parameters<typeof verifyLog>[0]['onEntry'] = (e) => {
     fold.add(e);
     if ((e.index + 1) % PROGRESS_EVERY === 0) c.io.err(`  … ${formatCount(e.index + 1)} entries verified`);
   };
   const result = await verifyLog({ read, verifierKey, onEntry });
-  if (!result.ok) {
-    for (const d of result.defects) c.io.err(defectLine(d));
-    c.io.err(`✗ ${c.scope.location}: verification failed: no report written`);
-    return undefined;
-  }
+  if (!result.ok) return failed(c, result.defects);
   const checkpoint = result.checkpoint as Checkpoint;
+  const anchors = c.anchors === undefined ? { records: [], defects: [] } : await anchorRecords({ bucket: gcsBucket(c.anchors, c.gcsEndpoint), verifierKey, own: c.anchors === c.scope.location, latest: checkpoint, read });
+  if (anchors.defects.length > 0) return failed(c, anchors.defects);
   const samples = await sampleProofs({ read, checkpoint, samples: fold.sample(SAMPLES) });
   return buildAuditReport({
     scope: c.scope,
@@ -90,8 +100,24 @@ async function verifiedReport(c: ReportRun): Promise<AuditReport | undefined> {
     checkpoint: { origin: checkpoint.origin, size: checkpoint.size, root: toHex(checkpoint.root) },
     signedBy: keyName(verifierKey),
     samples,
+    anchors: anchors.records,
     generatedAt: new Date().toISOString(),
   });
+}
+
+function failed(c: ReportRun, defects: readonly LogDefect[]): undefined {
+  for (const d of defects) c.io.err(defectLine(d));
+  c.io.err(`✗ ${c.scope.location}: verification failed: no report written`);
+  return undefined;
+}
+
+/** Where the anchors are, checked as usage. */
+function anchorsOf(values: Record<string, unknown>, location: string): string | undefined {
+  const against = stringOption(values, 'anchored-against');
+  if (against !== undefined && !against.startsWith('gs://')) throw new UsageError(`--anchored-against: expected gs://BUCKET/PREFIX, got ${JSON.stringify(against)}`);
+  const anchors = against ?? (location.startsWith('gs://') ? location : undefined);
+  if (anchors === undefined && values['gcs-endpoint'] !== undefined) throw new UsageError('--gcs-endpoint is for --from gs://… or --anchored-against');
+  return anchors;
 }
 
 /** Writes through a temporary file, so a reader never sees half a report. */
@@ -134,7 +160,8 @@ export const auditCommand: Command = {
     if (name !== 'report') throw new UsageError(name === undefined ? 'expected an audit command: report' : `unknown audit command ${JSON.stringify(name)}: expected report`);
     if (rest.length > 0) throw new UsageError(`tai audit report takes no arguments (the log is --from), got ${JSON.stringify(rest[0])}`);
     try {
-      return await report({ scope: scopeOf(values), out: stringOption(values, 'out'), json: values.json === true, io });
+      const scope = scopeOf(values);
+      return await report({ scope, anchors: anchorsOf(values, scope.location), gcsEndpoint: stringOption(values, 'gcs-endpoint'), out: stringOption(values, 'out'), json: values.json === true, io });
     } catch (e) {
       if (!(e instanceof LogFinding)) throw e;
       io.err(`✗ ${e.message}`);
