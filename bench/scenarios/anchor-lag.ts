@@ -63,13 +63,13 @@ function figures(m: { samples: AnchorSample[]; answered: number; drained: number
   const offered = { name: `decisions offered (${RATE}/s)`, value: RATE };
   const lagTarget = { op: '<=', value: INTERVAL_S + 5, unit: 's', source: 'keeps up: one interval plus a pass' } as const;
   return [
-    figureOf({ ...common, name: 'decisions answered during anchoring', value: m.answered, unit: 'decisions/s', baseline: offered }),
-    figureOf({ ...common, name: 'anchor lag (oldest unanchored entry), p50', value: median(lags), unit: 's', baseline: interval, samples: lags }),
-    figureOf({ ...common, name: 'anchor lag, p99', value: percentile(lags, 99), unit: 's', baseline: interval, target: lagTarget }),
-    figureOf({ ...common, name: 'anchor lag, max', value: Math.max(...lags), unit: 's', baseline: interval }),
-    figureOf({ ...common, name: 'anchor throughput while a pass runs', value: median(entriesPerSecond), unit: 'entries/s', baseline: offered, samples: entriesPerSecond, note: `${passes.length} passes; median ${median(passes.map((p) => p.seconds)).toFixed(2)} s each` }),
-    figureOf({ ...common, name: 'objects created per second while a pass runs', value: median(objectsPerSecond), unit: 'objects/s', baseline: offered }),
-    figureOf({ ...common, name: 'drain after the load stops', value: m.drained, unit: 's', baseline: interval }),
+    figureOf({ ...common, name: 'decisions answered during anchoring', value: Math.round(m.answered), unit: 'decisions/s', baseline: offered }),
+    figureOf({ ...common, name: 'anchor lag (oldest unanchored entry), p50', value: Number(median(lags).toFixed(2)), unit: 's', baseline: interval, samples: lags }),
+    figureOf({ ...common, name: 'anchor lag, p99', value: Number(percentile(lags, 99).toFixed(2)), unit: 's', baseline: interval, target: lagTarget }),
+    figureOf({ ...common, name: 'anchor lag, max', value: Number(Math.max(...lags).toFixed(2)), unit: 's', baseline: interval }),
+    figureOf({ ...common, name: 'anchor throughput while a pass runs', value: Math.round(median(entriesPerSecond)), unit: 'entries/s', baseline: offered, samples: entriesPerSecond, note: `${passes.length} passes; median ${median(passes.map((p) => p.seconds)).toFixed(2)} s each` }),
+    figureOf({ ...common, name: 'objects created per second while a pass runs', value: Math.round(median(objectsPerSecond)), unit: 'objects/s', baseline: { name: 'objects the offered load makes (2 per 256 entries)', value: Math.round((RATE * 2) / 256) } }),
+    figureOf({ ...common, name: 'drain after the load stops', value: Number(m.drained.toFixed(2)), unit: 's', baseline: interval }),
   ];
 }
 
