@@ -24,7 +24,7 @@ test('anchors given to the model are rendered, by size', (t) => {
     ['100', ROOT, '2027-01-01T00:00:01Z', '3 s'],
     ['200', 'cd'.repeat(32), '—', '—'],
   ]);
-  t.regex(report(), /No anchor records were given to this report\./);
+  t.regex(report(), /No bucket was given: report with --from gs:\/\/… or --anchored-against gs:\/\/… to check and list the anchors\./);
 });
 
 test('tenant tables show the top rows and say how to list the rest', (t) => {

@@ -61,7 +61,7 @@ function anchorRow(a: AnchorRecord): Html {
 function anchors(r: AuditReport): Html {
   const body =
     r.anchors.length === 0
-      ? html`<p class="none">No anchor records were given to this report.</p>`
+      ? html`<p class="none">No bucket was given: report with --from gs://… or --anchored-against gs://… to check and list the anchors.</p>`
       : html`<table><thead><tr><th class="num">Size</th><th>Root</th><th>Stored at</th><th class="num">Lag</th></tr></thead><tbody>${r.anchors.map(anchorRow)}</tbody></table>`;
   return html`<section id="anchors"><h2>Anchors</h2><p class="lead">Checkpoints stored as immutable objects outside the governor: a later rewrite of the log cannot match them.</p>${body}</section>`;
 }
