@@ -1,6 +1,6 @@
 // `tai log verify`: a published log (folder, URL or bucket) checked without trusting its publisher; with a
 // bucket, also every anchored checkpoint, by consistency proof against the log.
-import { toHex, verifyLog, type Checkpoint, type LogDefect, type LogVerification } from '../receipts/index.ts';
+import { toHex, verifyLog, type Checkpoint, type LogDefect, type LogVerification, type ReadLogFile } from '../receipts/index.ts';
 import type { AnchorBucket } from '../receipts/anchor/index.ts';
 import { gcsBucket } from './gcs-storage.ts';
 import { EXIT, stringOption, UsageError, type CommandIO } from './io.ts';
@@ -22,7 +22,8 @@ interface VerifyRun {
   location: string;
   /** The bucket whose anchors are checked: the log's own (gs://) or --anchored-against. */
   bucket: AnchorBucket | undefined;
-  gcsEndpoint: string | undefined;
+  /** The log's files: one reader (one storage client) for the verification and the anchors' proofs. */
+  read: ReadLogFile;
   verifierKey: string;
 }
 
@@ -32,7 +33,7 @@ export const verifyCommand: LogSubcommand = {
   async run({ args, values, io }) {
     const run = await verifyRunOf(args[0]!, values);
     const started = performance.now();
-    const result = await verifyLog({ read: logReader(run.location, { gcsEndpoint: run.gcsEndpoint }), verifierKey: run.verifierKey });
+    const result = await verifyLog({ read: run.read, verifierKey: run.verifierKey });
     const anchors = run.bucket && result.checkpoint ? await checkBucket(run, result) : undefined;
     const defects = [...(anchors?.defects ?? []), ...result.defects];
     const seconds = (performance.now() - started) / 1000;
@@ -56,12 +57,12 @@ async function verifyRunOf(location: string, values: LogOptionValues): Promise<V
   const bucketUrl = location.startsWith('gs://') ? location : against;
   if (gcsEndpoint !== undefined && bucketUrl === undefined) throw new UsageError('--gcs-endpoint is for a gs:// log or --anchored-against');
   const bucket = bucketUrl === undefined ? undefined : gcsBucket(bucketUrl, gcsEndpoint);
-  return { location, bucket, gcsEndpoint, verifierKey: await verifierKeyFrom(stringOption(values, 'vkey'), location) };
+  return { location, bucket, read: logReader(location, { gcsEndpoint }), verifierKey: await verifierKeyFrom(stringOption(values, 'vkey'), location) };
 }
 
 async function checkBucket(run: VerifyRun, result: LogVerification): Promise<{ defects: LogDefect[]; summary: AnchorSummary }> {
   const latest = result.checkpoint!;
-  const checked = await checkBucketAnchors({ bucket: run.bucket!, verifierKey: run.verifierKey, own: run.location.startsWith('gs://'), latest, read: result.ok ? logReader(run.location, { gcsEndpoint: run.gcsEndpoint }) : undefined });
+  const checked = await checkBucketAnchors({ bucket: run.bucket!, verifierKey: run.verifierKey, own: run.location.startsWith('gs://'), latest, read: result.ok ? run.read : undefined });
   return { defects: checked.defects, summary: summarize({ location: run.bucket!.location, anchors: checked.anchors, latest, proofs: checked.proofs }) };
 }
 
