@@ -143,7 +143,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       controller: feed.admission,
       record: async (body) => {
         const appended = log.append('admission', body);
-        await appended.durable;
+        if (log.durability === 'sync') await appended.durable;
         return { index: appended.index, leafHash: toHex(appended.leafHash) };
       },
       observe: ({ request, outcome, seconds }) => metrics.observeAdmission({ operation: request.operation, kind: request.kind.kind, allowed: outcome.allowed, reason: outcome.reason, seconds }),

@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { bodyLimit } from './body-limit.ts';
 import { admissionApi, type AdmissionApiOptions } from './admission/admission-api.ts';
 import { decisionApi, type DecisionApiOptions } from './decision-api.ts';
 import { healthApi, type Readiness } from './health.ts';
@@ -38,7 +38,7 @@ export function createApp(opts: AppOptions): Hono {
   app.use(requestId());
   if (opts.logger) app.use(requestLog(opts.logger));
   if (opts.metrics) app.use(httpMetrics(opts.metrics));
-  const limit = (bytes: number): MiddlewareHandler => bodyLimit({ maxSize: bytes, onError: (c) => problem(c, 'payload-too-large', `request bodies are limited to ${bytes} bytes`) });
+  const limit = (bytes: number): MiddlewareHandler => bodyLimit(bytes, (c) => problem(c, 'payload-too-large', `request bodies are limited to ${bytes} bytes`));
   // An AdmissionReview carries the object and its old version, each up to the API server's 3 MiB request limit.
   const [decisionLimit, reviewLimit] = [limit(maxSize), limit(ADMISSION_MAX_BYTES)];
   app.use((c, next) => (c.req.path.startsWith('/admission/') ? reviewLimit(c, next) : decisionLimit(c, next)));

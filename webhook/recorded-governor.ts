@@ -13,8 +13,8 @@ type Recorded<D extends Decision> = D & { receipt: ReceiptRef };
 
 /**
  * The governor with every decision recorded (design §5): each decision appends a receipt and is answered once
- * the receipt is durable (sync) or at once (async). An idempotent replay returns the first answer, receipt
- * included, and appends nothing.
+ * the receipt is durable (sync) or at once (async: the log writes it within its delay). An idempotent replay
+ * returns the first answer, receipt included, and appends nothing.
  */
 export class RecordedGovernor {
   readonly #governor: Governor;
@@ -46,13 +46,13 @@ export class RecordedGovernor {
     const recorded = d as Recorded<D>;
     if (recorded.receipt !== undefined) {
       // A replay: the first answer, once its receipt is durable.
-      await this.#log.whenDurable(recorded.receipt.index);
+      if (this.#log.durability === 'sync') await this.#log.whenDurable(recorded.receipt.index);
       return recorded;
     }
     const appended = this.#log.append('decision', decisionReceiptBody(d, d.op === 'consume' ? idempotencyKey : undefined));
     // Attached to the decision object itself, which the idempotency cache holds: replays carry it.
     recorded.receipt = { index: appended.index, leafHash: toHex(appended.leafHash) };
-    await appended.durable;
+    if (this.#log.durability === 'sync') await appended.durable;
     return recorded;
   }
 }

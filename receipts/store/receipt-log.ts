@@ -147,6 +147,11 @@ export class ReceiptLog {
     return this.#chain.size;
   }
 
+  /** Whether callers answer once a receipt is on disk (sync) or at once (async). */
+  get durability(): Durability {
+    return this.#opts.durability;
+  }
+
   /** Entries known to be on disk. */
   get durableSize(): number {
     return this.#durableSize;
