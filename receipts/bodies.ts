@@ -52,24 +52,23 @@ export interface DecisionBodyInput {
  *   reason: 'Allowed', used: 42, limit: 1000, policyDigest: 'ab…' })
  */
 export function decisionBody(input: DecisionBodyInput): ReceiptBody {
-  const body: ReceiptBody = {
-    tenant: text(input.tenant, 'tenant'),
-    op: text(input.op, 'op'),
-    subject: text(input.subject, 'subject'),
-    allowed: bool(input.allowed, 'allowed'),
-    reason: text(input.reason, 'reason'),
-  };
-  optional(body, 'amount', input.amount, integer);
+  // Keys in deterministic-CBOR order (shorter first, then bytewise), so the encoder need not sort them.
+  const body: ReceiptBody = { op: text(input.op, 'op') };
   optional(body, 'used', input.used, integer);
   optional(body, 'limit', input.limit, integer);
-  optional(body, 'policyDigest', input.policyDigest, digest);
-  optional(body, 'idempotencyKey', input.idempotencyKey, text);
-  optional(body, 'windowStart', input.windowStart, nullable(integer));
+  optional(body, 'value', input.value, jsonToCbor);
+  optional(body, 'amount', input.amount, integer);
+  body.reason = text(input.reason, 'reason');
+  body.tenant = text(input.tenant, 'tenant');
+  body.allowed = bool(input.allowed, 'allowed');
+  body.subject = text(input.subject, 'subject');
   optional(body, 'resetsAt', input.resetsAt, nullable(text));
   optional(body, 'remaining', input.remaining, integer);
-  optional(body, 'retryAfterMs', input.retryAfterMs, integer);
-  optional(body, 'value', input.value, jsonToCbor);
   optional(body, 'threshold', input.threshold, uint);
+  optional(body, 'windowStart', input.windowStart, nullable(integer));
+  optional(body, 'policyDigest', input.policyDigest, digest);
+  optional(body, 'retryAfterMs', input.retryAfterMs, integer);
+  optional(body, 'idempotencyKey', input.idempotencyKey, text);
   return body;
 }
 

@@ -194,23 +194,37 @@ function encodedKey(key: string): Uint8Array {
 /** Writes a text-keyed map, its entries sorted by the bytes of their encoded keys. */
 function encodeMap(w: ByteWriter, map: CborMap, depth: number): void {
   checkEncodeDepth(depth);
-  const entries = Object.keys(map).map((key) => {
+  const keys = Object.keys(map);
+  const encoded = keys.map((key) => {
     try {
-      return { key, encoded: encodedKey(key) };
+      return encodedKey(key);
     } catch (e) {
       throw within(e, ` key ${JSON.stringify(key)}`);
     }
   });
-  entries.sort((a, b) => compareBytes(a.encoded, b.encoded));
-  w.head(MT.map, entries.length);
-  for (const { key, encoded } of entries) {
-    w.bytes(encoded);
+  const order = canonicalOrder(encoded);
+  w.head(MT.map, keys.length);
+  for (const i of order) {
+    const key = keys[i]!;
+    w.bytes(encoded[i]!);
     try {
       encodeValue(w, map[key], depth + 1);
     } catch (e) {
       throw within(e, `.${key}`);
     }
   }
+}
+
+/**
+ * The positions of `encoded` in key order. Bodies are built with their keys already in that order
+ * (receipts/bodies.ts), so the common case is one pass of comparisons and no sort.
+ */
+function canonicalOrder(encoded: readonly Uint8Array[]): number[] {
+  const order = encoded.map((_, i) => i);
+  for (let i = 1; i < encoded.length; i++) {
+    if (compareBytes(encoded[i - 1]!, encoded[i]!) > 0) return order.sort((a, b) => compareBytes(encoded[a]!, encoded[b]!));
+  }
+  return order;
 }
 
 function encodeArray(w: ByteWriter, array: unknown[], depth: number): void {
