@@ -33,5 +33,6 @@ export function pinnedCommand(core: number, cmd: string, args: readonly string[]
 /** For a figure note: "pinned to CPU 1 (taskset)" or why not. */
 export function pinning(core: number): string {
   if (canPin(core)) return `pinned to CPU ${core} (taskset)`;
-  return hasTaskset ? `not pinned (${availableParallelism()} CPU)` : 'not pinned (no taskset)';
+  const cpus = availableParallelism();
+  return hasTaskset ? `not pinned (CPU ${core} of ${cpus} CPU${cpus === 1 ? '' : 's'})` : 'not pinned (no taskset)';
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --full] [--only in-process|tenant-scale|embedded-reload|receipt-log|apply-to-enforce|anchor-lag]`: the performance figures of design §10,
+ * `npm run bench [-- --quick | --full] [--only in-process|tenant-scale|embedded-reload|receipt-log|apply-to-enforce|anchor-lag|restart]`: the performance figures of design §10,
  * each beside a baseline measured in the same run, as a table while running; results go to bench/results/.
  */
 import { fileURLToPath } from 'node:url';
@@ -12,14 +12,16 @@ import { applyToEnforceScenario } from './scenarios/apply-to-enforce.ts';
 import { embeddedReloadScenario } from './scenarios/embedded-reload.ts';
 import { inProcessScenario } from './scenarios/in-process.ts';
 import { receiptLogScenario } from './scenarios/receipt-log.ts';
+import { restartScenario } from './scenarios/restart.ts';
 import { tenantScaleScenario } from './scenarios/tenant-scale.ts';
 import type { Figure } from './types.ts';
 
-const SCENARIOS = ['in-process', 'tenant-scale', 'embedded-reload', 'receipt-log', 'apply-to-enforce', 'anchor-lag'] as const;
+const SCENARIOS = ['in-process', 'tenant-scale', 'embedded-reload', 'receipt-log', 'apply-to-enforce', 'anchor-lag', 'restart'] as const;
 const HELP = `usage: npm run bench -- [--quick | --full] [--only NAME]
 
-  --quick      the default: ~3 minutes on 2 cores (1k, 10k, 100k tenants; 7 runs of 200k decisions)
-  --full       adds 1 000 000 tenants, 15 runs of 1M decisions, more recompiles, a 1M-entry restart
+  --quick      the default: ~3 minutes on 2 cores (1k, 10k, 100k tenants; 7 runs of 200k decisions;
+               tai serve restarts on 10k- and 100k-entry logs)
+  --full       adds 1 000 000 tenants, 15 runs of 1M decisions, more recompiles, a 1M-entry log restarted
   --only NAME  one scenario: ${SCENARIOS.join(', ')}
 Results: bench/results/<date>-<commit>.json and bench/results/latest.md`;
 
@@ -52,6 +54,7 @@ if (wanted('embedded-reload')) print(await embeddedReloadScenario(preset, log));
 if (wanted('receipt-log')) await receiptLogScenario(preset, log, print);
 if (wanted('apply-to-enforce')) print(await applyToEnforceScenario(preset, log));
 if (wanted('anchor-lag')) print(await anchorLagScenario(preset, log));
+if (wanted('restart')) await restartScenario(preset, log, print);
 
 const date = new Date().toISOString().slice(0, 10);
 const json = writeResults(fileURLToPath(new URL('./results', import.meta.url)), { date, preset: preset.name, machine: machineInfo(), figures }, { partial: values.only !== undefined });

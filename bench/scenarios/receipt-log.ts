@@ -4,8 +4,8 @@
  * - verify (verifyLog over an in-memory published log) beside decodeEntryBundle + hashLeaf alone;
  * - durable append through ReceiptLog (sync, 1 000 concurrent appenders) beside raw writeSync + fdatasync of the
  *   same bytes in the same group sizes;
- * - consume with receipt (Governor.consume + decisionReceiptBody + ReceiptChain.append) beside bare consume;
- * - restart (ReceiptLog.open + LogReplay) beside reading the file and hashing every entry.
+ * - consume with receipt (Governor.consume + decisionReceiptBody + ReceiptChain.append) beside bare consume.
+ * Restart is measured on a real `tai serve` process by the restart scenario (restart.ts).
  */
 import { hash } from 'node:crypto';
 import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -26,9 +26,8 @@ import {
   verifyLog,
   type ReceiptBody,
 } from '../../receipts/index.ts';
-import { EntryFile, ReceiptLog } from '../../receipts/store/index.ts';
+import { ReceiptLog } from '../../receipts/store/index.ts';
 import { decisionReceiptBody } from '../../webhook/decision-receipts.ts';
-import { LogReplay } from '../../webhook/log-replay.ts';
 import { BENCH_NOW, population } from '../fixtures/population.ts';
 import { median, pairedRuns } from '../measure.ts';
 import type { Preset } from '../presets.ts';
@@ -279,77 +278,11 @@ function consumeFigure(preset: Preset, log: Log): Figure {
   });
 }
 
-// ---- restart ----
-
-async function writeEntryFile(dir: string, n: number): Promise<void> {
-  const { file } = await EntryFile.open(join(dir, 'entries'), () => undefined);
-  const chain = new ReceiptChain();
-  const group = 10_000;
-  for (let from = 0; from < n; from += group) {
-    const entries = Array.from({ length: Math.min(group, n - from) }, (_, k) => chain.append('decision', bodyAt(from + k), T0_MICROS + from + k).bytes);
-    await file.append(entries);
-  }
-  await file.sync();
-  await file.close();
-}
-
-/** ReceiptLog.open replaying into LogReplay, then the restore into a governor: what start does before serving. */
-async function restartRun(dir: string, governor: Governor, n: number): Promise<number> {
-  const start = process.hrtime.bigint();
-  const replay = new LogReplay();
-  const log = await ReceiptLog.open({ dir, durability: 'sync', clock: { now: () => BENCH_NOW }, onEntry: (e) => replay.add(e) });
-  replay.restore(governor);
-  const ns = elapsedNs(start);
-  if (log.size !== n || replay.entries !== n) throw new Error(`receipt-log: restart replayed ${replay.entries} of ${n} entries`);
-  await log.close();
-  return ns;
-}
-
-/** Reading the file and hashing each framed entry: the least a restart that checks the log must do. Returns ns. */
-function readAndHashRun(dir: string): number {
-  const start = process.hrtime.bigint();
-  const file = readFileSync(join(dir, 'entries'));
-  for (let at = 0; at < file.length; at += 4 + file.readUInt32BE(at)) sink = hashLeaf(file.subarray(at + 4, at + 4 + file.readUInt32BE(at)));
-  return elapsedNs(start);
-}
-
-async function restartFigure(preset: Preset, log: Log): Promise<Figure> {
-  const n = preset.name === 'full' ? 1_000_000 : 100_000;
-  const runs = 3;
-  const dir = await mkdtemp(join(tmpdir(), 'tai-bench-restart-'));
-  try {
-    log(`receipt-log: restart: writing an entry file of ${n} entries`);
-    await writeEntryFile(dir, n);
-    const governor = new Governor({ policy: new CompiledPolicy(new PolicyCompiler()), clock: { now: () => BENCH_NOW } });
-    log(`receipt-log: restart: ReceiptLog.open + LogReplay × ${runs} runs`);
-    const subject: number[] = [];
-    const baseline: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      subject.push(Math.round((await restartRun(dir, governor, n)) / 1e6) / 1000);
-      baseline.push(Math.round(readAndHashRun(dir) / 1e6) / 1000);
-    }
-    const value = median(subject);
-    const full = n >= 1_000_000;
-    const note = full
-      ? `median of ${runs} runs (page cache warm)`
-      : `median of ${runs} runs (page cache warm); EXTRAPOLATED, not measured: × 10 linearly gives ~${(value * 10).toFixed(1)} s at 1 000 000 entries against the 5 s target (run --full to measure)`;
-    return figureOf({
-      scenario: 'receipt-log', name: `restart: ReceiptLog.open + LogReplay, ${n.toLocaleString('en-US')} entries`, tenants: 10_000, value, unit: 's',
-      baseline: { name: 'readFileSync + hashLeaf of every entry', value: median(baseline) },
-      target: full ? { op: '<=', value: 5, unit: 's', source: 'design §10: restart with 1 000 000 entries ≤ 5 s' } : undefined,
-      samples: subject, note,
-    });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 /** All receipt-log figures, printed as each group is measured. */
 export async function receiptLogScenario(preset: Preset, log: Log, print: (fs: readonly Figure[]) => void): Promise<void> {
   print([appendFigure(preset, log)]);
   print([await verifyFigure(preset, log)]);
   print(await durableFigures(preset, log));
   print([consumeFigure(preset, log)]);
-  print([await restartFigure(preset, log)]);
   if (sink === undefined) throw new Error('receipt-log: no work was done');
 }
