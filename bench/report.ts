@@ -69,12 +69,16 @@ function spread(f: Figure): string | undefined {
   return `runs ${f.samples.length}, min ${formatValue(Math.min(...f.samples), f.unit)} – max ${formatValue(Math.max(...f.samples), f.unit)}`;
 }
 
-/** Writes `<dir>/<date>-<commit>.json` and `<dir>/latest.md`; returns the JSON path. */
-export function writeResults(dir: string, r: BenchResult, o: { partial: boolean }): string {
+/**
+ * Writes `<dir>/<date>-<commit>.json` (`-full` for the full preset; `-<scenario>` for a run of one, so runs of
+ * different scenarios on one commit keep their own files) and, for a whole run, `<dir>/latest.md`. Returns the
+ * JSON path.
+ */
+export function writeResults(dir: string, r: BenchResult, o: { only: string | undefined }): string {
   mkdirSync(dir, { recursive: true });
-  const json = `${dir}/${r.date}-${r.machine.commit}.json`;
+  const suffix = [r.preset === 'full' ? '-full' : '', o.only === undefined ? '' : `-${o.only}`].join('');
+  const json = `${dir}/${r.date}-${r.machine.commit}${suffix}.json`;
   writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
-  // latest.md is the table of a whole run; a run of one scenario (--only) leaves it alone.
-  if (!o.partial) writeFileSync(`${dir}/latest.md`, markdown(r));
+  if (o.only === undefined) writeFileSync(`${dir}/latest.md`, markdown(r));
   return json;
 }

@@ -27,7 +27,7 @@ const POLICY = [
 ];
 
 export async function admissionHttpScenario(preset: Preset, log: (line: string) => void): Promise<Figure[]> {
-  const plan = preset.name === 'full' ? { runs: 5, seconds: 10 } : { runs: 3, seconds: 3 };
+  const plan = preset.name === 'full' ? { runs: 5, seconds: 5 } : { runs: 3, seconds: 3 };
   const dir = await mkdtemp(join(tmpdir(), 'tai-bench-admission-'));
   log('admission-http: starting a control plane of its own');
   const cluster = await clusterUp(join(dir, 'cluster'));
