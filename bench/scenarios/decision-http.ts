@@ -5,6 +5,7 @@
  * latency at a fixed offered load of 5 000 requests/s, where queueing does not hide the server's own time.
  * Subject and baseline runs alternate, so drift in the machine hits both alike.
  */
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { startChildServer, type ChildServer } from '../child-server.ts';
 import { pinning } from '../cpu-pin.ts';
 import type { CannonResult } from '../load/cannon.ts';
 import { LOAD_CORE, runCannon, SERVER_CORE } from '../load/run-cannon.ts';
-import { median } from '../measure.ts';
+import { median, percentile } from '../measure.ts';
 import type { Preset } from '../presets.ts';
 import { figureOf, type Figure, type Target } from '../types.ts';
 
@@ -66,11 +67,34 @@ export async function decisionHttpScenario(preset: Preset, log: (line: string) =
       await round(targets, fixedRate, { connections: 50, duration: plan.seconds, overallRate: RATE });
       log(`decision-http: round ${r + 1}/${plan.runs} done`);
     }
-    return figures(saturation, fixedRate, `${plan.runs} runs of ${plan.seconds} s; server ${pinning(SERVER_CORE)}, autocannon ${pinning(LOAD_CORE)}`);
+    const floor = fsyncFloor(join(dir, 'fsync-probe'));
+    log(`decision-http: fdatasync of a 3 KB append here: p50 ${floor.p50} ms, p99 ${floor.p99} ms`);
+    return figures(saturation, fixedRate, { note: `${plan.runs} runs of ${plan.seconds} s; server ${pinning(SERVER_CORE)}, autocannon ${pinning(LOAD_CORE)}`, floor });
   } finally {
     for (const s of servers) await s.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * fdatasync latency of a 3 KB append (a group of ~10 receipts) on the disk the logs are on: a sync answer
+ * waits for one, so its p50 and p99 are the floor under the sync figures.
+ */
+function fsyncFloor(path: string): { p50: number; p99: number } {
+  const fd = openSync(path, 'w');
+  const group = Buffer.alloc(3000, 1);
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < 300; i++) {
+      writeSync(fd, group);
+      const start = performance.now();
+      fdatasyncSync(fd);
+      ms.push(performance.now() - start);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { p50: Number(median(ms).toFixed(3)), p99: Number(percentile(ms, 99).toFixed(3)) };
 }
 
 /** One run against every target in turn, baseline first. */
@@ -91,10 +115,10 @@ function record(samples: Samples, name: string, r: CannonResult): void {
 
 const medianOf = (rs: readonly CannonResult[], pick: (r: CannonResult) => number): number => Number(median(rs.map(pick)).toFixed(3));
 
-function figures(saturation: Map<number, Samples>, fixedRate: Samples, note: string): Figure[] {
+function figures(saturation: Map<number, Samples>, fixedRate: Samples, o: { note: string; floor: { p50: number; p99: number } }): Figure[] {
   const out: Figure[] = [];
-  for (const [connections, samples] of saturation) out.push(...saturationFigures(samples, connections, note));
-  out.push(...fixedRateFigures(fixedRate, note));
+  for (const [connections, samples] of saturation) out.push(...saturationFigures(samples, connections, o.note));
+  out.push(...fixedRateFigures(fixedRate, `${o.note}; fdatasync here (the floor under a sync answer): p50 ${o.floor.p50} ms, p99 ${o.floor.p99} ms`));
   return out;
 }
 
