@@ -1,4 +1,4 @@
-/** Runs bench/load/cannon.ts in a child process on its own CPU and returns what it measured. */
+/** Runs a load generator (bench/load/cannon.ts or paced.ts) in a child process on its own CPU and returns what it measured. */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -7,12 +7,23 @@ import { pinnedCommand } from '../cpu-pin.ts';
 import type { CannonResult } from './cannon.ts';
 
 const CANNON = fileURLToPath(new URL('./cannon.ts', import.meta.url));
+const PACED = fileURLToPath(new URL('./paced.ts', import.meta.url));
 /** The load generator's CPU; servers under test go on the other one. */
 export const LOAD_CORE = 0;
 export const SERVER_CORE = 1;
 
-export async function runCannon(options: autocannon.Options): Promise<CannonResult> {
-  const [cmd, args] = pinnedCommand(LOAD_CORE, process.execPath, [CANNON, JSON.stringify(options)]);
+/** autocannon at saturation (closed loop: each connection sends its next request when answered). */
+export function runCannon(options: autocannon.Options): Promise<CannonResult> {
+  return runLoad(CANNON, options);
+}
+
+/** bench/load/paced.ts: an evenly paced open-loop load of `rate` requests/s. */
+export function runPaced(options: { url: string; body: string; rate: number; duration: number; connections: number }): Promise<CannonResult> {
+  return runLoad(PACED, options);
+}
+
+async function runLoad(script: string, options: object): Promise<CannonResult> {
+  const [cmd, args] = pinnedCommand(LOAD_CORE, process.execPath, [script, JSON.stringify(options)]);
   const { stdout } = await promisify(execFile)(cmd, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout) as CannonResult;
 }
