@@ -22,7 +22,7 @@ const SCENARIOS = ['in-process', 'tenant-scale', 'receipt-log', 'decision-http',
 const HELP = `usage: npm run bench -- [--quick | --full] [--only NAME]
 
   --quick      the default: under 10 minutes on 2 cores (1k, 10k, 100k tenants; 7 runs of 200k decisions;
-               3 runs of 3 s per HTTP load; tai serve restarts on 10k- and 100k-entry logs)
+               3 runs of 2–3 s per HTTP load; tai serve restarts on 10k- and 100k-entry logs)
   --full       adds 1 000 000 tenants, 15 runs of 1M decisions, more recompiles, 5 runs of 5 s per HTTP load,
                a 1M-entry log restarted, 2 minutes of anchoring (~25 minutes)
   --only NAME  one scenario: ${SCENARIOS.join(', ')}

@@ -45,7 +45,7 @@ const DECISIONS = [
 const BARE = 'bare node:http, fixed JSON';
 
 export async function decisionHttpScenario(preset: Preset, log: (line: string) => void): Promise<Figure[]> {
-  const plan = preset.name === 'full' ? { runs: 5, seconds: 5 } : { runs: 3, seconds: 3 };
+  const plan = preset.name === 'full' ? { runs: 5, seconds: 5 } : { runs: 3, seconds: 2 };
   const dir = await mkdtemp(join(tmpdir(), 'tai-bench-http-'));
   await cp('config/samples', join(dir, 'policy'), { recursive: true });
   await writeFile(join(dir, 'policy', 'bench-tenant.yaml'), BENCH_TENANT);
