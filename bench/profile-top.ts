@@ -36,27 +36,30 @@ function frameName(n: ProfileNode): string {
   return `${functionName || '(anonymous)'}${file ? ` ${file}:${lineNumber + 1}` : ''}`;
 }
 
-/** Self and total (inclusive) ms per frame, summed over the nodes of the call tree (recursion counted once per node). */
+/**
+ * Self and total (inclusive) ms per frame. A sample counts once in a frame's total however often the frame is on
+ * its stack, so recursive frames (module linking, a parser) stay within the profile's length.
+ */
 export function frameTimes(p: CpuProfile): FrameTime[] {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const samples = p.samples?.length ?? p.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0);
   const msPerHit = samples === 0 ? 0 : (p.endTime - p.startTime) / 1000 / samples;
-  const total = new Map<number, number>();
-  const totalOf = (id: number): number => {
-    const node = byId.get(id)!;
-    const t = (node.hitCount ?? 0) + (node.children ?? []).reduce((s, c) => s + totalOf(c), 0);
-    total.set(id, t);
-    return t;
-  };
-  totalOf(p.nodes[0]!.id);
   const frames = new Map<string, FrameTime>();
-  for (const n of p.nodes) {
-    const name = frameName(n);
+  const onStack = new Map<string, number>();
+  const visit = (id: number): number => {
+    const node = byId.get(id)!;
+    const name = frameName(node);
     const f = frames.get(name) ?? { frame: name, selfMs: 0, totalMs: 0 };
-    f.selfMs += (n.hitCount ?? 0) * msPerHit;
-    f.totalMs += (total.get(n.id) ?? 0) * msPerHit;
     frames.set(name, f);
-  }
+    f.selfMs += (node.hitCount ?? 0) * msPerHit;
+    const depth = onStack.get(name) ?? 0;
+    onStack.set(name, depth + 1);
+    const hits = (node.hitCount ?? 0) + (node.children ?? []).reduce((s, c) => s + visit(c), 0);
+    onStack.set(name, depth);
+    if (depth === 0) f.totalMs += hits * msPerHit;
+    return hits;
+  };
+  visit(p.nodes[0]!.id);
   return [...frames.values()];
 }
 

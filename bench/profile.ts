@@ -5,6 +5,9 @@
  *
  *   node bench/profile.ts --tenants 100000 --phase change-tenant --changes 200 [--out /tmp/tai-change.cpuprofile]
  *   node bench/profile.ts --tenants 10000 --phase consume --changes 1000000
+ *
+ * --no-inspector runs the phase without the inspector's profiler, for an outside one (npm run profile, which runs
+ * this under clinic flame).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -21,13 +24,15 @@ const { values } = parseArgs({
     /** Changes, or consume calls for --phase consume. */
     changes: { type: 'string', default: '200' },
     out: { type: 'string' },
+    inspector: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 const phase = values.phase as (typeof PHASES)[number];
 const tenants = Number(values.tenants);
 const changes = Number(values.changes);
 if (!PHASES.includes(phase) || !Number.isSafeInteger(tenants) || !Number.isSafeInteger(changes)) {
-  console.error(`usage: node bench/profile.ts --tenants N --phase ${PHASES.join('|')} [--changes K] [--out FILE]`);
+  console.error(`usage: node bench/profile.ts --tenants N --phase ${PHASES.join('|')} [--changes K] [--out FILE] [--no-inspector]`);
   process.exit(2);
 }
 
@@ -53,20 +58,29 @@ function change(k: number): void {
   compiler.apply({ upsert: [{ ...t, metadata: { ...t.metadata, generation: k + 2 }, spec: { ...t.spec, overrides: { features: { 'max-projects': 4 + (k % 2) } } } }] }, BENCH_NOW);
 }
 
-const session = new Session();
-session.connect();
-await session.post('Profiler.enable');
-await session.post('Profiler.setSamplingInterval', { interval: 100 });
-await session.post('Profiler.start');
-const start = process.hrtime.bigint();
-if (phase === 'compile') compiler.apply({ upsert: all }, BENCH_NOW);
-else for (let k = 0; k < changes; k++) change(k);
-const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
-const { profile } = await session.post('Profiler.stop');
-session.disconnect();
+function runPhase(): number {
+  const start = process.hrtime.bigint();
+  if (phase === 'compile') compiler.apply({ upsert: all }, BENCH_NOW);
+  else for (let k = 0; k < changes; k++) change(k);
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
 
-const out = values.out ?? `/tmp/tai-${phase}-${tenants}.cpuprofile`;
-writeFileSync(out, JSON.stringify(profile));
-const per = phase === 'compile' ? `${elapsedMs.toFixed(0)} ms` : `${changes} × ${phase}, ${((elapsedMs * 1000) / changes).toFixed(2)} µs each`;
-console.log(`${phase} at ${tenants} tenants: ${per} (under the profiler); profile: ${out}\n`);
-console.log(topFrames(profile as CpuProfile));
+const per = (elapsedMs: number): string => (phase === 'compile' ? `${elapsedMs.toFixed(0)} ms` : `${changes} × ${phase}, ${((elapsedMs * 1000) / changes).toFixed(2)} µs each`);
+/** Runs the phase under the inspector's CPU profiler, writes the .cpuprofile and prints its top frames. */
+async function profiled(): Promise<void> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  const elapsedMs = runPhase();
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  const out = values.out ?? `/tmp/tai-${phase}-${tenants}.cpuprofile`;
+  writeFileSync(out, JSON.stringify(profile));
+  console.log(`${phase} at ${tenants} tenants: ${per(elapsedMs)} (under the profiler); profile: ${out}\n`);
+  console.log(topFrames(profile as CpuProfile));
+}
+
+if (values.inspector) await profiled();
+else console.log(`${phase} at ${tenants} tenants: ${per(runPhase())}`);
