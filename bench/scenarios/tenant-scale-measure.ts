@@ -91,9 +91,11 @@ export function tenantScaleFigures(n: number, preset: Preset, log: (line: string
 
   const common = { scenario: 'tenant-scale', tenants: n };
   const mapBuild = { name: `build plain Map of ${n} small objects`, value: base.buildMs };
-  const heapTarget = { op: '<=', value: 1024, unit: 'B/tenant', source: 'design §10: ≤ 1 KiB heap per tenant' } as const;
-  const changeTarget = { op: '<=', value: 1, unit: 'ms', source: 'design §10: one change ≤ 1 ms' } as const;
-  const compileTarget = n === 100_000 ? ({ op: '<=', value: 2000, unit: 'ms', source: 'design §10: 100 000 tenants ≤ 2 s' } as const) : undefined;
+  // design §10 states its tenant targets at 100 000 tenants; the other sizes show how the figures scale.
+  const atDesignScale = n === 100_000;
+  const heapTarget = atDesignScale ? ({ op: '<=', value: 1024, unit: 'B/tenant', source: 'design §10: 100 000 tenants in ≤ 1 KiB of heap each' } as const) : undefined;
+  const changeTarget = atDesignScale ? ({ op: '<=', value: 1, unit: 'ms', source: 'design §10: with 100 000 tenants, one change ≤ 1 ms' } as const) : undefined;
+  const compileTarget = atDesignScale ? ({ op: '<=', value: 2000, unit: 'ms', source: 'design §10: 100 000 tenants ≤ 2 s' } as const) : undefined;
   return [
     figureOf({ ...common, name: 'full compile', value: median(compileSamples), unit: 'ms', baseline: mapBuild, target: compileTarget, samples: compileSamples, note: `median of ${runs}` }),
     figureOf({
