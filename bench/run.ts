@@ -43,6 +43,8 @@ const preset = values.full ? PRESETS.full : PRESETS.quick;
 const wanted = (name: (typeof SCENARIOS)[number]): boolean => values.only === undefined || values.only === name;
 const log = (line: string): void => void process.stderr.write(`· ${line}\n`);
 const started = Date.now();
+// Taken before the run: the commit and tree state that were measured, whatever lands while it runs.
+const machine = machineInfo();
 const figures: Figure[] = [];
 const print = (fs: readonly Figure[]): void => {
   if (figures.length === 0) console.log(tableHeader());
@@ -62,6 +64,6 @@ if (wanted('apply-to-enforce')) print(await applyToEnforceScenario(preset, log))
 if (wanted('anchor-lag')) print(await anchorLagScenario(preset, log));
 
 const date = new Date().toISOString().slice(0, 10);
-const json = writeResults(fileURLToPath(new URL('./results', import.meta.url)), { date, preset: preset.name, machine: machineInfo(), figures }, { only: values.only });
+const json = writeResults(fileURLToPath(new URL('./results', import.meta.url)), { date, preset: preset.name, machine, figures }, { only: values.only });
 const missed = figures.filter((f) => f.met === false);
 log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; ${missed.length} target(s) missed; wrote ${json}${values.only === undefined ? ' and bench/results/latest.md' : ''}`);
