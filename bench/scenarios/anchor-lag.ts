@@ -4,13 +4,12 @@
  * durability). /readyz is sampled every 250 ms for the anchor lag. Baselines: the offered decision rate (what
  * anchoring must keep up with) and the anchor interval (the lag a healthy anchorer is expected to stay near).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { gcsDown, gcsUp } from '../../test/support/gcs.ts';
+import { startChildServer, type ChildServer } from '../child-server.ts';
 import { median, percentile } from '../measure.ts';
 import type { Preset } from '../presets.ts';
 import { figureOf, type Figure } from '../types.ts';
@@ -33,9 +32,10 @@ export async function anchorLagScenario(preset: Preset, log: (line: string) => v
   await gcs.storage().createBucket('bench-anchors');
   await cp('config/samples', join(dir, 'policy'), { recursive: true });
   const args = ['--from', join(dir, 'policy'), '--listen', '127.0.0.1:0', '--log', join(dir, 'log'), '--key', join(dir, 'key'), '--gcs', 'gs://bench-anchors/b', '--gcs-endpoint', gcs.url];
-  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let server: ChildServer | undefined;
   try {
-    const url = await listening(child);
+    server = await startChildServer(['cli/tai.ts', 'serve', ...args], undefined, { stderr: 'ignore' });
+    const { url } = server;
     log(`anchor-lag: ${RATE} consume/s for ${seconds} s against ${url}, anchoring every ${INTERVAL_S} s to fake-gcs-server`);
     const samples: AnchorSample[] = [];
     const sampler = setInterval(() => void sample(url).then((s) => samples.push(s), () => undefined), 250);
@@ -45,9 +45,7 @@ export async function anchorLagScenario(preset: Preset, log: (line: string) => v
     log(`anchor-lag: ${Math.round(load.requests.average)} decisions/s answered (${load.non2xx} non-2xx), drained ${drained.toFixed(1)} s after the load`);
     return figures({ samples, answered: load.requests.average, drained });
   } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    await server?.stop();
     await gcsDown(gcs, true);
     await rm(dir, { recursive: true, force: true });
   }
@@ -98,12 +96,3 @@ async function drain(url: string): Promise<number> {
   }
 }
 
-function listening(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /serving decisions on (http:\/\/\S+)/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`tai serve exited with ${code}`)));
-  });
-}

@@ -4,12 +4,11 @@
  * kernel's file notification (fs.watch) takes to reach a process for the same write — the floor any hot reload
  * stands on. Issue #2's promise: a saved edit is enforced within a second.
  */
-import { spawn } from 'node:child_process';
 import { watch } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { startChildServer } from '../child-server.ts';
 import { median, percentile } from '../measure.ts';
 import type { Preset } from '../presets.ts';
 import { figureOf, type Figure } from '../types.ts';
@@ -21,9 +20,9 @@ export async function embeddedReloadScenario(preset: Preset, log: (line: string)
   const dir = await mkdtemp(join(tmpdir(), 'tai-bench-reload-'));
   await cp('config/samples', dir, { recursive: true });
   const skus = join(dir, 'skus.yaml');
-  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', join(dir, '.log'), '--key', join(dir, '.key')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const server = await startChildServer(['cli/tai.ts', 'serve', '--from', dir, '--listen', '127.0.0.1:0', '--log', join(dir, '.log'), '--key', join(dir, '.key')], undefined, { stderr: 'ignore' });
+  const { url } = server;
   try {
-    const url = await listening(child.stdout!);
     log(`embedded-reload: ${rounds} saves against ${url}`);
     const latencies: number[] = [];
     for (let i = 0; i < rounds; i++) latencies.push(await saveAndWait({ skus, url, limit: 100 + i }));
@@ -31,10 +30,7 @@ export async function embeddedReloadScenario(preset: Preset, log: (line: string)
     for (let i = 0; i < rounds; i++) floor.push(await notificationLatency(dir, i));
     return figures({ latencies, floor });
   } finally {
-    // Wait for the server to stop (it writes its last receipts and state on SIGTERM) before removing its folder.
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    await server.stop(); // before removing its folder: it writes its last receipts and state on SIGTERM
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -74,11 +70,3 @@ async function notificationLatency(dir: string, i: number): Promise<number> {
   });
 }
 
-function listening(stdout: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve) => {
-    createInterface({ input: stdout }).on('line', (line) => {
-      const m = /serving decisions on (http:\/\/\S+)/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-  });
-}
