@@ -1,6 +1,7 @@
 import { decodeEntryBundle, decodeReceipt, entryBundlePath, hashLeaf, parseCheckpoint, toHex, TILE_WIDTH, verifyCheckpoint, type Receipt } from '../receipts/index.ts';
 import { EXIT, parseCommandArgs, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
 import { consistencyCommand } from './log-consistency.ts';
+import { keygenCommand } from './log-keygen.ts';
 import { verifyCommand } from './log-verify.ts';
 import { parseIndex, proofCommand, verifyReceiptCommand } from './log-proof.ts';
 import { queryCommand } from './log-query.ts';
@@ -15,6 +16,7 @@ const USAGE = `Usage: tai log verify DIR|URL|gs://BUCKET/PREFIX [--vkey KEY|FILE
        tai log proof INDEX [--log DIR|URL] [--key SIGNER_KEY_FILE] [--out FILE]
        tai log verify-receipt --receipt FILE --entry FILE --vkey KEY|FILE
        tai log consistency OLD_CHECKPOINT_FILE [--log DIR|URL] [--vkey KEY|FILE] [--json]
+       tai log keygen NAME --out FILE
 
 verify          checks a published receipt log without trusting its publisher: the checkpoint's Ed25519
                 signature by the pinned verifier key, every entry's deterministic CBOR, index and prev link,
@@ -39,12 +41,16 @@ verify-receipt  checks a receipt offline: the entry is the leaf it proves, the r
 consistency     proves the log's current checkpoint extends OLD_CHECKPOINT_FILE (a checkpoint kept
                 earlier): both signed by the pinned key, same origin, and the RFC 9162 consistency proof
                 from the published tiles verifies. Prints the proof; names a rollback or a split view.
+keygen          makes a checkpoint signing key named NAME (a signed-note key name: no spaces or "+") at FILE,
+                mode 0600, and its verifier key at FILE.pub, for a secret that 'tai serve --key' mounts. Never
+                overwrites a key. See docs/deploy.md.
 Exit status: 0 verified, 1 a finding (a defect, a failed proof), 2 a usage error.
 Options:
   --vkey KEY|FILE   the signed-note verifier key to pin (default for a folder: ../signing.key.pub beside it)
   --log DIR|URL     the log for show, proof and consistency (default ./.tai/log)
   --key FILE        proof: the checkpoint signing key (default: ../signing.key beside the log folder)
-  --out FILE        proof: write the receipt (binary) to FILE and the entry to FILE.entry
+  --out FILE        proof: write the receipt (binary) to FILE and the entry to FILE.entry;
+                    keygen: where the signer key goes
   --tenant T, --kind decision|admission|reconcile|threshold|lifecycle, --reason R
                     query: entries whose body.tenant, kind or body.reason is exactly this
   --outcome allowed|denied
@@ -90,6 +96,7 @@ const SUBCOMMANDS: Record<string, LogSubcommand> = {
   proof: proofCommand,
   'verify-receipt': verifyReceiptCommand,
   consistency: consistencyCommand,
+  keygen: keygenCommand,
 };
 
 /** The subcommand named first, with only its own flags and its number of arguments. */
@@ -106,7 +113,7 @@ function subcommandOf(positionals: string[], values: Record<string, unknown>): {
 
 export const logCommand: Command = {
   name: 'log',
-  summary: 'verify, query and prove the receipt log (verify, show, query, proof, verify-receipt, consistency)',
+  summary: 'verify, query and prove the receipt log (verify, show, query, proof, verify-receipt, consistency, keygen)',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, OPTIONS);

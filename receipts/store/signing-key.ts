@@ -26,6 +26,14 @@ export async function loadSigningKey(opts: { path: string; name: string; create:
     const signer = parseSignerKey(text);
     return { signer, verifierKey: signer.verifierKey, created: false };
   }
+  return createSigningKey(opts);
+}
+
+/**
+ * Makes a new signing key named `name` at `path` (mode 0600) and its verifier key at PATH.pub. Never overwrites:
+ * an existing `path` is an EEXIST error, since replacing a log's key orphans every checkpoint it signed.
+ */
+export async function createSigningKey(opts: { path: string; name: string }): Promise<LoadedKey> {
   const { signerKey, verifierKey } = generateNoteKey(opts.name);
   await mkdir(dirname(opts.path), { recursive: true });
   await writeFile(opts.path, `${signerKey}\n`, { mode: 0o600, flag: 'wx' });
