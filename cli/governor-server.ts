@@ -17,6 +17,7 @@ import type { CommandIO } from './io.ts';
 import type { FeedFactory } from './policy-feed.ts';
 import type { ListenAddress } from './listen.ts';
 import { loadRunState, saveRunState, type RunState } from './run-state.ts';
+import { resolveOrigin } from './log-origin.ts';
 
 export const TAI_VERSION = '0.1.0';
 
@@ -55,6 +56,7 @@ export interface RunningServer {
  */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { clock } = opts;
+  opts = { ...opts, origin: await resolveOrigin(opts.origin, opts.logDir, () => clock.now()) };
   const logger: Logger | undefined = opts.logFormat === 'json' ? createLogger({ base: { component: 'tai' } }) : undefined;
   const io = logger ? ioLogger(logger) : opts.io;
   const compiler = new PolicyCompiler();
