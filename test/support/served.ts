@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+
+const TAI = resolve(import.meta.dirname, '../../cli/tai.ts');
 
 /** A running `tai serve` process and what it printed. */
 export interface Served {
@@ -12,8 +15,8 @@ export interface Served {
 }
 
 /** Starts `tai serve ARGS…` (add `--listen 127.0.0.1:0`) and resolves once it says where it listens. */
-export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Served> {
-  const child = spawn(process.execPath, ['cli/tai.ts', 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<Served> {
+  const child = spawn(process.execPath, [TAI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
   const stdout: string[] = [];
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
