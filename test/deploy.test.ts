@@ -138,7 +138,7 @@ test.serial('the StatefulSet’s container, started as the kubelet would, serves
     })
     .map((a) => (a === '--in-cluster' ? `--kubeconfig=${kubeconfig}` : a.replace(/^--listen=0\.0\.0\.0:8443$/, '--listen=0.0.0.0:0')));
   const workdir = await mkdtemp(join(tmpdir(), 'tai-deploy-cwd-')); // the image's /app: nothing may be written there
-  const served = await startServe(args, { ...process.env, ...env }, workdir);
+  const served = await startServe(args, { env: { ...process.env, ...env }, cwd: workdir });
   try {
     const base = served.url.replace('0.0.0.0', '127.0.0.1');
     const fetchTls = trustingFetch(ca.caPem);

@@ -14,9 +14,19 @@ export interface Served {
   exited: Promise<number | null>;
 }
 
+/** How the process starts: by default this Node, this checkout's cli/tai.ts, this environment and folder. */
+export interface ServeProcess {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Another Node binary (the image's Node 24). */
+  node?: string;
+  /** Another cli/tai.ts (an installed package's). */
+  tai?: string;
+}
+
 /** Starts `tai serve ARGS…` (add `--listen 127.0.0.1:0`) and resolves once it says where it listens. */
-export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<Served> {
-  const child = spawn(process.execPath, [TAI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
+export async function startServe(args: readonly string[], o: ServeProcess = {}): Promise<Served> {
+  const child = spawn(o.node ?? process.execPath, [o.tai ?? TAI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, cwd: o.cwd });
   const stdout: string[] = [];
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
