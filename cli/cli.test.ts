@@ -94,3 +94,18 @@ test('every command has --help; unknown commands and flags are usage errors', as
   t.regex((await run(['serve', '--from', 'x', '--gcs-endpoint', 'http://127.0.0.1:1'])).err, /--gcs-endpoint goes with --gcs/);
   t.regex((await run(['serve', '--from', 'x', '--durability', 'maybe'])).err, /--durability: expected sync or async/);
 });
+
+test('serve --poll-interval: whole seconds, embedded mode only, and in --help beside --from', async (t) => {
+  const help = (await run(['serve', '--help'])).out;
+  t.regex(help, /--from DIR .*\n(.*\n)?\s+--poll-interval S\s+embedded mode: also re-read DIR every S seconds \(default 0: off\)/);
+  for (const bad of ['-1', 'abc', '1.5', '', '86401', '5s']) {
+    const r = await run(['serve', '--from', 'config/samples', `--poll-interval=${bad}`]);
+    t.is(r.code, 2, bad);
+    t.true(r.err.startsWith(`tai serve: --poll-interval: expected whole seconds from 0 (off) to 86400, got ${JSON.stringify(bad)}\n`), r.err);
+  }
+  for (const mode of [['--kubeconfig', 'kubeconfig.yaml'], ['--in-cluster'], []]) {
+    const r = await run(['serve', ...mode, '--poll-interval', '5']);
+    t.is(r.code, 2, mode.join(' '));
+    t.regex(r.err, /^tai serve: --poll-interval goes with --from DIR \(embedded mode\)/, mode.join(' '));
+  }
+});

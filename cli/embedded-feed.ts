@@ -2,18 +2,22 @@ import { EmbeddedPolicy, type LoadReport } from './embedded-policy.ts';
 import type { CommandIO } from './io.ts';
 import type { FeedFactory } from './policy-feed.ts';
 
-/** Embedded mode's feed: the folder, loaded at start and reloaded on every save. */
-export function folderFeed(dir: string): FeedFactory {
+/**
+ * Embedded mode's feed: the folder, loaded at start and reloaded on every save — and, with `pollMs`, re-read
+ * that often for mounts whose changes raise no events (Cloud Storage FUSE, NFS).
+ */
+export function folderFeed(dir: string, opts: { pollMs?: number } = {}): FeedFactory {
   return ({ compiler, clock, io, onSnapshot }) => {
     const policy = new EmbeddedPolicy({ dir, compiler, clock, onSnapshot });
     let unwatch = (): void => undefined;
     return {
-      description: `embedded, policy from ${dir}, watching for changes`,
+      description: `embedded, policy from ${dir}, watching for changes${opts.pollMs ? ` and re-reading every ${opts.pollMs / 1000} s` : ''}`,
       async start() {
         printReport(await policy.load(), io);
         unwatch = policy.watch(
           (report) => printReport(report, io),
           (error) => io.err(`tai: reload failed, the last good state keeps serving: ${(error as Error).stack ?? String(error)}`),
+          { pollMs: opts.pollMs },
         );
       },
       async stop() {

@@ -1,7 +1,8 @@
-import { formatPolicyError, loadManifestSet, type ManifestState, type PolicyError, type SourcedResource, type Tenant } from '../crds/index.ts';
+import { formatPolicyError, loadManifestSet, type ManifestFile, type ManifestState, type PolicyError, type SourcedResource, type Tenant } from '../crds/index.ts';
 import { diffResources, type Clock, type PolicyCompiler, type PolicySnapshot } from '../governor/index.ts';
 import type { Readiness } from '../webhook/health.ts';
-import { readManifestFiles, watchPolicyFolder } from './policy-folder.ts';
+import { digestOfManifests, readManifestFiles, watchPolicyFolder } from './policy-folder.ts';
+import { pollEvery, type Poller } from './poll-every.ts';
 import { statusError } from './validate.ts';
 
 export interface LoadReport {
@@ -11,6 +12,19 @@ export interface LoadReport {
   /** Resources changed by this load. */
   changed: number;
   snapshot: PolicySnapshot;
+}
+
+/** One read of the folder: its files, or the I/O error that stopped it; `digest` tells two reads apart. */
+type FolderRead = { files: ManifestFile[]; digest: string } | { problem: string; digest: string };
+
+/** How `EmbeddedPolicy.watch` follows the folder. */
+export interface FollowOptions {
+  /** Re-read the folder every `pollMs` ms as well, for mounts whose changes raise no events (default 0: off). */
+  pollMs?: number;
+  /** Reports changes under the folder (default `watchPolicyFolder`); a test passes one that never fires. */
+  watchFolder?: (dir: string, onChange: () => void) => () => void;
+  /** Runs the poll (default `pollEvery`, on real timers); a test drives the ticks itself. */
+  poll?: Poller;
 }
 
 /**
@@ -26,6 +40,8 @@ export class EmbeddedPolicy {
   #problems: string[] = [];
   #lastGood = 0;
   #loaded = false;
+  /** What the last read found (`digestOfManifests`, or the I/O error), to skip reloads that change nothing. */
+  #lastRead: string | undefined;
 
   readonly #onSnapshot: ((snapshot: PolicySnapshot) => void) | undefined;
 
@@ -40,12 +56,58 @@ export class EmbeddedPolicy {
 
   /** Reads the folder and applies what changed. Never throws for bad content; I/O errors are problems too. */
   async load(): Promise<LoadReport> {
-    let files;
+    return this.#apply(await this.#readFolder());
+  }
+
+  /**
+   * Like `load`, but only when the folder holds something else than at the last applied read: an unchanged
+   * folder makes no new policy generation and no report (undefined). The same I/O error twice is unchanged too.
+   */
+  async reload(): Promise<LoadReport | undefined> {
+    const read = await this.#readFolder();
+    return read.digest === this.#lastRead ? undefined : this.#apply(read);
+  }
+
+  /**
+   * Reloads after every save (and every `pollMs`, if set), one reload at a time, in order; `onReload` hears each
+   * report of a change, `onFailure` a reload that threw (the last good state keeps serving). Returns a function
+   * that stops following.
+   */
+  watch(onReload: (report: LoadReport) => void, onFailure: (error: unknown) => void, follow: FollowOptions = {}): () => void {
+    let running = Promise.resolve();
+    const reload = (): Promise<void> =>
+      (running = running
+        .then(async () => {
+          const report = await this.reload();
+          if (report) onReload(report);
+        })
+        .catch(onFailure));
+    const unwatch = (follow.watchFolder ?? watchPolicyFolder)(this.#dir, () => void reload());
+    const unpoll = follow.pollMs ? (follow.poll ?? pollEvery)(follow.pollMs, reload) : undefined;
+    return () => {
+      unwatch();
+      unpoll?.();
+    };
+  }
+
+  async #readFolder(): Promise<FolderRead> {
     try {
-      files = await readManifestFiles([this.#dir]);
+      const files = await readManifestFiles([this.#dir]);
+      return { files, digest: digestOfManifests(files) };
     } catch (e) {
-      return this.#report([`${this.#dir}: ${(e as Error).message}`], 0);
+      const problem = `${this.#dir}: ${(e as Error).message}`;
+      return { problem, digest: `error ${problem}` };
     }
+  }
+
+  /** Applies a read; it counts as the last read only once applied, so a reload that threw is tried again. */
+  #apply(read: FolderRead): LoadReport {
+    const report = 'problem' in read ? this.#report([read.problem], 0) : this.#applyFiles(read.files);
+    this.#lastRead = read.digest;
+    return report;
+  }
+
+  #applyFiles(files: ManifestFile[]): LoadReport {
     const load = loadManifestSet(files, this.#state);
     const change = diffResources(this.#resources, load.resources);
     this.#state = load.state;
@@ -54,15 +116,6 @@ export class EmbeddedPolicy {
     this.#onSnapshot?.(snapshot);
     this.#loaded = true;
     return this.#report([...load.errors, ...this.#statusProblems(snapshot)].map(formatPolicyError), change.upsert.length + change.remove.length);
-  }
-
-  /** Reloads after every save; `onReload` hears each report. Returns a function that stops watching. */
-  watch(onReload: (report: LoadReport) => void, onFailure: (error: unknown) => void): () => void {
-    let running = Promise.resolve();
-    return watchPolicyFolder(this.#dir, () => {
-      // Reloads run one at a time, in order; a failure is reported and the last good state keeps serving.
-      running = running.then(async () => onReload(await this.load())).catch(onFailure);
-    });
   }
 
   /** The Tenant resource as loaded, by name. */

@@ -13,8 +13,9 @@ import { isLoopback, parseListen } from './listen.ts';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the governor: decision API and health endpoints, every decision recorded',
-  usage: `Usage: tai serve --from DIR | --kubeconfig PATH | --in-cluster [--listen HOST:PORT] [--tls-cert PATH --tls-key PATH]
-                 [--auth none|tokenreview|token-file] [--token-file PATH] [--log DIR] [--durability sync|async]
+  usage: `Usage: tai serve --from DIR [--poll-interval S] | --kubeconfig PATH | --in-cluster [--listen HOST:PORT]
+                 [--tls-cert PATH --tls-key PATH] [--auth none|tokenreview|token-file] [--token-file PATH]
+                 [--log DIR] [--durability sync|async]
                  [--gcs gs://BUCKET/PREFIX [--gcs-endpoint URL] [--anchor-interval S] [--anchor-retention D]]
 
 Embedded mode (--from): loads SKU, Tenant and Quota YAML from DIR, watches it (a saved edit is enforced within a
@@ -35,7 +36,10 @@ cluster mode) or listed in a token file (--token-file, the Kubernetes static tok
 authentication (--auth none, the default in embedded mode) the server listens on loopback only. /healthz,
 /readyz, /metrics, /openapi.json, /log/… and the admission webhook need no token.
 Options:
-  --from DIR            folder of policy YAML (embedded mode)
+  --from DIR            folder of policy YAML (embedded mode); may be a Kubernetes ConfigMap or Secret volume
+                        (kubelet's ..data entries are skipped, its ..data swap is a reload)
+  --poll-interval S     embedded mode: also re-read DIR every S seconds (default 0: off), reloading only when its
+                        files changed; for mounts whose changes raise no file events (Cloud Storage FUSE, NFS)
   --kubeconfig PATH     cluster mode against the cluster of PATH's current context
   --in-cluster          cluster mode with the pod's service account
   --lease-namespace NS  namespace of the leader Lease (default $POD_NAMESPACE, else default)
@@ -69,6 +73,7 @@ The log is published in the C2SP tlog-tiles layout in the --log folder and at GE
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
       from: { type: 'string' },
+      'poll-interval': { type: 'string' },
       kubeconfig: { type: 'string' },
       'in-cluster': { type: 'boolean' },
       'lease-namespace': { type: 'string' },
@@ -163,12 +168,27 @@ function modeOf(values: Record<string, unknown>): Pick<ServerOptions, 'feed'> & 
   const kubeconfig = stringOption(values, 'kubeconfig');
   const inCluster = values['in-cluster'] === true;
   if ([from, kubeconfig, inCluster || undefined].filter((v) => v !== undefined).length > 1) throw new UsageError('use one of --from DIR, --kubeconfig PATH and --in-cluster');
-  if (from) return { feed: folderFeed(from), origin: `tai.dev/embedded/${hostname()}`, cluster: false };
+  const pollMs = pollIntervalMs(values, from);
+  if (from) return { feed: folderFeed(from, { pollMs }), origin: `tai.dev/embedded/${hostname()}`, cluster: false };
   if (!kubeconfig && !inCluster && !process.env.KUBERNETES_SERVICE_HOST) throw new UsageError('say where policy comes from: --from DIR (embedded) or --kubeconfig PATH / --in-cluster (cluster)');
   const lease = leaseOf(values);
   const identity = stringOption(values, 'identity') ?? `${hostname()}-${process.pid}`;
   return { feed: clusterFeed({ kubeconfig, identity, lease }), origin: `tai.dev/cluster/${hostname()}`, cluster: true };
 }
+
+/** --poll-interval S: whole seconds, 0 (the default) turning the poll off; embedded mode only. */
+function pollIntervalMs(values: Record<string, unknown>, from: string | undefined): number {
+  const text = stringOption(values, 'poll-interval');
+  if (text === undefined) return 0;
+  if (!from) throw new UsageError('--poll-interval goes with --from DIR (embedded mode); cluster mode follows the API server\'s watch');
+  if (!/^\d+$/.test(text) || Number(text) > MAX_POLL_INTERVAL_S) {
+    throw new UsageError(`--poll-interval: expected whole seconds from 0 (off) to ${MAX_POLL_INTERVAL_S}, got ${JSON.stringify(text)}`);
+  }
+  return Number(text) * 1000;
+}
+
+/** A day: far below setTimeout's limit of about 24.8 days, far above any useful poll. */
+const MAX_POLL_INTERVAL_S = 86_400;
 
 function leaseOf(values: Record<string, unknown>): { namespace: string; name: string; durationMs: number; renewDeadlineMs: number; retryPeriodMs: number } {
   const ms = (positiveInteger(values, 'lease-duration') ?? 15) * 1000;

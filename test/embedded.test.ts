@@ -1,9 +1,10 @@
 // End to end: the real `tai serve --from DIR` process and its hot reload, over HTTP.
 import test from 'ava';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, post, startServe, type Served } from './support/served.ts';
+import { writeKubeletVolume, type VolumePayload } from './support/kubelet-volume.ts';
+import { eventually, getJson, post, startServe, stopServe, type Served } from './support/served.ts';
 
 async function serveSamples(...args: string[]): Promise<Served & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'tai-embedded-'));
@@ -70,4 +71,55 @@ test.serial('--log-format json: every line is JSON with Cloud Logging severity, 
   t.true(lines.some((l) => l.severity === 'INFO' && /serving decisions on http:\/\/127\.0\.0\.1:\d+/.test(String(l.message))));
   const logged = lines.find((l) => l.requestId === requestId);
   t.like(logged, { severity: 'WARNING', httpRequest: { requestMethod: 'POST', status: 400 } });
+});
+
+/** config/samples as a ConfigMap's data, with the starter SKU's seat limit set to `seats`. */
+async function samplesPayload(seats: number): Promise<VolumePayload> {
+  const payload: Record<string, string> = {};
+  for (const name of await readdir('config/samples')) payload[name] = await readFile(join('config/samples', name), 'utf8');
+  payload['skus.yaml'] = payload['skus.yaml']!.replace('seats: { limit: 5, kind: gauge }', `seats: { limit: ${seats}, kind: gauge }`);
+  return payload;
+}
+
+test.serial('a Kubernetes ConfigMap volume: every resource is read once, and each ..data swap kubelet makes is enforced', async (t) => {
+  const mount = await mkdtemp(join(tmpdir(), 'tai-configmap-'));
+  const state = await mkdtemp(join(tmpdir(), 'tai-configmap-state-'));
+  await writeKubeletVolume(mount, await samplesPayload(5));
+  const s = await startServe(['--from', mount, '--listen', '127.0.0.1:0', '--log', join(state, 'log'), '--key', join(state, 'key')]);
+  t.teardown(async () => {
+    await stopServe(s);
+    await rm(mount, { recursive: true, force: true });
+    await rm(state, { recursive: true, force: true });
+  });
+  const seatLimit = async (): Promise<unknown> => (await post(`${s.url}/v1/consume`, { tenant: 'globex', metric: 'seats', amount: 0 })).limit;
+
+  t.like(await getJson(`${s.url}/readyz`), { ready: true, tenants: 6, problems: 0 });
+  t.true(s.stdout.some((l) => /policy generation 1: 4 SKUs, 6 tenants, 2 quotas \(12 changed\)/.test(l)), s.stdout.join('\n'));
+  t.deepEqual(s.stderr, [], 'no resource is defined twice (through ..data, the payload directory and the top-level symlink)');
+  t.is(await seatLimit(), 5);
+
+  // Two updates: after the first, the rename of ..data is the only event an update raises for the visible files.
+  // Each must be enforced as of the swap, not as a side effect of kubelet removing the old payload afterwards.
+  for (const seats of [9, 11]) {
+    const { generation } = await getJson(`${s.url}/readyz`);
+    await writeKubeletVolume(mount, await samplesPayload(seats), {
+      payloadWritten: async () => {
+        await new Promise((r) => setTimeout(r, 300)); // kubelet pausing between the payload and the swap
+        t.like(await getJson(`${s.url}/readyz`), { generation }, 'the next payload, not yet swapped in, is no change');
+      },
+      swapped: async () => void t.true(await eventually(async () => (await seatLimit()) === seats), `update to ${seats} seats`),
+    });
+  }
+  t.like(await getJson(`${s.url}/readyz`), { problems: 0 });
+  t.deepEqual(s.stderr, []);
+});
+
+test.serial('--poll-interval is in effect in embedded mode', async (t) => {
+  const s = await serveSamples('--poll-interval', '1');
+  t.teardown(() => stopServe(s));
+  t.true(s.stdout.some((l) => /serving decisions on .*watching for changes and re-reading every 1 s/.test(l)), s.stdout.join('\n'));
+  // The poll re-reads an unchanged folder without making a new generation or a line.
+  await new Promise((r) => setTimeout(r, 2500));
+  t.like(await getJson(`${s.url}/readyz`), { generation: 1 });
+  t.is(s.stdout.filter((l) => /policy generation/.test(l)).length, 1, s.stdout.join('\n'));
 });

@@ -1,0 +1,122 @@
+import test, { type ExecutionContext } from 'ava';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PolicyCompiler } from '../governor/index.ts';
+import { EmbeddedPolicy, type LoadReport } from './embedded-policy.ts';
+
+async function samples(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tai-embedded-policy-'));
+  await cp('config/samples', dir, { recursive: true });
+  return dir;
+}
+
+async function setSeats(dir: string, limit: number): Promise<void> {
+  const path = join(dir, 'skus.yaml');
+  await writeFile(path, (await readFile(path, 'utf8')).replace(/seats: \{ limit: \d+, kind: gauge \}/, `seats: { limit: ${limit}, kind: gauge }`));
+}
+
+const starterSeats = (c: PolicyCompiler): number | undefined => c.resources.skus.get('starter')?.spec.quotas?.seats?.limit;
+
+/** A policy over a copy of config/samples, loaded, and followed by a poll the test ticks and no file events. */
+async function polled(t: ExecutionContext) {
+  const dir = await samples();
+  const compiler = new PolicyCompiler();
+  const snapshots: number[] = [];
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, onSnapshot: (s) => snapshots.push(s.generation) });
+  await policy.load();
+  const reports: LoadReport[] = [];
+  const failures: unknown[] = [];
+  const poll: { ms?: number; tick?: () => Promise<void> } = {};
+  const stop = policy.watch(
+    (r) => reports.push(r),
+    (e) => failures.push(e),
+    {
+      pollMs: 5000,
+      watchFolder: () => () => undefined, // a mount whose changes raise no events (Cloud Storage FUSE, NFS)
+      poll: (ms, tick) => {
+        Object.assign(poll, { ms, tick });
+        return () => delete poll.tick;
+      },
+    },
+  );
+  t.teardown(async () => {
+    stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { dir, compiler, snapshots, reports, failures, poll, stop };
+}
+
+test('the poll finds a change no file event reported; an unchanged folder makes no generation and no report', async (t) => {
+  const { dir, compiler, snapshots, reports, failures, poll, stop } = await polled(t);
+  t.is(poll.ms, 5000);
+  t.is(starterSeats(compiler), 5);
+  const generation = compiler.snapshot.generation;
+
+  await poll.tick!();
+  t.deepEqual(reports, [], 'unchanged: no report');
+  t.is(compiler.snapshot.generation, generation, 'unchanged: no new generation');
+
+  await setSeats(dir, 9);
+  await poll.tick!();
+  t.is(reports.length, 1);
+  t.like(reports[0], { changed: 1, problems: [] });
+  t.is(starterSeats(compiler), 9);
+  t.is(compiler.snapshot.generation, generation + 1);
+
+  await poll.tick!();
+  await poll.tick!();
+  t.is(reports.length, 1, 'unchanged again');
+  t.deepEqual(snapshots, [generation, generation + 1]);
+  t.deepEqual(failures, []);
+  stop();
+  t.is(poll.tick, undefined, 'stopping stops the poll');
+});
+
+test('a folder that cannot be read is reported once, not on every poll, and recovering is a reload', async (t) => {
+  const { dir, compiler, reports, poll } = await polled(t);
+  const generation = compiler.snapshot.generation;
+  const moved = `${dir}-away`;
+  await cp(dir, moved, { recursive: true });
+  await rm(dir, { recursive: true });
+  t.teardown(() => rm(moved, { recursive: true, force: true }));
+
+  await poll.tick!();
+  await poll.tick!();
+  t.is(reports.length, 1);
+  t.regex(reports[0]!.problems.join('\n'), /ENOENT/);
+  t.is(compiler.snapshot.generation, generation, 'the last good state keeps serving');
+
+  await cp(moved, dir, { recursive: true });
+  await poll.tick!();
+  t.is(reports.length, 2);
+  t.deepEqual(reports[1]!.problems, []);
+});
+
+test('a reload that threw is not taken as applied: the next one applies and reports', async (t) => {
+  const dir = await samples();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const compiler = new PolicyCompiler();
+  let failNext = false;
+  const onSnapshot = (): void => {
+    if (failNext) throw ((failNext = false), new Error('receipt log unavailable'));
+  };
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, onSnapshot });
+  await policy.load();
+  await setSeats(dir, 9);
+  failNext = true;
+  await t.throwsAsync(policy.reload(), { message: 'receipt log unavailable' });
+  t.truthy(await policy.reload(), 'the same folder again is still a read to apply and report');
+  t.is(starterSeats(compiler), 9);
+  t.is(await policy.reload(), undefined, 'applied now');
+});
+
+test('every load applies, even of an unchanged folder', async (t) => {
+  const dir = await samples();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const compiler = new PolicyCompiler();
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 } });
+  const first = await policy.load();
+  t.like(first, { counts: { SKU: 4, Tenant: 6, Quota: 2 }, problems: [] });
+  t.is((await policy.load()).snapshot.generation, first.snapshot.generation + 1);
+});
