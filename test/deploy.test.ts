@@ -3,9 +3,9 @@
 // the StatefulSet's container — its args, env and mounts, as the kubelet would start it — comes up against the
 // real API server with the shipped RBAC, passes its own probes and asks callers for a token.
 import test from 'ava';
-import { cp, mkdir, mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { runTai } from '../cli/log-fixture.ts';
 import { openApiDocument } from '../webhook/openapi.ts';
 import { makeTestCa } from './support/certs.ts';
@@ -178,4 +178,21 @@ test('Argo CD: the governor syncs before the policy, from paths that exist, and 
   const ignored = (only(apps, 'Application', 'tai').spec as { ignoreDifferences: Array<{ kind: string; name: string }> }).ignoreDifferences;
   for (const i of ignored) t.truthy(only(objects, i.kind, i.name));
   t.is((only(apps, 'Application', 'tai').spec as { source: { path: string } }).source.path, 'config/default');
+});
+
+test('the GKE overlay of docs/deploy.md builds on config/default: image, cluster name and anchoring reach the pod', async (t) => {
+  const doc = await readFile('docs/deploy.md', 'utf8');
+  const block = /<!-- overlay:gke[^>]*-->\n```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  t.truthy(block, 'the marked block is in docs/deploy.md');
+  const dir = await mkdtemp(join(tmpdir(), 'tai-overlay-'));
+  await writeFile(join(dir, 'kustomization.yaml'), block!.replace(/https:\/\/github\.com\/\S+\/\/config\/default\S*/, relative(dir, resolve('config/default'))));
+  const rendered = await render(cluster, dir);
+  const sts = only(rendered, 'StatefulSet', 'tai');
+  const c = podSpecOf(sts).containers[0]!;
+  t.is(c.image, 'europe-west1-docker.pkg.dev/acme-prod/tai/tai:0.1.0');
+  t.deepEqual(c.args.slice(-2), ['--gcs=gs://acme-tai-anchors/prod', '--anchor-retention=2557']);
+  const env = containerEnv(c, { name: 'tai-0', namespace: 'tai-system' }, rendered);
+  t.is(expandArgs(c.args, env).find((a) => a.startsWith('--origin=')), '--origin=tai.dev/cluster/prod-eu1/tai-0');
+  const dry = await kubectl(cluster, ['apply', '--dry-run=client', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [sts] }));
+  t.is(dry.code, 0, dry.stderr);
 });
