@@ -59,7 +59,9 @@ Options:
                         written within 50 ms
   --key PATH            checkpoint signing key, a signed-note signer key (default ./.tai/signing.key,
                         made on first start; its verifier key is printed and written to PATH.pub)
-  --origin NAME         the log's checkpoint origin (default tai.dev/embedded/HOSTNAME or tai.dev/cluster/HOSTNAME)
+  --origin NAME         the log's checkpoint origin (default tai.dev/embedded/HOSTNAME or tai.dev/cluster/HOSTNAME);
+                        {log} in NAME is an id made with the --log folder (kept in LOG/log-id), for disks that
+                        die with the instance (Cloud Run): each new log gets a name no other log has used
   --state-every N       entries between saves of LOG/state.json, which bounds replay at start (default 10000)
   --gcs gs://B/P         anchor the log in Cloud Storage under gs://B/P/ORIGIN/: new tiles, entry bundles and the
                         signed checkpoint as immutable objects (plus checkpoints/SIZE per anchored size), credentials
