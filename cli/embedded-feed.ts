@@ -17,7 +17,7 @@ export function folderFeed(dir: string, opts: { pollMs?: number } = {}): FeedFac
         unwatch = policy.watch(
           (report) => printReport(report, io),
           (error) => io.err(`tai: reload failed, the last good state keeps serving: ${(error as Error).stack ?? String(error)}`),
-          { pollMs: opts.pollMs },
+          { pollMs: opts.pollMs, onUnwatchable: (message) => io.err(`tai: ${message}`) },
         );
       },
       async stop() {

@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicyCompiler } from '../governor/index.ts';
-import { EmbeddedPolicy, type LoadReport } from './embedded-policy.ts';
+import { EmbeddedPolicy, FALLBACK_POLL_MS, type LoadReport } from './embedded-policy.ts';
 
 async function samples(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tai-embedded-policy-'));
@@ -119,4 +119,31 @@ test('every load applies, even of an unchanged folder', async (t) => {
   const first = await policy.load();
   t.like(first, { counts: { SKU: 4, Tenant: 6, Quota: 2 }, problems: [] });
   t.is((await policy.load()).snapshot.generation, first.snapshot.generation + 1);
+});
+
+test('a folder that cannot be watched (inotify’s limit) is polled instead, and saved edits are still enforced', async (t) => {
+  const dir = await samples();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const compiler = new PolicyCompiler();
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, onSnapshot: () => undefined });
+  await policy.load();
+  const messages: string[] = [];
+  const poll: { ms?: number; tick?: () => Promise<void> } = {};
+  const stop = policy.watch(
+    () => undefined,
+    (e) => t.fail(String(e)),
+    {
+      watchFolder: () => {
+        throw Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), { code: 'ENOSPC' });
+      },
+      poll: (ms, tick) => (Object.assign(poll, { ms, tick }), () => delete poll.tick),
+      onUnwatchable: (m) => messages.push(m),
+    },
+  );
+  t.teardown(stop);
+  t.is(poll.ms, FALLBACK_POLL_MS, 'no --poll-interval was asked for, and the folder is polled anyway');
+  t.regex(messages[0]!, /cannot watch .* \(ENOSPC: System limit for number of file watchers reached\): re-reading it every 2 s instead/);
+  await setSeats(dir, 8);
+  await poll.tick!();
+  t.is(starterSeats(compiler), 8);
 });

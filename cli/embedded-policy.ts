@@ -25,7 +25,12 @@ export interface FollowOptions {
   watchFolder?: (dir: string, onChange: () => void) => () => void;
   /** Runs the poll (default `pollEvery`, on real timers); a test drives the ticks itself. */
   poll?: Poller;
+  /** Hears that the folder cannot be watched (inotify's watch limit, a filesystem without events) and is polled. */
+  onUnwatchable?: (message: string) => void;
 }
+
+/** How often a folder that cannot be watched is re-read when no --poll-interval was asked for. */
+export const FALLBACK_POLL_MS = 2000;
 
 /**
  * Embedded mode's policy source: a folder of YAML, loaded into the compiler and reloaded on every save.
@@ -82,8 +87,16 @@ export class EmbeddedPolicy {
           if (report) onReload(report);
         })
         .catch(onFailure));
-    const unwatch = (follow.watchFolder ?? watchPolicyFolder)(this.#dir, () => void reload());
-    const unpoll = follow.pollMs ? (follow.poll ?? pollEvery)(follow.pollMs, reload) : undefined;
+    let unwatch = (): void => undefined;
+    let pollMs = follow.pollMs ?? 0;
+    try {
+      unwatch = (follow.watchFolder ?? watchPolicyFolder)(this.#dir, () => void reload());
+    } catch (e) {
+      // Saved edits must still be enforced, and a watch limit is no reason to stop serving: poll instead.
+      pollMs ||= FALLBACK_POLL_MS;
+      follow.onUnwatchable?.(`cannot watch ${this.#dir} (${(e as Error).message}): re-reading it every ${pollMs / 1000} s instead`);
+    }
+    const unpoll = pollMs ? (follow.poll ?? pollEvery)(pollMs, reload) : undefined;
     return () => {
       unwatch();
       unpoll?.();
