@@ -13,6 +13,8 @@ import type { ReceiptLog } from '../receipts/store/index.ts';
 export class PolicyReceipts {
   readonly #log: ReceiptLog;
   readonly #recorded: Map<string, EffectiveDocument>;
+  /** Tenants whose change is not recorded yet because an append threw: the next snapshot records them. */
+  readonly #pending = new Set<string>();
 
   constructor(log: ReceiptLog, recorded: Map<string, EffectiveDocument>) {
     this.#log = log;
@@ -24,18 +26,25 @@ export class PolicyReceipts {
     return this.#recorded;
   }
 
-  /** Appends a receipt for each tenant of `snapshot.changed` whose effective entitlements differ; returns how many. */
+  /**
+   * Appends a receipt for each tenant of `snapshot.changed` (and each left pending by an append that threw) whose
+   * effective entitlements differ from the recorded ones; returns how many. When an append throws, the tenants not
+   * yet recorded stay pending, so the policy change they made is recorded with the next snapshot, not lost.
+   */
   record(snapshot: PolicySnapshot, tenantResource: (name: string) => Tenant | undefined): number {
+    for (const name of snapshot.changed) this.#pending.add(name);
     let appended = 0;
-    for (const name of snapshot.changed) {
+    for (const name of [...this.#pending]) {
       const compiled = snapshot.tenants.get(name);
       const doc = compiled ? effectiveDocument(compiled) : undefined;
       const patch = patchFrom(this.#recorded.get(name), doc);
-      if (patch === undefined) continue;
-      this.#log.append('reconcile', bodyFor(name, { resource: tenantResource(name), patch }));
-      if (doc === undefined) this.#recorded.delete(name);
-      else this.#recorded.set(name, doc);
-      appended++;
+      if (patch !== undefined) {
+        this.#log.append('reconcile', bodyFor(name, { resource: tenantResource(name), patch }));
+        if (doc === undefined) this.#recorded.delete(name);
+        else this.#recorded.set(name, doc);
+        appended++;
+      }
+      this.#pending.delete(name);
     }
     return appended;
   }
