@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { runTai } from '../cli/log-fixture.ts';
 import { gcsDown, gcsUp, type Gcs } from './support/gcs.ts';
-import type { Container } from './support/manifests.ts';
+import { argsUnderMounts, type Container } from './support/manifests.ts';
 import { startServe, stopServe } from './support/served.ts';
 
 const PROJECT = 'acme-prod';
@@ -28,11 +28,10 @@ test.after.always(async () => {
   if (gcs) await gcsDown(gcs, true);
 });
 
-/** The volumes' contents, made as docs/deploy.md says: the policy bucket's YAML, the token file, the signing key. */
+/** The volumes' contents, made as docs/deploy.md says: the policy bucket's YAML, the token file, the signing key. The instance's /tmp (its memory disk) is per instance. */
 async function secrets(root: string): Promise<Map<string, string>> {
   const dirs = new Map<string, string>();
   for (const m of container.volumeMounts ?? []) dirs.set(m.mountPath, join(root, m.name));
-  dirs.set('/tmp', join(root, 'instance-tmp'));
   await cp('config/samples', dirs.get('/policy')!, { recursive: true });
   await mkdir(dirs.get('/secrets/tokens')!, { recursive: true });
   await writeFile(join(dirs.get('/secrets/tokens')!, 'tokens'), 's3cret-billing,billing,uid-1,"saas"\n');
@@ -43,11 +42,7 @@ async function secrets(root: string): Promise<Map<string, string>> {
 
 /** One instance: the service's args, paths under its mounts, plus the emulator's endpoint (the one flag added). */
 async function instance(dirs: Map<string, string>, tmp: string) {
-  const args = container.args.slice(1).map((a) => {
-    const [path, dir] = [...dirs].find(([p]) => a.includes(`=${p}/`) || a.endsWith(`=${p}`)) ?? [];
-    const arg = path === undefined ? a : a.replace(`=${path}`, `=${path === '/tmp' ? tmp : dir}`);
-    return arg.replace(/^--listen=0\.0\.0\.0:8080$/, '--listen=0.0.0.0:0');
-  });
+  const args = argsUnderMounts(container.args.slice(1), new Map([...dirs, ['/tmp', tmp]])).map((a) => a.replace(/^--listen=0\.0\.0\.0:8080$/, '--listen=0.0.0.0:0'));
   const served = await startServe([...args, `--gcs-endpoint=${gcs.url}`]);
   return { served, base: served.url.replace('0.0.0.0', '127.0.0.1'), logDir: join(tmp, 'tai', 'log') };
 }

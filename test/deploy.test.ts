@@ -10,7 +10,7 @@ import { runTai } from '../cli/log-fixture.ts';
 import { openApiDocument } from '../webhook/openapi.ts';
 import { makeTestCa } from './support/certs.ts';
 import { clusterDown, clusterUp, kubectl, type Cluster } from './support/cluster.ts';
-import { containerEnv, expandArgs, only, podSpecOf, render, type Container, type Manifest, type Probe } from './support/manifests.ts';
+import { argsUnderMounts, containerEnv, expandArgs, only, podSpecOf, render, type Container, type Manifest, type Probe } from './support/manifests.ts';
 import { installTai, serviceAccountKubeconfig } from './support/operator.ts';
 import { eventually, startServe, stopServe } from './support/served.ts';
 import { trustingFetch } from './support/webhook.ts';
@@ -130,12 +130,7 @@ test.serial('the StatefulSet’s container, started as the kubelet would, serves
   // What differs from a pod, and why: no service account token is mounted here, so --in-cluster becomes a kubeconfig
   // holding that service account's token (the same identity and RBAC); and port 0 instead of 8443.
   const kubeconfig = await serviceAccountKubeconfig(cluster);
-  const args = expandArgs(c.args, env)
-    .slice(1)
-    .map((a) => {
-      const mount = [...mounts].find(([path]) => a.includes(`=${path}/`));
-      return mount ? a.replace(`=${mount[0]}/`, `=${mount[1]}/`) : a;
-    })
+  const args = argsUnderMounts(expandArgs(c.args, env).slice(1), mounts)
     .map((a) => (a === '--in-cluster' ? `--kubeconfig=${kubeconfig}` : a.replace(/^--listen=0\.0\.0\.0:8443$/, '--listen=0.0.0.0:0')));
   const workdir = await mkdtemp(join(tmpdir(), 'tai-deploy-cwd-')); // the image's /app: nothing may be written there
   const served = await startServe(args, { env: { ...process.env, ...env }, cwd: workdir });

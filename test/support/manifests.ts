@@ -70,3 +70,11 @@ export function containerEnv(container: Container, pod: { name: string; namespac
   }
   return env;
 }
+
+/** Container args with each `--flag=PATH` under a mount path moved to that mount's local folder (`mounts`: path → folder). */
+export function argsUnderMounts(args: readonly string[], mounts: ReadonlyMap<string, string>): string[] {
+  return args.map((a) => {
+    const [path, dir] = [...mounts].find(([p]) => a.includes(`=${p}/`) || a.endsWith(`=${p}`)) ?? [];
+    return path === undefined ? a : a.replace(`=${path}`, `=${dir}`);
+  });
+}
