@@ -11,29 +11,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # TAI_CLUSTER_DIR gives a second, independent control plane its own state (tests that kill kube-apiserver use one).
 STATE=${TAI_CLUSTER_DIR:-$ROOT/.tai/cluster}
 
-purge=
-for a in "$@"; do
-  case "$a" in
-    --purge) purge=1 ;;
-    -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "cluster-down: unknown argument '$a' (only --purge)" >&2; exit 2 ;;
-  esac
-done
-
 say() { printf 'cluster-down: %s\n' "$*" >&2; }
 die() { printf 'cluster-down: error: %s\n' "$*" >&2; exit 1; }
 
 # shellcheck source=hack/lib.sh
 . "$ROOT/hack/lib.sh"
 
-if [ -d "$STATE" ]; then
-  stop_process kube-apiserver
-  stop_process etcd
-else
-  say "nothing to stop ($STATE does not exist)"
-fi
-
-if [ -n "$purge" ] && [ -d "$STATE" ]; then
-  rm -rf "$STATE"
-  say "removed $STATE"
-fi
+down_main cluster-down "kube-apiserver etcd" "$@"

@@ -61,3 +61,26 @@ pick_port() {
   done
   die "no free TCP port found on 127.0.0.1"
 }
+
+# down_main TOOL "NAME…" ARGS…: the whole of a *-down.sh script. Stops each NAME (by $STATE/NAME.pid), in order;
+# with --purge also deletes $STATE. Prints the script's header comment for --help.
+down_main() {
+  local tool=$1 names=$2 purge= a name
+  shift 2
+  for a in "$@"; do
+    case "$a" in
+      --purge) purge=1 ;;
+      -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *) echo "$tool: unknown argument '$a' (only --purge)" >&2; exit 2 ;;
+    esac
+  done
+  if [ -d "$STATE" ]; then
+    for name in $names; do stop_process "$name"; done
+  else
+    say "nothing to stop ($STATE does not exist)"
+  fi
+  if [ -n "$purge" ] && [ -d "$STATE" ]; then
+    rm -rf "$STATE"
+    say "removed $STATE"
+  fi
+}
