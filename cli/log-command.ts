@@ -140,9 +140,19 @@ async function show(c: { index: string; location: string; vkey: string | undefin
   const width = Math.min(TILE_WIDTH, checkpoint.size - bundle * TILE_WIDTH);
   const bytes = await read(entryBundlePath({ index: bundle, width }));
   if (bytes === undefined) return (c.io.err(`entry bundle for ${index} is missing`), EXIT.finding);
-  const entry = decodeEntryBundle(bytes, width)[index % TILE_WIDTH]!;
-  c.io.out(JSON.stringify({ ...receiptJson(decodeReceipt(entry)), leafHash: toHex(hashLeaf(entry)) }, null, 2));
+  const entry = decodedOrFinding(`${entryBundlePath({ index: bundle, width })}`, () => decodeEntryBundle(bytes, width)[index % TILE_WIDTH]!);
+  const receipt = decodedOrFinding(`entry ${index}`, () => decodeReceipt(entry));
+  c.io.out(JSON.stringify({ ...receiptJson(receipt), leafHash: toHex(hashLeaf(entry)) }, null, 2));
   return EXIT.ok;
+}
+
+/** What `decode` returns; a damaged file or entry is a finding naming it (exit 1), never a crash. */
+function decodedOrFinding<T>(what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    throw new LogFinding(`${what} is damaged: ${(e as Error).message}`);
+  }
 }
 
 function noteText(note: Uint8Array): string {

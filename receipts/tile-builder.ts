@@ -89,6 +89,11 @@ export class TileBuilder {
     return out;
   }
 
+  /** Puts back the full files of a drain that could not be written, so the next drain returns them again. */
+  undrain(files: readonly TileFile[]): void {
+    this.#completed = [...files.filter((f) => f.full), ...this.#completed];
+  }
+
   #addHash(level: number, nodeIndex: number, hash: Uint8Array): void {
     const hashes = (this.#levels[level] ??= []);
     hashes.push(hash);

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseCheckpoint } from '../checkpoint.ts';
 import { tileRefPath, tilesChanged } from '../tlog-tiles.ts';
-import { readIfExists, readTileAt } from './tile-reader.ts';
+import { readIfExists, readTileAt } from '../store/tile-reader.ts';
 import { AnchorConflictError, type AnchorBucket } from './anchor-bucket.ts';
 
 export interface AnchorerOptions {

@@ -3,3 +3,4 @@ export * from './entry-file.ts';
 export * from './receipt-log.ts';
 export * from './log-publisher.ts';
 export * from './signing-key.ts';
+export * from './tile-reader.ts';

@@ -1,10 +1,12 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { signCheckpoint } from '../checkpoint.ts';
 import { CompactRange, type CompactRangeState } from '../compact-range.ts';
 import type { ChainedEntry } from '../receipt-chain.ts';
 import type { NoteSigner } from '../signed-note.ts';
-import { TileBuilder, type TileBuilderState } from '../tile-builder.ts';
+import { TileBuilder, type TileBuilderState, type TileFile } from '../tile-builder.ts';
+import { entryBundlePath, TILE_WIDTH, tilePath } from '../tlog-tiles.ts';
+import { writeWholeFile } from './whole-file.ts';
 
 export interface PublisherState {
   tiles: TileBuilderState;
@@ -12,9 +14,22 @@ export interface PublisherState {
 }
 
 /**
+ * How long a partial tile stays after a wider one replaces it: a client that fetched a checkpoint up to this long
+ * ago can still fetch every tile of that checkpoint's size (C2SP tlog-tiles), byte for byte, from the folder.
+ */
+export const PARTIAL_TILE_RETENTION_MS = 10 * 60 * 1000;
+
+/** A published full tile whose bytes on disk are not the ones the entries give: the folder was altered. */
+export class TileConflictError extends Error {
+  override name = 'TileConflictError';
+}
+
+/**
  * Publishes the durable part of the log in the C2SP tlog-tiles layout under `dir` (tile/…, tile/entries/…) and
- * a signed `checkpoint` naming its size and root. Full tiles are written once; the rightmost partial tiles are
- * replaced as they grow; the checkpoint is written last, so it never names tiles that are not there.
+ * a signed `checkpoint` naming its size and root. Every file is written whole (temp file, fsync, rename or link),
+ * so none is ever short. Full tiles are written once; the rightmost partial tiles are added as they grow and the
+ * superseded ones deleted only after `partialRetentionMs`; the checkpoint is written last, so it never names tiles
+ * that are not there.
  */
 export class LogPublisher {
   readonly #dir: string;
@@ -22,18 +37,26 @@ export class LogPublisher {
   readonly #signer: NoteSigner;
   readonly #tiles: TileBuilder;
   readonly #tree: CompactRange;
+  readonly #now: () => number;
+  readonly #retentionMs: number;
   #published = -1;
+  /** Partial tiles the last checkpoint needs. */
   #partials = new Set<string>();
+  /** Partial tiles no current checkpoint needs, and when they stopped being needed (ms). */
+  readonly #superseded = new Map<string, number>();
+  #leftoversAdopted = false;
   #publishing: Promise<void> = Promise.resolve();
   readonly #waiting = new Map<number, (state: PublisherState) => void>();
 
   /** `resume`: the state() of a previous run whose files are already written. */
-  constructor(opts: { dir: string; origin: string; signer: NoteSigner; resume?: PublisherState | undefined }) {
+  constructor(opts: { dir: string; origin: string; signer: NoteSigner; resume?: PublisherState | undefined; now?: () => number; partialRetentionMs?: number }) {
     this.#dir = opts.dir;
     this.#origin = opts.origin;
     this.#signer = opts.signer;
     this.#tiles = opts.resume ? TileBuilder.fromState(opts.resume.tiles) : new TileBuilder();
     this.#tree = opts.resume ? CompactRange.fromState(opts.resume.tree) : new CompactRange();
+    this.#now = opts.now ?? Date.now;
+    this.#retentionMs = opts.partialRetentionMs ?? PARTIAL_TILE_RETENTION_MS;
     if (this.#tiles.size !== this.#tree.size) throw new RangeError('publisher state: tiles and tree disagree on the size');
   }
 
@@ -66,37 +89,78 @@ export class LogPublisher {
 
   /** Writes what changed and a new signed checkpoint, if the log grew (or nothing was ever published). */
   publish(): Promise<void> {
-    this.#publishing = this.#publishing.then(() => this.#publish());
+    // A failed publish is redone whole by the next one: the files it drained are kept until written.
+    this.#publishing = this.#publishing.catch(() => undefined).then(() => this.#publish());
     return this.#publishing;
   }
 
   async #publish(): Promise<void> {
+    // Size, root and files are taken in one tick: entries added while the files are written belong to the next
+    // checkpoint, never to this one (a checkpoint whose root is not the root of its size is a signed lie).
     const size = this.#tiles.size;
     if (size === this.#published) return;
+    const root = this.#tree.root();
     const files = this.#tiles.drain();
-    const partials = new Set<string>();
-    for (const f of files) {
-      if (!f.full) partials.add(f.path);
-      await this.#write(f.path, f.bytes, f.full);
+    try {
+      for (const f of files) await this.#write(f);
+    } catch (e) {
+      this.#tiles.undrain(files);
+      throw e;
     }
-    const checkpoint = signCheckpoint({ origin: this.#origin, size, root: this.#tree.root() }, this.#signer);
-    await this.#write('checkpoint', new TextEncoder().encode(checkpoint), false);
-    for (const old of this.#partials) if (!partials.has(old)) await rm(join(this.#dir, old), { force: true });
-    this.#partials = partials;
+    const checkpoint = signCheckpoint({ origin: this.#origin, size, root }, this.#signer);
+    await writeWholeFile(join(this.#dir, 'checkpoint'), new TextEncoder().encode(checkpoint), { exclusive: false });
     this.#published = size;
+    await this.#retire(new Set(files.filter((f) => !f.full).map((f) => f.path)));
   }
 
-  /** Full tiles are immutable: an existing one is left alone. Others are replaced atomically. */
-  async #write(path: string, bytes: Uint8Array, immutable: boolean): Promise<void> {
-    const file = join(this.#dir, path);
-    await mkdir(dirname(file), { recursive: true });
-    if (immutable) {
-      await writeFile(file, bytes, { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw e;
-      });
+  /** Full tiles are immutable: an existing one must hold the same bytes (a short one, from before, is repaired). */
+  async #write(f: TileFile): Promise<void> {
+    const file = join(this.#dir, f.path);
+    if (!f.full || (await writeWholeFile(file, f.bytes, { exclusive: true })) === 'written') {
+      if (!f.full) await writeWholeFile(file, f.bytes, { exclusive: false });
       return;
     }
-    await writeFile(`${file}.tmp`, bytes);
-    await rename(`${file}.tmp`, file);
+    const existing = await readFile(file);
+    if (existing.equals(f.bytes)) return;
+    if (existing.length === f.bytes.length) throw new TileConflictError(`${file} holds other hashes than the entries give: the published log was altered`);
+    await writeWholeFile(file, f.bytes, { exclusive: false }); // a short file never was a publication
   }
+
+  /** Marks the partial tiles the new checkpoint no longer needs, and deletes those superseded long enough ago. */
+  async #retire(current: Set<string>): Promise<void> {
+    const now = this.#now();
+    if (!this.#leftoversAdopted) await this.#adoptLeftovers(now);
+    for (const old of this.#partials) if (!current.has(old)) this.#superseded.set(old, now);
+    this.#partials = current;
+    for (const [path, since] of this.#superseded) {
+      if (now - since < this.#retentionMs || current.has(path)) continue;
+      await rm(join(this.#dir, path), { force: true });
+      this.#superseded.delete(path);
+    }
+  }
+
+  /**
+   * Partial tiles a previous run left (it may have stopped within their retention): retained from now on. Only
+   * the rightmost two tile indices of each level can hold partials, so only their `.p/` folders are listed.
+   */
+  async #adoptLeftovers(now: number): Promise<void> {
+    this.#leftoversAdopted = true;
+    for (const dir of partialFolders(this.#tiles.size)) {
+      const widths = await readdir(join(this.#dir, dir)).catch(() => [] as string[]);
+      for (const w of widths) if (/^\d+$/.test(w)) this.#superseded.set(`${dir}/${w}`, now);
+    }
+  }
+}
+
+/** The `.p` folders that can hold partial tiles of a log of `size` entries or fewer: the last two indices per level. */
+function partialFolders(size: number): string[] {
+  const out: string[] = [];
+  for (let level = 0, span = TILE_WIDTH; span / TILE_WIDTH <= Math.max(size, 1); level++, span *= TILE_WIDTH) {
+    const last = Math.floor(size / span);
+    for (const index of new Set([last, Math.max(0, last - 1)])) {
+      out.push(tilePath({ level, index, width: 1 }).slice(0, -'/1'.length));
+      if (level === 0) out.push(entryBundlePath({ index, width: 1 }).slice(0, -'/1'.length));
+    }
+  }
+  return out;
 }
