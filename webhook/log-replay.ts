@@ -63,7 +63,9 @@ export class LogReplay {
     if (body.allowed === true && body.amount !== 0 && typeof body.used === 'number') {
       const cell = this.#cell(body.tenant as string, body.subject as string, windowStart);
       cell.used = body.used;
-      // A gauge that fell back re-armed thresholds: the mark the process lowered (never a max, see #threshold).
+      // The fired mark as this decision left it, in decision order: a batch's threshold receipts all precede its
+      // decisions, so they alone cannot tell a re-arm between two crossings (a gauge that fell back re-arms).
+      if (typeof body.threshold === 'number') cell.fired = body.threshold;
       if (typeof body.rearmed === 'number') cell.fired = body.rearmed;
     }
     if (typeof body.idempotencyKey === 'string' && body.amount !== 0) {
