@@ -16,9 +16,9 @@ import type { SkuSpec } from '../crds/index.ts';
 import { CompiledPolicy, DecisionInputError, Governor, PolicyCompiler, type DecisionRequest } from '../governor/index.ts';
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
 import { ReceiptLog, type PublisherState, type ResumePoint } from '../receipts/store/index.ts';
-import { loadRunState, saveRunState } from '../cli/run-state.ts';
-import { LogReplay, replayStateOf } from './log-replay.ts';
-import { RecordedGovernor, recordThreshold } from './recorded-governor.ts';
+import { loadRunState, saveRunState } from './run-state.ts';
+import { LogReplay, replayStateOf } from '../webhook/log-replay.ts';
+import { RecordedGovernor, recordThreshold } from '../webhook/recorded-governor.ts';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const START = Date.parse('2026-11-28T12:00:00Z');
