@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { PolicyCompiler } from '../governor/index.ts';
 import { EmbeddedPolicy, FALLBACK_POLL_MS, type LoadReport } from './embedded-policy.ts';
 
@@ -146,4 +146,22 @@ test('a folder that cannot be watched (inotify’s limit) is polled instead, and
   await setSeats(dir, 8);
   await poll.tick!();
   t.is(starterSeats(compiler), 8);
+});
+
+// Issue 15: a YAML "\ud800" escape in a string feature value would reach a reconcile receipt, which cannot
+// encode it. The folder loader refuses the file with file, line and field path, and keeps its last good state.
+test('a lone surrogate escape in a feature value is a problem naming file, line and field; the last good SKU stays', async (t) => {
+  const { dir, compiler, reports, poll } = await polled(t);
+  const generation = compiler.snapshot.generation;
+  const path = join(dir, 'skus.yaml');
+  await writeFile(path, (await readFile(path, 'utf8')).replace('support: community', 'support: "community\\ud800"'));
+  await poll.tick!();
+  t.is(reports.length, 1);
+  t.deepEqual(
+    reports[0]!.problems.filter((p) => p.includes('surrogate')),
+    [`${relative(process.cwd(), path)}:12: spec.features.support: text has a lone UTF-16 surrogate (half of a pair, e.g. the escape "\\ud800"), which is not Unicode and cannot be recorded: write the whole character`],
+  );
+  t.is(compiler.resources.skus.get('starter')?.spec.features?.support, 'community');
+  t.is(reports[0]!.changed, 0);
+  t.true(compiler.snapshot.generation >= generation);
 });

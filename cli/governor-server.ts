@@ -1,5 +1,5 @@
 import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock } from '../governor/index.ts';
-import { lifecycleBody, thresholdBody, toHex } from '../receipts/index.ts';
+import { lifecycleBody, toHex } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
 import { loadSigningKey, LogPublisher, ReceiptLog, StaleResumeError, type Durability } from '../receipts/store/index.ts';
@@ -7,9 +7,9 @@ import { createApp } from '../webhook/app.ts';
 import { bearerAuth } from '../webhook/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../webhook/logger.ts';
 import { ServerMetrics } from '../webhook/metrics.ts';
-import { LogReplay, type ReplayState } from '../webhook/log-replay.ts';
+import { LogReplay, replayStateOf } from '../webhook/log-replay.ts';
 import { PolicyReceipts } from '../webhook/policy-receipts.ts';
-import { RecordedGovernor } from '../webhook/recorded-governor.ts';
+import { RecordedGovernor, recordThreshold } from '../webhook/recorded-governor.ts';
 import { anchorReporting, type AnchorConfig } from './anchoring.ts';
 import { openVerifier, type AuthConfig } from './auth-config.ts';
 import { listenOn, type TlsPaths } from './http-listener.ts';
@@ -102,7 +102,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clock,
     usage,
     onThreshold: (e) => {
-      log.append('threshold', thresholdBody({ ...e, windowStart: e.windowStart }));
+      recordThreshold(log, e);
       io.out(`tai: threshold: tenant ${e.tenant} ${e.metric} crossed ${e.threshold}% (${e.used}/${e.limit})`);
       metrics.thresholdCrossing(e);
       feed.onThreshold?.(e);
@@ -117,12 +117,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let savedAt = log.recovery.resumedAt;
   const saveState = async (): Promise<void> => {
     // Taken in one tick, so usage and answers match the log exactly at this size; written once it is durable.
-    const replayState = { cells: [...governor.usage.cells()], answers: [...governor.idempotency.entries(clock.now())], effective: Object.fromEntries(policyReceipts.recorded) };
+    const replayState = replayStateOf(governor, policyReceipts.recorded, clock.now());
     const pointing = log.captureResumePoint();
     const size = log.size;
     savedAt = size;
     const [point, published] = await Promise.all([pointing, publisher.stateAt(size)]);
-    await saveRunState(statePath, { version: 1, log: point, publisher: published, replay: replayState as ReplayState });
+    await saveRunState(statePath, { version: 1, log: point, publisher: published, replay: replayState });
   };
   // A signed checkpoint at least every second while entries arrive (design §5); the run state every `stateEvery` entries.
   const checkpoints = setInterval(() => {

@@ -1,4 +1,4 @@
-import { resourceKey, toSafeNumbers, validateResource, type PolicyError, type SourcedResource } from './manifests.ts';
+import { pathText, resourceKey, toSafeNumbers, validateResource, type PolicyError, type SourcedResource } from './manifests.ts';
 import { isRecord } from './manifests.ts';
 
 /**
@@ -8,7 +8,7 @@ import { isRecord } from './manifests.ts';
 export function parseApiObject(value: unknown): { resource: SourcedResource } | { errors: PolicyError[] } {
   const file = isRecord(value) && isRecord(value.metadata) ? `${textOf(value.kind)}/${textOf(value.metadata.name)}` : 'object';
   const problems: PolicyError[] = [];
-  const safe = toSafeNumbers(withoutServerFields(value), [], (path, message) => problems.push({ file, path: path.join('.'), message }));
+  const safe = toSafeNumbers(withoutServerFields(value), [], (path, message) => problems.push({ file, path: pathText(path), message }));
   if (problems.length > 0) return { errors: problems };
   const parsed = validateResource(safe, { file });
   if ('errors' in parsed) return parsed;
@@ -23,7 +23,11 @@ function withoutServerFields(value: unknown): unknown {
   return { ...rest, metadata };
 }
 
-/** A field that should be text, for a message; anything else (an object with a hostile toString) as its type. */
+/**
+ * A field that should be text, for a message; anything else (an object with a hostile toString) as its type,
+ * and text with a lone surrogate by its JSON escape (messages are recorded in admission receipts).
+ */
 function textOf(value: unknown): string {
-  return typeof value === 'string' ? value : `(${typeof value})`;
+  if (typeof value !== 'string') return `(${typeof value})`;
+  return value.isWellFormed() ? value : JSON.stringify(value).slice(1, -1);
 }

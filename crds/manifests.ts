@@ -96,7 +96,7 @@ function parseDocument(doc: Document, ctx: DocContext): { resource?: SourcedReso
   }
   const numbers: PolicyError[] = [];
   const value = toSafeNumbers(js, [], (path, message) =>
-    numbers.push({ file: ctx.file, line: lineAt(doc, path, ctx.lines), path: path.join('.'), message }),
+    numbers.push({ file: ctx.file, line: lineAt(doc, path, ctx.lines), path: pathText(path), message }),
   );
   if (numbers.length > 0) return { errors: numbers };
   return validateObject(value, { ...ctx, doc, line });
@@ -136,7 +136,7 @@ function zodErrors(
   return error.issues.map((issue) => {
     const path = issue.path.map(String);
     const line = ctx.lineOf?.(path) ?? ctx.line;
-    return { file: ctx.file, line, path: path.join('.'), message: issueMessage(issue), ...(ctx.resource ? { resource: ctx.resource } : {}) };
+    return { file: ctx.file, line, path: pathText(path), message: issueMessage(issue), ...(ctx.resource ? { resource: ctx.resource } : {}) };
   });
 }
 
@@ -160,28 +160,53 @@ function lineAt(doc: Document, path: readonly string[], lines: LineCounter): num
   return undefined;
 }
 
-/**
- * YAML integers arrive as BigInt (so 2^53+1 is not silently rounded): turn the safe ones into numbers
- * and report the rest. Other values pass through.
- */
 /** Deeper structures are refused before recursion could exhaust the stack (a hostile AdmissionReview). */
 const MAX_DEPTH = 64;
 
+/**
+ * YAML integers arrive as BigInt (so 2^53+1 is not silently rounded): turn the safe ones into numbers
+ * and report the rest. Text with a lone surrogate is reported (it could not be recorded). Other values pass through.
+ */
 export function toSafeNumbers(value: unknown, path: string[], report: (path: string[], message: string) => void): unknown {
   if (typeof value === 'bigint') return safeNumber(value, path, report);
+  if (typeof value === 'string') return wellFormedText(value, path, report);
   if ((Array.isArray(value) || isRecord(value)) && path.length >= MAX_DEPTH) {
     report(path, `nested deeper than ${MAX_DEPTH} levels: no TAI field is this deep`);
     return null;
   }
   if (Array.isArray(value)) return value.map((v, i) => toSafeNumbers(v, [...path, String(i)], report));
-  if (!isRecord(value)) return value;
+  return isRecord(value) ? safeRecord(value, path, report) : value;
+}
+
+function safeRecord(value: Record<string, unknown>, path: string[], report: (path: string[], message: string) => void): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (FORBIDDEN_KEYS.has(k)) report([...path, k], `key "${k}" is not allowed: it names a JavaScript prototype property`);
+    const at = [...path, k];
+    if (!k.isWellFormed()) report(at, `key ${LONE_SURROGATE}`);
     // defineProperty keeps a literal "__proto__" key as data, so validation can name it instead of it reaching the prototype.
-    Object.defineProperty(out, k, { value: toSafeNumbers(v, [...path, k], report), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, k, { value: toSafeNumbers(v, at, report), enumerable: true, writable: true, configurable: true });
   }
   return out;
+}
+
+/**
+ * Text TAI records (reconcile receipts hold feature values, admission receipts hold names and messages) must be
+ * well-formed Unicode: a YAML or JSON escape of half a surrogate pair (`"\\ud800"`) is refused where policy enters.
+ */
+const LONE_SURROGATE = 'text has a lone UTF-16 surrogate (half of a pair, e.g. the escape "\\ud800"), which is not Unicode and cannot be recorded: write the whole character';
+
+/**
+ * A field path as messages print it: `spec.features.sso`. Paths are printed in messages (and admission
+ * receipts), so a key with a lone surrogate is shown by its JSON escape (`k\\udc00`).
+ */
+export function pathText(path: readonly PropertyKey[]): string {
+  return path.map((k) => (typeof k === 'string' && !k.isWellFormed() ? JSON.stringify(k).slice(1, -1) : String(k))).join('.');
+}
+
+function wellFormedText(value: string, path: string[], report: (path: string[], message: string) => void): string {
+  if (!value.isWellFormed()) report(path, LONE_SURROGATE);
+  return value;
 }
 
 function safeNumber(value: bigint, path: string[], report: (path: string[], message: string) => void): number {

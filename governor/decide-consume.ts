@@ -26,6 +26,7 @@ interface Outcome {
   reason: ConsumeReason;
   used: number;
   crossing?: ThresholdCrossing | undefined;
+  rearmed?: number | undefined;
 }
 
 /**
@@ -130,13 +131,16 @@ function consume(meter: Meter, usage: UsageStore, amount: number): Outcome {
   usage.commit(reserved.reservation);
   const used = reserved.used;
   const before = used - reserved.reservation.applied;
-  const crossing = announce(meter, usage, { before, after: used, fired: reserved.fired });
+  const { crossing, rearmed } = announce(meter, usage, { before, after: used, fired: reserved.fired });
   const reason = quota.enforcement === 'soft' && used > quota.limit ? 'AllowedOverage' : 'Allowed';
-  return { allowed: true, reason, used, crossing };
+  return { allowed: true, reason, used, crossing, rearmed };
 }
 
-/** Works out the threshold crossed, stores the new fired mark, and describes the crossing. */
-function announce(meter: Meter, usage: UsageStore, change: { before: number; after: number; fired: number }): ThresholdCrossing | undefined {
+/**
+ * Works out the threshold crossed, stores the new fired mark, and describes the crossing — or, when a gauge fell
+ * back far enough to re-arm thresholds and none fired, the lowered mark (`rearmed`), so replay can restore it.
+ */
+function announce(meter: Meter, usage: UsageStore, change: { before: number; after: number; fired: number }): Pick<Outcome, 'crossing' | 'rearmed'> {
   const { quota } = meter;
   const outcome = thresholdCrossing({
     alertAt: quota.alertAt,
@@ -145,9 +149,9 @@ function announce(meter: Meter, usage: UsageStore, change: { before: number; aft
     rearm: quota.kind === 'gauge' ? 'hysteresis' : 'window',
   });
   if (outcome.fired !== change.fired) usage.setFired(meter.key, meter.windowStart, outcome.fired);
-  if (outcome.fire === undefined) return undefined;
+  if (outcome.fire === undefined) return outcome.fired < change.fired ? { rearmed: outcome.fired } : {};
   const used = change.after;
-  return { threshold: outcome.fire, percent: percentUsed(used, quota.limit), used, limit: quota.limit, windowStart: meter.windowStart };
+  return { crossing: { threshold: outcome.fire, percent: percentUsed(used, quota.limit), used, limit: quota.limit, windowStart: meter.windowStart } };
 }
 
 function decision(request: ConsumeRequest, meter: Meter, outcome: Outcome): ConsumeDecision {
@@ -167,6 +171,7 @@ function decision(request: ConsumeRequest, meter: Meter, outcome: Outcome): Cons
     policy: meter.policy,
   };
   if (outcome.crossing !== undefined) result.crossing = outcome.crossing;
+  if (outcome.rearmed !== undefined) result.rearmed = outcome.rearmed;
   return result;
 }
 

@@ -77,6 +77,11 @@ export interface ConsumeDecision extends DecisionBase {
   /** When the window counted in began (RFC 3339 UTC), or null without a window. */
   windowStart: string | null;
   crossing?: ThresholdCrossing;
+  /**
+   * A gauge that fell back re-armed thresholds: the highest one still fired after this decision (0 when none),
+   * present only when it was lowered and nothing fired. Recorded so that a restart re-arms the same thresholds.
+   */
+  rearmed?: number;
 }
 
 export interface RateDecision extends DecisionBase {

@@ -40,6 +40,30 @@ export function assertIdempotencyKey(value: unknown): asserts value is string | 
   }
 }
 
+/**
+ * What a client does about a lone surrogate: its JSON escaped half of a pair (`"\\ud800"`) or its UTF-16 was cut
+ * in the middle of a character. The same words for every field, so the HTTP schemas reuse them.
+ */
+export const LONE_SURROGATE_DETAIL =
+  'text has a lone UTF-16 surrogate, which is not Unicode and cannot be recorded in a receipt: send well-formed text (a character outside the BMP as a whole pair, e.g. "\\ud83d\\ude00")';
+
+/**
+ * Throws DecisionInputError unless `value` (when it is a string) is well-formed Unicode: every text of a
+ * request is written to its receipt as UTF-8, which has no encoding for a lone surrogate (`"k\\ud800"`).
+ * Checked before anything is decided, so such a request changes nothing.
+ */
+export function assertWellFormedText(field: string, value: unknown): void {
+  if (typeof value === 'string' && !value.isWellFormed()) throw new DecisionInputError(field, LONE_SURROGATE_DETAIL);
+}
+
+/** The request fields a receipt records as text. */
+const RECORDED_TEXT = ['tenant', 'feature', 'metric', 'name', 'idempotencyKey'] as const;
+
+/** Throws DecisionInputError naming the first text field of a decision request that is not well-formed Unicode. */
+export function assertRecordableText(request: object): void {
+  for (const field of RECORDED_TEXT) assertWellFormedText(field, (request as Partial<Record<string, unknown>>)[field]);
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);

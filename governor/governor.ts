@@ -14,7 +14,7 @@ import type { UsageStore } from './usage.ts';
 import { decideCheck } from './decide-check.ts';
 import { assertConsumeRequest, decideConsume } from './decide-consume.ts';
 import { assertRateRequest, decideRate } from './decide-rate.ts';
-import { DecisionInputError, assertIdempotencyKey, assertSafeInteger } from './decision-input-error.ts';
+import { DecisionInputError, assertIdempotencyKey, assertRecordableText, assertSafeInteger } from './decision-input-error.ts';
 import { IdempotencyCache } from './idempotency.ts';
 import { RateBuckets } from './rate-bucket.ts';
 import { MemoryUsageStore } from './usage.ts';
@@ -84,23 +84,26 @@ export class Governor {
     this.#onThreshold = options.onThreshold;
   }
 
+  /** Throws DecisionInputError for text a receipt cannot record (a lone surrogate). */
   check(request: CheckRequest): CheckDecision {
+    assertRecordableText(request);
     return this.#check(request, this.#clock.now());
   }
 
-  /** Throws DecisionInputError for a malformed request (see assertConsumeRequest). */
+  /** Throws DecisionInputError for a malformed request (see assertConsumeRequest) or unrecordable text. */
   consume(request: ConsumeRequest): ConsumeDecision {
     return this.#consume(request, this.#clock.now());
   }
 
-  /** Throws DecisionInputError for a malformed cost. */
+  /** Throws DecisionInputError for a malformed cost or unrecordable text. */
   rate(request: RateRequest): RateDecision {
+    assertRecordableText(request);
     return this.#rate(request, this.#clock.now());
   }
 
   /**
    * Decides every request in order, all at one instant, and returns the results in the same order. Every item
-   * is validated first: if one is malformed, DecisionInputError names it (`decisions[2].amount: ...`) and no
+   * is validated first (shape, and text a receipt can record): if one is malformed, DecisionInputError names it (`decisions[2].amount: ...`) and no
    * item is decided or counted.
    */
   batch(requests: readonly DecisionRequest[]): Decision[] {
@@ -116,6 +119,7 @@ export class Governor {
   }
 
   #validate(request: DecisionRequest, now: number): void {
+    assertRecordableText(request);
     switch (request.op) {
       case 'check':
         return;
@@ -142,6 +146,7 @@ export class Governor {
   }
 
   #consume(request: ConsumeRequest, now: number): ConsumeDecision {
+    assertRecordableText(request);
     assertSafeInteger('amount', request.amount);
     assertIdempotencyKey(request.idempotencyKey);
     const key = request.idempotencyKey;

@@ -1,7 +1,8 @@
 // Fuzzing of the incremental policy compiler (design §2 resolution, §3 incremental compiling, §11).
 import test from 'ava';
 import fc from 'fast-check';
-import { kindInfo, MAX_LIMIT, resourceKey, type QuotaGrantSpec, type SkuSpec, type TaiResource, type TenantSpec } from '../crds/index.ts';
+import { formatPolicyError, kindInfo, MAX_LIMIT, parseApiObject, parseManifests, resourceKey, type QuotaGrantSpec, type SkuSpec, type TaiResource, type TenantSpec } from '../crds/index.ts';
+import { effectiveDocument } from './effective-document.ts';
 import { PolicyCompiler, type PolicyChange } from './policy-compiler.ts';
 import { quotaOf, skuOf, tenantOf } from './policy-fixtures.test-helper.ts';
 import type { PolicySnapshot } from './policy-snapshot.ts';
@@ -31,7 +32,12 @@ const quotaSpec = fc.record(
   { requiredKeys: ['limit'] },
 );
 const rateSpec = fc.record({ perSecond: fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.constant(MAX_LIMIT)), burst: opt(fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.constant(MAX_LIMIT))) });
-const featureValue = fc.oneof(fc.boolean(), fc.integer({ min: -5, max: 5 }), fc.constantFrom(0.5, MAX_LIMIT, 1e300), fc.string({ maxLength: 5 }));
+/** Lone UTF-16 surrogates: a JSON or YAML `"\\ud800"` escape gives one; no receipt can record it (issue 15). */
+const LONE_SURROGATES = ['\ud800', 'gold\udfff', '\udc00\ud800', 'x\ud83d'];
+const featureValue = fc.oneof(
+  { weight: 12, arbitrary: fc.oneof(fc.boolean(), fc.integer({ min: -5, max: 5 }), fc.constantFrom(0.5, MAX_LIMIT, MAX_LIMIT - 1, 2 ** 53, -(2 ** 53), -MAX_LIMIT, 1e300), fc.string({ maxLength: 5 })) },
+  { weight: 1, arbitrary: fc.constantFrom(...LONE_SURROGATES) },
+);
 const quantity = fc.oneof(fc.integer({ min: 0, max: 100 }), fc.constantFrom('4', '500m', '8Gi', '1Ti', MAX_LIMIT));
 const sub = <T>(keys: string[], value: fc.Arbitrary<T>) => opt(fc.dictionary(fc.constantFrom(...keys), value, { maxKeys: keys.length }));
 
@@ -61,7 +67,7 @@ const overrides = fc.record(
   },
   { requiredKeys: [] },
 );
-const LABELS = fc.dictionary(fc.constantFrom('tier', 'region'), fc.constantFrom('a', 'b'), { maxKeys: 2 });
+const LABELS = fc.dictionary(fc.constantFrom('tier', 'region'), fc.oneof({ weight: 12, arbitrary: fc.constantFrom('a', 'b') }, { weight: 1, arbitrary: fc.constantFrom(...LONE_SURROGATES) }), { maxKeys: 2 });
 
 const skuName = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...SKUS) }, { weight: 1, arbitrary: fc.constant(MISSING) });
 const tenantSpec: fc.Arbitrary<TenantSpec> = fc.record({
@@ -221,6 +227,51 @@ test('property: incremental batches (upserts and removals) equal one full compil
     { numRuns: RUNS * 2 },
   );
   t.pass();
+});
+
+/** Every text inside a value (keys included) is well-formed Unicode, so a receipt can record it. */
+function wellFormed(value: unknown): boolean {
+  if (typeof value === 'string') return value.isWellFormed();
+  if (typeof value !== 'object' || value === null) return true;
+  return Object.entries(value).every(([k, v]) => k.isWellFormed() && wellFormed(v));
+}
+
+/**
+ * Issue 15: policy enters through parseManifests (tai validate, the folder loader) and parseApiObject (the cluster
+ * feed, the admission webhook). A resource holding a lone surrogate anywhere is refused there, with an error that
+ * names its field and is itself recordable; so a compiler fed only what entered holds no text a reconcile receipt
+ * or a check's `value` could not record, and the refused resources change nothing.
+ */
+test('property: lone surrogates in policy are refused where policy enters, and what compiles is recordable', (t) => {
+  let refused = 0;
+  fc.assert(
+    fc.property(fc.array(resource, { minLength: 1, maxLength: 12 }), (resources) => {
+      const entered: TaiResource[] = [];
+      for (const r of resources) {
+        const fromFile = parseManifests(JSON.stringify(r), 'policy.yaml');
+        const fromApi = parseApiObject(JSON.parse(JSON.stringify(r)));
+        const errors = [...fromFile.errors, ...('errors' in fromApi ? fromApi.errors : [])].map(formatPolicyError);
+        if (!errors.every((e) => e.isWellFormed())) throw new Error(`an error holds a lone surrogate: ${JSON.stringify(errors)}`);
+        if (wellFormed(r)) {
+          // Refused, if at all, for another reason (a YAML integer past 2^53-1 is one), never for its text.
+          if (errors.some((e) => e.includes('lone UTF-16 surrogate'))) throw new Error(`refused well-formed text: ${errors.join('; ')}`);
+          entered.push(...fromFile.resources.map((s) => s.resource));
+          continue;
+        }
+        refused++;
+        if (fromFile.resources.length > 0 || !('errors' in fromApi)) throw new Error(`accepted a lone surrogate: ${JSON.stringify(r)}`);
+        if (!errors.some((e) => e.includes('lone UTF-16 surrogate'))) throw new Error(`imprecise refusal: ${errors.join('; ')}`);
+      }
+      // The refused resources never reach the compiler: what it holds comes from what entered only.
+      const snapshot = new PolicyCompiler().apply({ upsert: entered }, NOW);
+      for (const tenant of snapshot.tenants.values()) {
+        if (!wellFormed(effectiveDocument(tenant)) || !wellFormed(tenant.features)) throw new Error(`Tenant/${tenant.name} holds unrecordable text`);
+      }
+    }),
+    { numRuns: RUNS },
+  );
+  t.log(`resources refused for a lone surrogate: ${refused}`);
+  t.true(refused > 0);
 });
 
 // Regression: a Tenant that appears (or whose compile fails, or whose labels change) re-statuses the Quotas

@@ -70,13 +70,15 @@ export class TokenBucket {
       this.#level -= needed;
       return { allowed: true, remaining: this.#remaining(), retryAfterMs: 0 };
     }
+    // Saturated at 2^53-1 ms (a burst near 2^53 refilled at 1 token a second waits longer than a number holds).
     const retryAfterMs =
-      cost > this.#rate.burst ? NEVER_RETRY_AFTER_MS : Math.ceil((needed - this.#level) / this.#rate.perSecond);
+      cost > this.#rate.burst ? NEVER_RETRY_AFTER_MS : Math.min(Number.MAX_SAFE_INTEGER, Math.ceil((needed - this.#level) / this.#rate.perSecond));
     return { allowed: false, remaining: this.#remaining(), retryAfterMs };
   }
 
   #remaining(): number {
-    return Math.floor(this.#level / SCALE);
+    // Thousandths past 2^53 are approximate: never report more than a number holds exactly.
+    return Math.min(Number.MAX_SAFE_INTEGER, Math.floor(this.#level / SCALE));
   }
 
   #refill(now: number): void {

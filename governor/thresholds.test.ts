@@ -81,3 +81,16 @@ test('comparisons are exact for limits near 2^53', (t) => {
   t.is(comparePercent(100, 1000, 10), 0);
   t.is(comparePercent(99, 1000, 10), -1);
 });
+
+test('percentUsed is exact past 2^53 and saturates at 2^53-1, so a receipt can always record it', (t) => {
+  const max = Number.MAX_SAFE_INTEGER;
+  t.is(percentUsed(max, max), 100);
+  t.is(percentUsed(max - 1, max), 99);
+  t.is(percentUsed(max, 100), max);
+  // Math.floor(max * 100 / 103) in floating point is 8744853645379603, one too many.
+  t.is(percentUsed(max, 103), 8744853645379602);
+  t.is(percentUsed(max, 1000), 900719925474099);
+  t.is(percentUsed(max, 3), max);
+  t.is(percentUsed(max, 1), max);
+  t.is(percentUsed(2 ** 52, 2 ** 51), 200);
+});

@@ -74,8 +74,14 @@ export function comparePercent(used: number, limit: number, percent: number): nu
   return difference > 0n ? 1 : difference < 0n ? -1 : 0;
 }
 
-/** Whole percent of the limit in use (floor); 100 for a limit of 0 once anything is used. */
+/**
+ * Whole percent of the limit in use (floor, exact); 100 for a limit of 0 once anything is used. Saturates at
+ * 2^53-1 (usage near 2^53 over a limit of 1 is ~9·10^17 %), so a receipt can always record it.
+ */
 export function percentUsed(used: number, limit: number): number {
   if (limit <= 0) return used > 0 ? 100 : 0;
-  return Math.floor((used * 100) / limit);
+  const scaled = used * 100;
+  if (Number.isSafeInteger(scaled)) return Math.floor(scaled / limit);
+  const exact = (BigInt(used) * 100n) / BigInt(limit);
+  return exact > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(exact);
 }

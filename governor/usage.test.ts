@@ -1,5 +1,5 @@
 import test from 'ava';
-import { MemoryUsageStore } from './usage.ts';
+import { MAX_USAGE, MemoryUsageStore, saturatingAdd } from './usage.ts';
 
 const key = { tenant: 'acme', metric: 'api-calls' };
 
@@ -66,4 +66,25 @@ test('cells enumerate and restore round-trips them', (t) => {
   // Restored cells are copies: changing the rebuilt store leaves the enumerated objects alone.
   rebuilt.reserve({ key, windowStart: 1000, amount: 1 });
   t.is(cells[0]?.used, 5);
+});
+
+test('usage saturates at 2^53-1 and floors at 0; applied is the change actually made', (t) => {
+  const usage = new MemoryUsageStore();
+  const full = usage.reserve({ key, windowStart: null, amount: MAX_USAGE });
+  t.is(full.used, MAX_USAGE);
+  const past = usage.reserve({ key, windowStart: null, amount: MAX_USAGE });
+  t.like(past, { ok: true, used: MAX_USAGE, reservation: { key, windowStart: null, applied: 0 } });
+  const down = usage.reserve({ key, windowStart: null, amount: -MAX_USAGE });
+  t.like(down, { used: 0, reservation: { applied: -MAX_USAGE } });
+  t.is(saturatingAdd(MAX_USAGE - 1, 2), MAX_USAGE);
+  t.is(saturatingAdd(5, -MAX_USAGE), 0);
+  t.is(saturatingAdd(MAX_USAGE - 2, 1), MAX_USAGE - 1, 'exact below the edge');
+});
+
+test('a refusal in a new window writes nothing: the cell keeps its window, usage and fired mark', (t) => {
+  const usage = new MemoryUsageStore();
+  usage.reserve({ key, windowStart: 1000, amount: 5 });
+  usage.setFired(key, 1000, 70);
+  t.false(usage.reserve({ key, windowStart: 2000, amount: 11, cap: 10 }).ok);
+  t.deepEqual([...usage.cells()], [{ ...key, windowStart: 1000, used: 5, fired: 70 }]);
 });

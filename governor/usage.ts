@@ -30,7 +30,7 @@ export interface UsageCell extends UsageKey, UsageReading {
 export interface ReserveRequest {
   key: UsageKey;
   windowStart: WindowStart;
-  /** Units to add; negative releases (gauges). Usage never goes below 0. */
+  /** Units to add; negative releases (gauges). Usage never goes below 0 nor past MAX_USAGE (it saturates). */
   amount: number;
   /** When set, a positive amount that would take usage past `cap` is refused and nothing changes. */
   cap?: number | undefined;
@@ -66,7 +66,10 @@ export interface ReserveResult {
 export interface UsageStore {
   /** Current usage of a key in a window; a cell holding another window reads as 0. Never writes. */
   read(key: UsageKey, windowStart: WindowStart): UsageReading;
-  /** Atomically: refuse if a positive amount would exceed `cap`, else add it (flooring at 0). */
+  /**
+   * Atomically: refuse if a positive amount would exceed `cap` (changing nothing), else add it (flooring at 0,
+   * saturating at MAX_USAGE).
+   */
   reserve(request: ReserveRequest): ReserveResult;
   /** Makes a reservation final. */
   commit(reservation: Reservation): void;
@@ -78,6 +81,20 @@ export interface UsageStore {
   cells(): Iterable<UsageCell>;
   /** Puts cells back (from a snapshot or a replay of the receipt log), replacing cells with the same key. */
   restore(cells: Iterable<UsageCell>): void;
+}
+
+/**
+ * Largest usage a counter or gauge holds: 2^53-1, the largest whole number a JSON answer and a receipt hold
+ * exactly. Usage saturates there (issue 15): a consume that would pass it is decided as usual and counts up to it.
+ */
+export const MAX_USAGE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * `used + amount` within [0, MAX_USAGE]. Exact: for safe `used` ≥ 0 and safe `amount`, a true sum past 2^53-1
+ * rounds to at least 2^53, so the clamp catches it, and a sum within range is exact.
+ */
+export function saturatingAdd(used: number, amount: number): number {
+  return Math.min(MAX_USAGE, Math.max(0, used + amount));
 }
 
 interface MutableCell {
@@ -107,11 +124,13 @@ export class MemoryUsageStore implements UsageStore {
 
   reserve(request: ReserveRequest): ReserveResult {
     const { key, windowStart, amount, cap } = request;
-    const cell = this.#cell(key, windowStart);
-    if (amount > 0 && cap !== undefined && cell.used + amount > cap) {
-      return { ok: false, used: cell.used, fired: cell.fired, reservation: undefined };
+    if (amount > 0 && cap !== undefined) {
+      // Refused without a write: a denial leaves no trace, not even a new window started in the cell.
+      const now = this.read(key, windowStart);
+      if (now.used + amount > cap) return { ok: false, used: now.used, fired: now.fired, reservation: undefined };
     }
-    const used = Math.max(0, cell.used + amount);
+    const cell = this.#cell(key, windowStart);
+    const used = saturatingAdd(cell.used, amount);
     const applied = used - cell.used;
     cell.used = used;
     return { ok: true, used, fired: cell.fired, reservation: { key, windowStart, applied } };

@@ -40,12 +40,14 @@ export interface DecisionBodyInput {
   value?: unknown;
   /** consume: the alertAt percentage this decision crossed, when it crossed one. */
   threshold?: number | undefined;
+  /** consume: the highest threshold still fired after a gauge re-armed lower ones (0 when none), when it did. */
+  rearmed?: number | undefined;
 }
 
 /**
  * The body of a `decision` receipt: `tenant`, `op`, `subject`, `amount`?, `allowed`, `reason`, `used`?,
  * `limit`?, `policyDigest`? (bstr 32), `idempotencyKey`?, and what rebuilding the answer needs: `windowStart`?,
- * `resetsAt`?, `remaining`?, `retryAfterMs`?, `value`?, `threshold`?.
+ * `resetsAt`?, `remaining`?, `retryAfterMs`?, `value`?, `threshold`?, `rearmed`?.
  *
  * @example
  * decisionBody({ tenant: 'acme', op: 'consume', subject: 'api-calls', amount: 1, allowed: true,
@@ -61,6 +63,7 @@ export function decisionBody(input: DecisionBodyInput): ReceiptBody {
   body.reason = text(input.reason, 'reason');
   body.tenant = text(input.tenant, 'tenant');
   body.allowed = bool(input.allowed, 'allowed');
+  optional(body, 'rearmed', input.rearmed, uint);
   body.subject = text(input.subject, 'subject');
   optional(body, 'resetsAt', input.resetsAt, nullable(text));
   optional(body, 'remaining', input.remaining, integer);

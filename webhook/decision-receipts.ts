@@ -16,6 +16,7 @@ export function decisionReceiptBody(d: Decision, idempotencyKey?: string): Recei
     windowStart: d.windowStart === null ? null : Date.parse(d.windowStart),
     resetsAt: d.resetsAt,
     threshold: d.crossing?.threshold,
+    rearmed: d.rearmed,
   });
 }
 
@@ -37,6 +38,7 @@ export function consumeAnswerFrom(body: ReceiptBody): ConsumeDecision {
     windowStart: windowStart === null ? null : rfc3339(windowStart),
   };
   if (body.policyDigest instanceof Uint8Array) answer.policy = Buffer.from(body.policyDigest).toString('hex');
+  if (typeof body.rearmed === 'number') answer.rearmed = body.rearmed;
   if (typeof body.threshold === 'number') {
     answer.crossing = { threshold: body.threshold, percent: percentUsed(answer.used, answer.limit), used: answer.used, limit: answer.limit, windowStart };
   }

@@ -82,6 +82,12 @@ export const consumeDecision = z
     resetsAt: rfc3339.nullable().describe('When the window ends (RFC 3339 UTC); null without a window.'),
     windowStart: rfc3339.nullable().describe('When the window counted in began (RFC 3339 UTC); null without a window.'),
     crossing: thresholdCrossing.optional().describe('Present when this consumption crossed an alertAt threshold.'),
+    rearmed: z
+      .int()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe('A gauge fell back and re-armed thresholds: the highest alertAt percentage still fired (0 when none); the ones above may fire again.'),
   })
   .describe('The answer to a consume: may the tenant use this many units of a metered quota?');
 

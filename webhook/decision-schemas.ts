@@ -1,15 +1,22 @@
 import { z } from 'zod';
+import { LONE_SURROGATE_DETAIL } from '../governor/index.ts';
+
+/**
+ * Text a receipt records: well-formed Unicode, so it has a UTF-8 encoding. A lone surrogate (`"k\\ud800"`) is a
+ * 400 naming the field, before anything is decided (issue 15).
+ */
+const recordable = (s: z.ZodString) => s.refine((v) => v.isWellFormed(), { message: LONE_SURROGATE_DETAIL });
 
 /** Request bodies of the decision API (design §4). Strict: an unknown field is a 400, so typos surface. */
-const tenant = z.string().min(1).max(253).describe('Tenant name.');
-const name = z.string().min(1).max(128);
+const tenant = recordable(z.string().min(1).max(253)).describe('Tenant name.');
+const name = recordable(z.string().min(1).max(128));
 
 export const checkBody = z.strictObject({ tenant, feature: name.describe('Feature name.') });
 export const consumeBody = z.strictObject({
   tenant,
   metric: name.describe('Metric name.'),
   amount: z.number().describe('Units to consume: a whole number; 0 peeks; negative releases a gauge.'),
-  idempotencyKey: z.string().min(1).max(256).optional().describe('Replays return the first decision for 24 h.'),
+  idempotencyKey: recordable(z.string().min(1).max(256)).optional().describe('Replays return the first decision for 24 h.'),
 });
 export const rateBody = z.strictObject({
   tenant,

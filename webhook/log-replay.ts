@@ -11,6 +11,14 @@ export interface ReplayState {
 }
 
 /**
+ * What the governor holds in memory at `now`, for the saved run state (cli/run-state.ts): taken in one tick, it
+ * matches the log exactly at its current size. `effective` is each tenant's last recorded entitlements.
+ */
+export function replayStateOf(governor: Governor, effective: ReadonlyMap<string, EffectiveDocument>, now: number): ReplayState {
+  return { cells: [...governor.usage.cells()], answers: [...governor.idempotency.entries(now)], effective: Object.fromEntries(effective) };
+}
+
+/**
  * Rebuilds what lives only in memory from the receipt log at start (design §5): usage counters and fired
  * thresholds, idempotent answers, and each tenant's last recorded effective entitlements (so a restart does
  * not record a reconcile receipt for a policy that did not change).
@@ -53,7 +61,12 @@ export class LogReplay {
   #consume(entry: ChainedEntry, body: ReceiptBody): void {
     const windowStart = (body.windowStart as number | null | undefined) ?? null;
     if (body.allowed === true && body.amount !== 0 && typeof body.used === 'number') {
-      this.#cell(body.tenant as string, body.subject as string, windowStart).used = body.used;
+      const cell = this.#cell(body.tenant as string, body.subject as string, windowStart);
+      cell.used = body.used;
+      // The fired mark as this decision left it, in decision order: a batch's threshold receipts all precede its
+      // decisions, so they alone cannot tell a re-arm between two crossings (a gauge that fell back re-arms).
+      if (typeof body.threshold === 'number') cell.fired = body.threshold;
+      if (typeof body.rearmed === 'number') cell.fired = body.rearmed;
     }
     if (typeof body.idempotencyKey === 'string' && body.amount !== 0) {
       const answer = { ...consumeAnswerFrom(body), receipt: { index: entry.index, leafHash: toHex(entry.leafHash) } };
@@ -63,7 +76,8 @@ export class LogReplay {
 
   #threshold(body: ReceiptBody): void {
     const cell = this.#cell(body.tenant as string, body.metric as string, (body.windowStart as number | null) ?? null);
-    cell.fired = Math.max(cell.fired, body.threshold as number);
+    // Only a threshold above the mark fires, and the mark becomes it; a gauge's mark may have been lowered first.
+    cell.fired = body.threshold as number;
   }
 
   #reconcile(body: ReceiptBody): void {

@@ -1,5 +1,5 @@
-import type { CheckRequest, ConsumeRequest, Decision, DecisionRequest, Governor, RateRequest } from '../governor/index.ts';
-import { toHex } from '../receipts/index.ts';
+import type { CheckRequest, ConsumeRequest, Decision, DecisionRequest, Governor, RateRequest, ThresholdEvent } from '../governor/index.ts';
+import { thresholdBody, toHex } from '../receipts/index.ts';
 import type { ReceiptLog } from '../receipts/store/index.ts';
 import { decisionReceiptBody } from './decision-receipts.ts';
 
@@ -55,4 +55,12 @@ export class RecordedGovernor {
     if (this.#log.durability === 'sync') await appended.durable;
     return recorded;
   }
+}
+
+/**
+ * Appends the `threshold` receipt of a crossing (design §3: each crossing is a receipt). The Governor's
+ * `onThreshold` calls it, before the decision that crossed is recorded, so replay sees the mark first.
+ */
+export function recordThreshold(log: ReceiptLog, e: ThresholdEvent): void {
+  log.append('threshold', thresholdBody({ tenant: e.tenant, metric: e.metric, threshold: e.threshold, percent: e.percent, used: e.used, limit: e.limit, windowStart: e.windowStart }));
 }
