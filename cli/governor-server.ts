@@ -2,7 +2,7 @@ import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock 
 import { lifecycleBody, thresholdBody, toHex } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
-import { loadSigningKey, LogPublisher, ReceiptLog, StaleResumeError, type Durability } from '../receipts/store/index.ts';
+import { LogPublisher, ReceiptLog, StaleResumeError, type Durability } from '../receipts/store/index.ts';
 import { createApp } from '../webhook/app.ts';
 import { bearerAuth } from '../webhook/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../webhook/logger.ts';
@@ -18,6 +18,8 @@ import type { FeedFactory } from './policy-feed.ts';
 import type { ListenAddress } from './listen.ts';
 import { loadRunState, saveRunState, type RunState } from './run-state.ts';
 import { resolveOrigin } from './log-origin.ts';
+import { loadServeKey } from './log-key.ts';
+import { logReader } from './log-source.ts';
 
 export const TAI_VERSION = '0.1.0';
 
@@ -60,7 +62,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logger: Logger | undefined = opts.logFormat === 'json' ? createLogger({ base: { component: 'tai' } }) : undefined;
   const io = logger ? ioLogger(logger) : opts.io;
   const compiler = new PolicyCompiler();
-  const key = await loadSigningKey({ path: opts.keyPath, name: opts.origin, create: true });
+  const key = await loadServeKey({ keyPath: opts.keyPath, logDir: opts.logDir, origin: opts.origin, read: logReader(opts.logDir) });
   if (key.created) io.out(`tai: made checkpoint signing key ${opts.keyPath}`);
   io.out(`tai: checkpoints are signed by verifier key ${key.verifierKey}`);
   const statePath = join(opts.logDir, 'state.json');

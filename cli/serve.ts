@@ -9,6 +9,7 @@ import type { AuthConfig } from './auth-config.ts';
 import { gcsBucket } from './gcs-storage.ts';
 import type { TlsPaths } from './http-listener.ts';
 import { isLoopback, parseListen } from './listen.ts';
+import { DEFAULT_LOG_DIR, signingKeyPathFor } from './log-key.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -57,8 +58,10 @@ Options:
   --log DIR             the receipt log (default ./.tai/log)
   --durability MODE     sync (default): answer after the receipt is on disk; async: answer at once,
                         written within 50 ms
-  --key PATH            checkpoint signing key, a signed-note signer key (default ./.tai/signing.key,
-                        made on first start; its verifier key is printed and written to PATH.pub)
+  --key PATH            checkpoint signing key, a signed-note signer key (default signing.key beside the --log
+                        folder: ./.tai/signing.key for ./.tai/log; made on first start unless the log already
+                        holds a checkpoint; its verifier key is printed and written to PATH.pub). tai log and
+                        tai audit look for it, and PATH.pub, in the same place
   --origin NAME         the log's checkpoint origin (default tai.dev/embedded/HOSTNAME or tai.dev/cluster/HOSTNAME);
                         {log} in NAME is an id made with the --log folder (kept in LOG/log-id), for disks that
                         die with the instance (Cloud Run): each new log gets a name no other log has used
@@ -205,9 +208,10 @@ function leaseOf(values: Record<string, unknown>): { namespace: string; name: st
 }
 
 function logOptions(values: Record<string, unknown>, origin: string): Pick<ServerOptions, 'logDir' | 'keyPath' | 'origin' | 'stateEvery'> {
+  const logDir = stringOption(values, 'log') ?? DEFAULT_LOG_DIR;
   return {
-    logDir: stringOption(values, 'log') ?? '.tai/log',
-    keyPath: stringOption(values, 'key') ?? '.tai/signing.key',
+    logDir,
+    keyPath: stringOption(values, 'key') ?? signingKeyPathFor(logDir),
     origin: stringOption(values, 'origin') ?? origin,
     stateEvery: positiveInteger(values, 'state-every') ?? 10_000,
   };
