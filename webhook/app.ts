@@ -5,6 +5,7 @@ import { admissionApi, type AdmissionApiOptions } from './admission/admission-ap
 import { decisionApi, type DecisionApiOptions } from './decision-api.ts';
 import { healthApi, type Readiness } from './health.ts';
 import { logApi } from './log-api.ts';
+import { unroutedAnswer } from './method-not-allowed.ts';
 import { requestLog, type Logger } from './logger.ts';
 import { httpMetrics, meteredDecisions, metricsApi, type ServerMetrics } from './metrics.ts';
 import { openApiApi } from './openapi.ts';
@@ -49,7 +50,7 @@ export function createApp(opts: AppOptions): Hono {
   if (opts.admission) app.route('/admission', admissionApi(opts.admission));
   if (opts.metrics) app.route('/', metricsApi(opts.metrics));
   if (opts.logDir !== undefined) app.route('/log', logApi(opts.logDir));
-  app.notFound((c) => problem(c, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
+  app.notFound((c) => unroutedAnswer(c, app.routes));
   app.onError((error, c) => {
     opts.onError?.(error, c.req.path);
     return problem(c, 'internal', `unexpected error (request ${c.get('requestId')}); the governor keeps serving`);

@@ -178,3 +178,30 @@ test('GET /openapi.json serves the document, the same bytes every time', async (
   const alone = openApiApi();
   t.is(await (await alone.request('/openapi.json')).text(), text);
 });
+
+test('amount and cost are described as the server checks them: safe integers, cost ≥ 0 (the server answers 400 otherwise)', async (t) => {
+  const { app } = appOver([], { now: 0 });
+  const MAX = Number.MAX_SAFE_INTEGER;
+  const consumeSchema = doc.components.schemas.ConsumeRequest!;
+  const rateSchema = doc.components.schemas.RateRequest!;
+  const batchSchema = doc.components.schemas.BatchRequest!;
+  t.like((consumeSchema.properties as Json).amount, { type: 'integer', minimum: -MAX, maximum: MAX });
+  t.like((rateSchema.properties as Json).cost, { type: 'integer', minimum: 0, maximum: MAX });
+  for (const amount of [MAX, -MAX, 0]) t.true(accepts(consumeSchema, { ...consume, amount }), `amount ${amount}`);
+  t.true(accepts(rateSchema, { ...rate, cost: 0 }));
+  const refused: [string, Json, Json][] = [
+    ['/v1/consume', consumeSchema, { ...consume, amount: 1.5 }],
+    ['/v1/consume', consumeSchema, { ...consume, amount: MAX + 1 }],
+    ['/v1/consume', consumeSchema, { ...consume, amount: -MAX - 1 }],
+    ['/v1/rate', rateSchema, { ...rate, cost: -1 }],
+    ['/v1/rate', rateSchema, { ...rate, cost: 0.5 }],
+    ['/v1/rate', rateSchema, { ...rate, cost: 2 ** 53 }],
+    ['/v1/batch', batchSchema, { decisions: [{ op: 'rate', ...rate, cost: -1 }] }],
+    ['/v1/batch', batchSchema, { decisions: [{ op: 'consume', ...consume, amount: 0.25 }] }],
+  ];
+  for (const [path, schema, body] of refused) {
+    t.false(accepts(schema, body), `the document refuses ${JSON.stringify(body)}`);
+    const res = await app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    t.is(res.status, 400, `${path} ${JSON.stringify(body)}: ${await res.text()}`);
+  }
+});
