@@ -12,7 +12,7 @@ import { PolicyReceipts } from '../webhook/policy-receipts.ts';
 import { RecordedGovernor } from '../webhook/recorded-governor.ts';
 import { anchorReporting, type AnchorConfig } from './anchoring.ts';
 import { openVerifier, type AuthConfig } from './auth-config.ts';
-import { listenOn, type TlsPaths } from './http-listener.ts';
+import { listenOn, type HttpLimits, type TlsPaths } from './http-listener.ts';
 import type { CommandIO } from './io.ts';
 import type { FeedFactory } from './policy-feed.ts';
 import type { ListenAddress } from './listen.ts';
@@ -37,6 +37,8 @@ export interface ServerOptions {
   durability: Durability;
   /** HTTPS with these files (reloaded when they change); plain HTTP without. */
   tls?: TlsPaths | undefined;
+  /** Request, header and keep-alive timeouts and the connection limit (default DEFAULT_HTTP_LIMITS). */
+  httpLimits?: HttpLimits | undefined;
   /** How decision API callers authenticate; `none` serves loopback only (serve checks). */
   auth: AuthConfig;
   /** Anchor the log in Cloud Storage (--gcs). */
@@ -154,7 +156,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     onError: (error, path) => io.err(`tai: internal error on ${path}: ${(error as Error).stack ?? String(error)}`),
   });
-  const server = await listenOn(app.fetch, opts.listen, opts.tls, io);
+  const server = await listenOn(app.fetch, { at: opts.listen, tls: opts.tls, io, limits: opts.httpLimits });
   const { url } = server;
   io.out(`tai: serving decisions on ${url} (${feed.description}; durability ${opts.durability}${feed.admission ? '; admission webhook at /admission/validate' : ''})`);
   return {
