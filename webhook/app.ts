@@ -45,7 +45,7 @@ export function createApp(opts: AppOptions): Hono {
   app.use((c, next) => (c.req.path.startsWith('/admission/') ? reviewLimit(c, next) : decisionLimit(c, next)));
   if (opts.auth) app.use('/v1/*', opts.auth);
   app.route('/', healthApi(opts.readiness));
-  app.route('/', openApiApi());
+  app.route('/', openApiApi({ bearerAuth: opts.auth !== undefined }));
   app.route('/v1', decisionApi(opts.metrics ? { ...opts, decisions: meteredDecisions(opts.decisions, opts.metrics) } : opts));
   if (opts.admission) app.route('/admission', admissionApi(opts.admission));
   if (opts.metrics) app.route('/', metricsApi(opts.metrics));

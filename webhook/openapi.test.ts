@@ -173,10 +173,16 @@ test('GET /openapi.json serves the document, the same bytes every time', async (
   t.is(first.status, 200);
   t.regex(first.headers.get('content-type') ?? '', /^application\/json/);
   const text = await first.text();
-  t.deepEqual(JSON.parse(text), doc);
+  t.deepEqual(JSON.parse(text), openApiDocument({ bearerAuth: false }), 'this app checks no tokens');
   t.is(await (await app.request('/openapi.json')).text(), text);
-  const alone = openApiApi();
+  const alone = openApiApi({ bearerAuth: false });
   t.is(await (await alone.request('/openapi.json')).text(), text);
+});
+
+test('the document says /v1 needs a bearer token only where the server checks one', (t) => {
+  const security = (d: object) => Object.entries((d as Document).paths).flatMap(([path, item]) => Object.values(item).map((op) => [path, op.security]));
+  for (const [path, s] of security(openApiDocument())) t.deepEqual(s, String(path).startsWith('/v1/') ? [{ bearerAuth: [] }] : undefined, String(path));
+  for (const [path, s] of security(openApiDocument({ bearerAuth: false }))) t.is(s, undefined, String(path));
 });
 
 test('amount and cost are described as the server checks them: safe integers, cost ≥ 0 (the server answers 400 otherwise)', async (t) => {
@@ -204,4 +210,13 @@ test('amount and cost are described as the server checks them: safe integers, co
     const res = await app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     t.is(res.status, 400, `${path} ${JSON.stringify(body)}: ${await res.text()}`);
   }
+});
+
+test('every request example is accepted by its schema (generators start from them)', (t) => {
+  const withExamples = Object.entries(doc.paths).flatMap(([path, item]) => Object.values(item).flatMap((op) => {
+    const media = (op.requestBody as { content?: Record<string, Json> } | undefined)?.content?.['application/json'];
+    return media?.example === undefined ? [] : [[path, media.schema as Json, media.example] as const];
+  }));
+  t.is(withExamples.length, 4, 'check, consume, rate and batch');
+  for (const [path, schema, example] of withExamples) t.true(accepts(schema, example), path);
 });

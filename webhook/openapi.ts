@@ -78,6 +78,8 @@ interface Operation {
   summary: string;
   /** Component of the JSON request body, for POSTs. */
   body?: ComponentName;
+  /** A request body the sample policy (config/samples) answers, for generators and readers. */
+  example?: object;
   ok: { description: string; schema: object };
   errors: ErrorStatus[];
   parameters?: object[];
@@ -86,12 +88,19 @@ interface Operation {
 
 const DECISION_ERRORS: ErrorStatus[] = [400, 401, 405, 413, 415, 500, 503];
 
-const decision = (op: string, body: ComponentName, answer: ComponentName, summary: string): Operation => ({
+const EXAMPLES = {
+  check: { tenant: 'acme', feature: 'sso' },
+  consume: { tenant: 'acme', metric: 'api-calls', amount: 1, idempotencyKey: 'req-7' },
+  rate: { tenant: 'acme', name: 'requests', cost: 1 },
+};
+
+const decision = (op: keyof typeof EXAMPLES | 'batch', body: ComponentName, answer: ComponentName, summary: string): Operation => ({
   method: 'post',
   path: `/v1/${op}`,
   operationId: op,
   summary,
   body,
+  example: op === 'batch' ? { decisions: Object.entries(EXAMPLES).map(([kind, e]) => ({ op: kind, ...e })) } : EXAMPLES[op],
   ok: { description: 'The decision, with its receipt. A denial is a decision: 200 with allowed false.', schema: ref(answer) },
   errors: DECISION_ERRORS,
 });
@@ -110,11 +119,11 @@ const OPERATIONS: Operation[] = [
     operationId: 'entitlements',
     summary: "The tenant's effective entitlements; with explain=1, each value with where it came from.",
     parameters: [
-      { name: 'name', in: 'path', required: true, description: 'The tenant.', schema: { type: 'string', minLength: 1 } },
+      { name: 'name', in: 'path', required: true, description: 'The tenant.', schema: { type: 'string', minLength: 1 }, example: 'acme' },
       { name: 'explain', in: 'query', required: false, description: '1 to explain every value (TenantExplanation).', schema: { type: 'string', enum: ['1'] } },
     ],
     ok: { description: 'Entitlements, or TenantExplanation with explain=1.', schema: { anyOf: [ref('Entitlements'), ref('TenantExplanation')] } },
-    errors: [401, 404, 405, 500],
+    errors: [400, 401, 404, 405, 500],
   },
   { method: 'get', path: '/healthz', operationId: 'healthz', summary: 'Liveness: the process answers.', ok: { description: 'Alive.', schema: ref('Health') }, errors: [405] },
   {
@@ -136,7 +145,13 @@ const OPERATIONS: Operation[] = [
   },
 ];
 
-function operationObject(op: Operation): object {
+/** What the document describes beyond the routes: whether this server checks bearer tokens on /v1. */
+export interface OpenApiOptions {
+  /** The /v1 operations require `bearerAuth` (default true); false for a server that checks no tokens (`--auth none`). */
+  bearerAuth?: boolean;
+}
+
+function operationObject(op: Operation, o: OpenApiOptions): object {
   const responses: Record<string, object> = { 200: { description: op.ok.description, content: json(op.ok.schema) }, ...op.extraResponses };
   for (const status of op.errors) responses[status] = { $ref: `#/components/responses/E${status}` };
   return {
@@ -144,8 +159,8 @@ function operationObject(op: Operation): object {
     summary: op.summary,
     tags: [op.path.startsWith('/v1/') ? 'decisions' : 'operations'],
     ...(op.parameters ? { parameters: op.parameters } : {}),
-    ...(op.body ? { requestBody: { required: true, content: json(ref(op.body)) } } : {}),
-    ...(op.path.startsWith('/v1/') ? { security: [{ bearerAuth: [] }] } : {}),
+    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(op.body), ...(op.example ? { example: op.example } : {}) } } } } : {}),
+    ...(op.path.startsWith('/v1/') && o.bearerAuth !== false ? { security: [{ bearerAuth: [] }] } : {}),
     responses,
   };
 }
@@ -185,11 +200,12 @@ function componentSchemas(): Record<string, object> {
 
 /**
  * The decision API as an OpenAPI 3.1.0 document (design §4), built from the same zod schemas that validate
- * requests and that the typed client validates answers with. A new object on every call.
+ * requests and that the typed client validates answers with. A new object on every call. With
+ * `bearerAuth: false` (a server that checks no tokens) the /v1 operations carry no security requirement.
  */
-export function openApiDocument(): object {
+export function openApiDocument(o: OpenApiOptions = {}): object {
   const paths: Record<string, Record<string, object>> = {};
-  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operationObject(op);
+  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operationObject(op, o);
   const statuses = Object.keys(ERRORS).map(Number) as ErrorStatus[];
   return {
     openapi: '3.1.0',
@@ -225,13 +241,13 @@ export function openApiDocument(): object {
  * Serves `GET /openapi.json`: the document is built on the first request and the same bytes are served after.
  *
  * @example
- * app.route('/', openApiApi());
+ * app.route('/', openApiApi({ bearerAuth: opts.auth !== undefined }));
  */
-export function openApiApi(): Hono {
+export function openApiApi(o: OpenApiOptions = {}): Hono {
   const app = new Hono();
   let body: string | undefined;
   app.get('/openapi.json', (c) => {
-    body ??= JSON.stringify(openApiDocument());
+    body ??= JSON.stringify(openApiDocument(o));
     return c.body(body, 200, { 'content-type': 'application/json' });
   });
   return app;
