@@ -7,6 +7,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { makeTestCa } from '../test/support/certs.ts';
+import { eventually } from '../test/support/served.ts';
+import { appOver } from '../webhook/app.test-helper.ts';
 import { listenOn, type HttpLimits, type Listener } from './http-listener.ts';
 
 const fetch = async (req: Request): Promise<Response> => new Response(`read ${(await req.text()).length} bytes`);
@@ -99,5 +101,27 @@ test('over TLS, a slow body is cut off the same way', async (t) => {
   } finally {
     await l.close();
     await rm(ca.dir, { recursive: true, force: true });
+  }
+});
+
+test('the app does not report a request cut off mid-body as an internal error', async (t) => {
+  const { app, errors } = appOver([], { now: 0 });
+  const answered: Promise<Response>[] = [];
+  const track = (req: Request): Promise<Response> => {
+    const answer = Promise.resolve(app.fetch(req));
+    answered.push(answer);
+    return answer;
+  };
+  const l = await listenOn(track, { at: { host: '127.0.0.1', port: 0 }, tls: undefined, io, limits: SMALL });
+  try {
+    const s = await open(l);
+    s.write(SLOW_BODY);
+    t.regex((await untilClosed(s)) ?? '(kept open)', /^HTTP\/1\.1 408 /);
+    t.true(await eventually(() => answered.length === 1, DEADLINE_MS), 'the app saw the request');
+    const response = await answered[0]!;
+    t.deepEqual(errors, [], 'no internal error reported');
+    t.not(response.status, 500);
+  } finally {
+    await l.close();
   }
 });

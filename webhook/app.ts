@@ -52,6 +52,9 @@ export function createApp(opts: AppOptions): Hono {
   if (opts.logDir !== undefined) app.route('/log', logApi(opts.logDir));
   app.notFound((c) => unroutedAnswer(c, app.routes));
   app.onError((error, c) => {
+    // The client went away (or was cut off by the listener's timeout) while its body was being read: nothing to
+    // answer and nothing wrong with the governor; the answer below is never sent.
+    if (c.req.raw.signal.aborted) return problem(c, 'request-timeout', 'the connection closed before the request arrived whole');
     opts.onError?.(error, c.req.path);
     return problem(c, 'internal', `unexpected error (request ${c.get('requestId')}); the governor keeps serving`);
   });
