@@ -10,6 +10,7 @@ import { makeTestCa } from '../test/support/certs.ts';
 import { eventually } from '../test/support/served.ts';
 import { appOver } from '../webhook/app.test-helper.ts';
 import { listenOn, type HttpLimits, type Listener } from './http-listener.ts';
+import { runTai } from './log-fixture.ts';
 
 const fetch = async (req: Request): Promise<Response> => new Response(`read ${(await req.text()).length} bytes`);
 const io = { out: () => undefined, err: () => undefined };
@@ -124,4 +125,19 @@ test('the app does not report a request cut off mid-body as an internal error', 
   } finally {
     await l.close();
   }
+});
+
+test('tai serve takes the limits as whole seconds and a count, and refuses headers given longer than the request', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['--request-timeout', '5', '--headers-timeout', '10'], /--headers-timeout 10 is longer than --request-timeout 5/],
+    [['--max-connections', '0'], /--max-connections: expected a whole number ≥ 1, got "0"/],
+    [['--keep-alive-timeout', '1.5'], /--keep-alive-timeout: expected a whole number ≥ 1/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await runTai(['serve', '--from', 'config/samples', '--listen', '127.0.0.1:0', ...flags]);
+    t.is(r.code, 2, flags.join(' '));
+    t.regex(r.err.join('\n'), message);
+  }
+  const help = await runTai(['serve', '--help']);
+  for (const flag of ['--request-timeout', '--headers-timeout', '--keep-alive-timeout', '--max-connections']) t.true(help.out.join('\n').includes(flag), flag);
 });
