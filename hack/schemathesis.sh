@@ -34,7 +34,7 @@ install() {
 
 mkdir -p "$CACHE"
 exec 9>"$CACHE/schemathesis.lock"
-flock 9 # two runs at once: the second waits for the first one's install
+if command -v flock >/dev/null 2>&1; then flock 9; fi # two runs at once: the second waits for the first one's install
 if [ -f "$VENV/.installed" ] && "$ST" --version >/dev/null 2>&1; then
   say "schemathesis $VERSION is installed"
 else
