@@ -2,7 +2,7 @@ import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock 
 import { lifecycleBody, toHex } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
-import { loadSigningKey, LogPublisher, ReceiptLog, StaleResumeError, type Durability } from '../receipts/store/index.ts';
+import { LogPublisher, ReceiptLog, StaleResumeError, type Durability } from '../receipts/store/index.ts';
 import { createApp } from '../webhook/app.ts';
 import { bearerAuth } from '../webhook/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../webhook/logger.ts';
@@ -12,12 +12,14 @@ import { PolicyReceipts } from '../webhook/policy-receipts.ts';
 import { RecordedGovernor, recordThreshold } from '../webhook/recorded-governor.ts';
 import { anchorReporting, type AnchorConfig } from './anchoring.ts';
 import { openVerifier, type AuthConfig } from './auth-config.ts';
-import { listenOn, type TlsPaths } from './http-listener.ts';
+import { listenOn, type HttpLimits, type TlsPaths } from './http-listener.ts';
 import type { CommandIO } from './io.ts';
 import type { FeedFactory } from './policy-feed.ts';
 import type { ListenAddress } from './listen.ts';
 import { loadRunState, saveRunState, type RunState } from './run-state.ts';
 import { resolveOrigin } from './log-origin.ts';
+import { loadServeKey } from './log-key.ts';
+import { logReader } from './log-source.ts';
 
 export const TAI_VERSION = '0.1.0';
 
@@ -35,6 +37,8 @@ export interface ServerOptions {
   durability: Durability;
   /** HTTPS with these files (reloaded when they change); plain HTTP without. */
   tls?: TlsPaths | undefined;
+  /** Request, header and keep-alive timeouts and the connection limit (default DEFAULT_HTTP_LIMITS). */
+  httpLimits?: HttpLimits | undefined;
   /** How decision API callers authenticate; `none` serves loopback only (serve checks). */
   auth: AuthConfig;
   /** Anchor the log in Cloud Storage (--gcs). */
@@ -60,7 +64,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logger: Logger | undefined = opts.logFormat === 'json' ? createLogger({ base: { component: 'tai' } }) : undefined;
   const io = logger ? ioLogger(logger) : opts.io;
   const compiler = new PolicyCompiler();
-  const key = await loadSigningKey({ path: opts.keyPath, name: opts.origin, create: true });
+  const key = await loadServeKey({ keyPath: opts.keyPath, logDir: opts.logDir, origin: opts.origin, read: logReader(opts.logDir) });
   if (key.created) io.out(`tai: made checkpoint signing key ${opts.keyPath}`);
   io.out(`tai: checkpoints are signed by verifier key ${key.verifierKey}`);
   const statePath = join(opts.logDir, 'state.json');
@@ -152,7 +156,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
     onError: (error, path) => io.err(`tai: internal error on ${path}: ${(error as Error).stack ?? String(error)}`),
   });
-  const server = await listenOn(app.fetch, opts.listen, opts.tls, io);
+  const server = await listenOn(app.fetch, { at: opts.listen, tls: opts.tls, io, limits: opts.httpLimits });
   const { url } = server;
   io.out(`tai: serving decisions on ${url} (${feed.description}; durability ${opts.durability}${feed.admission ? '; admission webhook at /admission/validate' : ''})`);
   return {

@@ -1,7 +1,10 @@
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
+import { DEFAULT_HTTP_LIMITS, guardServer, serverTimeouts, type HttpLimits } from './http-limits.ts';
 import type { CommandIO } from './io.ts';
 import type { ListenAddress } from './listen.ts';
 import { listenTls } from './tls-server.ts';
+
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.ts';
 
 /** `--tls-cert` / `--tls-key`: PEM files, reloaded when they change. */
 export interface TlsPaths {
@@ -15,11 +18,22 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-/** Listens over HTTPS when certificate files are given (rotated without a restart), else plain HTTP. */
-export async function listenOn(fetch: (req: Request) => Response | Promise<Response>, at: ListenAddress, tls: TlsPaths | undefined, io: CommandIO): Promise<Listener> {
+/** Where and how to listen: over HTTPS when certificate files are given, with these limits (default DEFAULT_HTTP_LIMITS). */
+export interface ListenOptions {
+  at: ListenAddress;
+  tls: TlsPaths | undefined;
+  io: CommandIO;
+  limits?: HttpLimits;
+}
+
+/** Listens over HTTPS when certificate files are given (rotated without a restart), else plain HTTP; both with `limits`. */
+export async function listenOn(fetch: (req: Request) => Response | Promise<Response>, o: ListenOptions): Promise<Listener> {
+  const { at, tls, io } = o;
+  const limits = o.limits ?? DEFAULT_HTTP_LIMITS;
   if (tls) {
     const server = await listenTls(fetch, at, {
       ...tls,
+      limits,
       onReload: (c) => io.out(`tai: serving certificate ${c.subject} (serial ${c.serialNumber}) until ${c.notAfter}`),
       onError: (e) => io.err(`tai: ${e.message}; the previous certificate keeps serving`),
     });
@@ -28,7 +42,8 @@ export async function listenOn(fetch: (req: Request) => Response | Promise<Respo
     return { url: server.url, close: () => server.close() };
   }
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serveHttp({ fetch, hostname: at.host, port: at.port }, () => resolve(s));
+    const s = serveHttp({ fetch, hostname: at.host, port: at.port, serverOptions: serverTimeouts(limits) }, () => resolve(s));
+    guardServer(s, limits);
     s.once('error', reject);
   });
   const address = server.address();

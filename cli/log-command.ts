@@ -3,9 +3,11 @@ import { EXIT, parseCommandArgs, stringOption, UsageError, type Command, type Co
 import { consistencyCommand } from './log-consistency.ts';
 import { keygenCommand } from './log-keygen.ts';
 import { verifyCommand } from './log-verify.ts';
-import { parseIndex, proofCommand, verifyReceiptCommand } from './log-proof.ts';
+import { parseIndex, proofCommand } from './log-proof.ts';
+import { verifyReceiptCommand } from './log-verify-receipt.ts';
 import { queryCommand } from './log-query.ts';
 import { jsonSafe, LogFinding, type LogSubcommand } from './log-subcommand.ts';
+import { DEFAULT_LOG_DIR } from './log-key.ts';
 import { logReader, verifierKeyFrom } from './log-source.ts';
 
 const USAGE = `Usage: tai log verify DIR|URL|gs://BUCKET/PREFIX [--vkey KEY|FILE] [--anchored-against gs://BUCKET/PREFIX]
@@ -14,7 +16,7 @@ const USAGE = `Usage: tai log verify DIR|URL|gs://BUCKET/PREFIX [--vkey KEY|FILE
        tai log query DIR|URL [--tenant T] [--kind K] [--outcome allowed|denied] [--reason R]
                      [--since TIME] [--until TIME] [--format jsonl|csv] [--vkey KEY|FILE]
        tai log proof INDEX [--log DIR|URL] [--key SIGNER_KEY_FILE] [--out FILE]
-       tai log verify-receipt --receipt FILE --entry FILE --vkey KEY|FILE
+       tai log verify-receipt --receipt FILE --entry FILE --vkey KEY|FILE [--checkpoint FILE]
        tai log consistency OLD_CHECKPOINT_FILE [--log DIR|URL] [--vkey KEY|FILE] [--json]
        tai log keygen NAME --out FILE
 
@@ -34,10 +36,14 @@ query           verifies the log as it reads it and streams the entries that mat
 proof           an RFC 9942 COSE Receipt of inclusion for entry INDEX against the current checkpoint: a
                 COSE_Sign1 signed with the checkpoint key (EdDSA, vds RFC9162_SHA256) over the detached Merkle
                 root, the RFC 9162 inclusion proof in its unprotected header. Prints JSON {index, treeSize,
-                root, leafHash, receipt, entry} (hex); with --out writes the receipt to FILE and the entry
-                bytes to FILE.entry. A verifier needs the receipt, the entry and the verifier key.
-verify-receipt  checks a receipt offline: the entry is the leaf it proves, the root recomputed from the
-                entry and the inclusion proof is what the key signed. Files may be binary or hex.
+                root, leafHash, receipt, entry} (hex); with --out writes the receipt to FILE, the entry
+                bytes to FILE.entry and the signed checkpoint it was issued against to FILE.checkpoint.
+                A verifier needs the receipt, the entry and the verifier key; the checkpoint proves the size.
+verify-receipt  checks a receipt offline: the entry is the leaf it proves (a TAI entry holds its index), the
+                root recomputed from the entry and the inclusion proof is what the key signed. The signature
+                covers the root only: the tree size in the receipt's unsigned header is reported as claimed,
+                not proven, unless --checkpoint gives a checkpoint signed by the same key whose size and root
+                are the receipt's (else SizeMismatch or RootMismatch, exit 1). Files may be binary or hex.
 consistency     proves the log's current checkpoint extends OLD_CHECKPOINT_FILE (a checkpoint kept
                 earlier): both signed by the pinned key, same origin, and the RFC 9162 consistency proof
                 from the published tiles verifies. Prints the proof; names a rollback or a split view.
@@ -46,9 +52,13 @@ keygen          makes a checkpoint signing key named NAME (a signed-note key nam
                 overwrites a key. See docs/deploy.md.
 Exit status: 0 verified, 1 a finding (a defect, a failed proof), 2 a usage error.
 Options:
-  --vkey KEY|FILE   the signed-note verifier key to pin (default for a folder: ../signing.key.pub beside it)
+  --vkey KEY|FILE   the signed-note verifier key to pin (default for a folder: signing.key.pub beside it,
+                    where tai serve --log makes it)
   --log DIR|URL     the log for show, proof and consistency (default ./.tai/log)
-  --key FILE        proof: the checkpoint signing key (default: ../signing.key beside the log folder)
+  --key FILE        proof: the checkpoint signing key (default: signing.key beside the log folder, as for
+                    tai serve; for a URL, ./.tai/signing.key)
+  --checkpoint FILE verify-receipt: a checkpoint of the log (e.g. one saved from GET /log/checkpoint) that
+                    must have the receipt's tree size and root: it proves the size
   --out FILE        proof: write the receipt (binary) to FILE and the entry to FILE.entry;
                     keygen: where the signer key goes
   --tenant T, --kind decision|admission|reconcile|threshold|lifecycle, --reason R
@@ -81,6 +91,7 @@ const OPTIONS = {
   out: { type: 'string' },
   receipt: { type: 'string' },
   entry: { type: 'string' },
+  checkpoint: { type: 'string' },
   'anchored-against': { type: 'string' },
   'gcs-endpoint': { type: 'string' },
 } as const;
@@ -90,7 +101,7 @@ const SUBCOMMANDS: Record<string, LogSubcommand> = {
   show: {
     flags: ['log', 'vkey'],
     args: ['INDEX'],
-    run: ({ args, values, io }) => show({ index: args[0]!, location: stringOption(values, 'log') ?? '.tai/log', vkey: stringOption(values, 'vkey'), io }),
+    run: ({ args, values, io }) => show({ index: args[0]!, location: stringOption(values, 'log') ?? DEFAULT_LOG_DIR, vkey: stringOption(values, 'vkey'), io }),
   },
   query: queryCommand,
   proof: proofCommand,

@@ -14,6 +14,7 @@ import {
 } from '../receipts/index.ts';
 import { EXIT, stringOption, type CommandIO } from './io.ts';
 import { LogFinding, keyName, readVerifiedCheckpoint, type LogSubcommand } from './log-subcommand.ts';
+import { DEFAULT_LOG_DIR } from './log-key.ts';
 import { logReader, verifierKeyFrom } from './log-source.ts';
 import { withTiles } from './log-tree.ts';
 
@@ -82,7 +83,7 @@ export const consistencyCommand: LogSubcommand = {
   args: ['OLD_CHECKPOINT_FILE'],
   async run({ args, values, io }) {
     const file = args[0]!;
-    const location = stringOption(values, 'log') ?? '.tai/log';
+    const location = stringOption(values, 'log') ?? DEFAULT_LOG_DIR;
     const verifierKey = await verifierKeyFrom(stringOption(values, 'vkey'), location);
     const old = await oldCheckpoint(file, verifierKey);
     const read = logReader(location);

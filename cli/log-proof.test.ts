@@ -2,8 +2,9 @@
 import test from 'ava';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { entryBundlePath, fromHex, nodeAtFromLeaves, signCheckpoint, tilePath, toHex, treeRoot } from '../receipts/index.ts';
-import { decodeInclusionReceipt } from '../receipts/cose-receipt.ts';
+import { encodeCose, entryBundlePath, fromHex, nodeAtFromLeaves, signCheckpoint, tilePath, toHex, treeRoot } from '../receipts/index.ts';
+import { decodeCose, type CoseValue } from '../receipts/cose-cbor.ts';
+import { decodeInclusionReceipt, encodeInclusionProof } from '../receipts/cose-receipt.ts';
 import { FixtureLog, fixtureEntry, fixtureLog, runTai } from './log-fixture.ts';
 
 const SIZE = 600;
@@ -26,8 +27,8 @@ async function proveTo(log: FixtureLog, index: number): Promise<{ receipt: strin
   return { receipt: out, entry: `${out}.entry` };
 }
 
-const verifyReceipt = (files: { receipt: string; entry: string }, vkey: string): ReturnType<typeof runTai> =>
-  runTai(['log', 'verify-receipt', '--receipt', files.receipt, '--entry', files.entry, '--vkey', vkey]);
+const verifyReceipt = (files: { receipt: string; entry: string; checkpoint?: string }, vkey: string): ReturnType<typeof runTai> =>
+  runTai(['log', 'verify-receipt', '--receipt', files.receipt, '--entry', files.entry, '--vkey', vkey, ...(files.checkpoint ? ['--checkpoint', files.checkpoint] : [])]);
 
 for (const index of [0, 1, 255, 256, 511, 512, SIZE - 1]) {
   test(`proof ${index} → verify-receipt: exit 0, the entry at the checkpoint's root`, async (t) => {
@@ -36,9 +37,47 @@ for (const index of [0, 1, 255, 256, 511, 512, SIZE - 1]) {
     t.deepEqual(new Uint8Array(await readFile(files.entry)), log.entries[index]!.bytes);
     const r = await verifyReceipt(files, log.verifierKey);
     t.is(r.code, 0, r.err.join('\n'));
-    t.regex(r.out[0]!, new RegExp(`^✓ entry ${index} is in the log of ${SIZE} entries with root [0-9a-f]{64}, signed by test\\.tai\\.dev/log\\+[0-9a-f]{8}$`));
+    t.regex(r.out[0]!, new RegExp(`^✓ entry ${index} is a leaf of the Merkle tree with root [0-9a-f]{64}, signed by test\\.tai\\.dev/log\\+[0-9a-f]{8}$`));
+    t.regex(r.out.join('\n'), new RegExp(`not proven: the tree size ${SIZE} .*unsigned header`));
+    const proven = await verifyReceipt({ ...files, checkpoint: `${files.receipt}.checkpoint` }, log.verifierKey);
+    t.is(proven.code, 0, proven.err.join('\n'));
+    t.regex(proven.out[0]!, new RegExp(`^✓ entry ${index} is in the log of ${SIZE} entries with root [0-9a-f]{64}: proven by the checkpoint .*checkpoint signed by test\\.tai\\.dev/log\\+[0-9a-f]{8}$`));
   });
 }
+
+/** The receipt with the tree size in its (unsigned) inclusion proof replaced: the signature still verifies. */
+function withTreeSize(receipt: Uint8Array, treeSize: number): Uint8Array {
+  const [protectedBytes, , , signature] = decodeCose(receipt.subarray(1)) as CoseValue[];
+  const { leafIndex, path } = decodeInclusionReceipt(receipt);
+  const unprotected = new Map([[396, new Map([[-1, [encodeInclusionProof({ treeSize, leafIndex, path })]]])]]);
+  return Uint8Array.of(0xd2, ...encodeCose([protectedBytes!, unprotected, null, signature!]));
+}
+
+test('a receipt whose unsigned tree size was edited (600 → 599) claims nothing it cannot prove; --checkpoint refuses it', async (t) => {
+  const { log } = await grown();
+  const files = await proveTo(log, 255);
+  const edited = { ...files, receipt: await scratch(log, 'size599.cose', withTreeSize(new Uint8Array(await readFile(files.receipt)), 599)) };
+  const r = await verifyReceipt(edited, log.verifierKey);
+  t.is(r.code, 0, 'the entry is a leaf of the signed root: the signature covers the root only');
+  t.notRegex(r.out.join('\n'), /in the log of 599 entries/);
+  t.regex(r.out.join('\n'), /not proven: the tree size 599 is claimed by the receipt's unsigned header/);
+  t.regex(r.out.join('\n'), /--checkpoint/);
+  const checkpoint = join(log.logDir, 'checkpoint');
+  const refused = await verifyReceipt({ ...edited, checkpoint }, log.verifierKey);
+  t.is(refused.code, 1);
+  t.deepEqual(refused.out, []);
+  t.regex(refused.err.join('\n'), /SizeMismatch: the receipt claims tree size 599, the checkpoint .* has size 600/);
+  const leaves = log.entries.slice(0, 599).map((e) => e.leafHash);
+  const other = await scratch(log, 'cp599', new TextEncoder().encode(signCheckpoint({ origin: log.origin, size: 599, root: treeRoot(599, nodeAtFromLeaves(leaves)) }, log.signerKey)));
+  const rootDiffers = await verifyReceipt({ ...edited, checkpoint: other }, log.verifierKey);
+  t.is(rootDiffers.code, 1, 'a real checkpoint of size 599 has another root');
+  t.regex(rootDiffers.err.join('\n'), /RootMismatch: the root recomputed from the entry and the proof, [0-9a-f]{64}, is not the root [0-9a-f]{64} of the checkpoint .*cp599 \(size 599\)/);
+  const foreign = await fixtureLog({ seed: 9 });
+  await foreign.grow(600).publish();
+  const unsigned = await verifyReceipt({ ...files, checkpoint: join(foreign.logDir, 'checkpoint') }, log.verifierKey);
+  t.is(unsigned.code, 1);
+  t.regex(unsigned.err.join('\n'), /checkpoint: not signed by test\.tai\.dev\/log\+[0-9a-f]{8}/);
+});
 
 test('proof without --out prints JSON with hex that verify-receipt reads from files', async (t) => {
   const { log } = await grown();
@@ -128,7 +167,7 @@ test('proof reads a partial tile the log has since replaced as a prefix of the f
   await rm(join(log.logDir, tilePath({ level: 0, index: 1, width: 44 })));
   await rm(join(log.logDir, entryBundlePath({ index: 1, width: 44 })));
   const files = await proveTo(log, 299);
-  const r = await verifyReceipt(files, log.verifierKey);
+  const r = await verifyReceipt({ ...files, checkpoint: join(log.logDir, 'checkpoint') }, log.verifierKey);
   t.is(r.code, 0, r.err.join('\n'));
   t.regex(r.out[0]!, /entry 299 is in the log of 300 entries/);
 });

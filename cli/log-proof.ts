@@ -1,7 +1,6 @@
-// `tai log proof` and `tai log verify-receipt`: RFC 9942 COSE Receipts of inclusion for one log entry, signed
-// by the log's checkpoint key over the root of the current checkpoint, and their offline verification.
+// `tai log proof`: an RFC 9942 COSE Receipt of inclusion for one log entry, signed by the log's checkpoint key
+// over the root of the current checkpoint (verified offline by `tai log verify-receipt`, log-verify-receipt.ts).
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   ProofError,
   bytesEqual,
@@ -9,7 +8,6 @@ import {
   hashLeaf,
   inclusionProof,
   parseSignerKey,
-  parseVerifierKey,
   toHex,
   treeRoot,
   verifyInclusion,
@@ -17,10 +15,11 @@ import {
   type NoteSigner,
   type ReadLogFile,
 } from '../receipts/index.ts';
-import { CoseReceiptError, decodeInclusionReceipt, issueInclusionReceipt, verifyInclusionReceipt } from '../receipts/cose-receipt.ts';
-import { EXIT, UsageError, stringOption, type CommandIO } from './io.ts';
-import { LogFinding, keyIdBytes, keyName, readBytesOrHex, readVerifiedCheckpoint, type LogSubcommand } from './log-subcommand.ts';
-import { logReader, verifierKeyFrom } from './log-source.ts';
+import { issueInclusionReceipt } from '../receipts/cose-receipt.ts';
+import { EXIT, UsageError, stringOption } from './io.ts';
+import { LogFinding, keyIdBytes, readVerifiedCheckpoint, type LogSubcommand } from './log-subcommand.ts';
+import { DEFAULT_LOG_DIR, signingKeyPathFor } from './log-key.ts';
+import { logReader } from './log-source.ts';
 import { readEntry, withTiles } from './log-tree.ts';
 
 /** INDEX as a whole number, or a UsageError. */
@@ -68,11 +67,12 @@ export const proofCommand: LogSubcommand = {
   args: ['INDEX'],
   async run({ args, values, io }) {
     const index = parseIndex(args[0]!);
-    const location = stringOption(values, 'log') ?? '.tai/log';
-    const keyPath = stringOption(values, 'key') ?? (/^https?:/.test(location) ? '.tai/signing.key' : join(location, '..', 'signing.key'));
+    const location = stringOption(values, 'log') ?? DEFAULT_LOG_DIR;
+    const keyPath = stringOption(values, 'key') ?? signingKeyPathFor(location);
     const signer = await loadSigner(keyPath);
     const read = logReader(location);
-    const checkpoint = await readVerifiedCheckpoint(read, signer.verifierKey, location);
+    const note = await read('checkpoint'); // read once: the checkpoint saved beside the receipt is the one it proves
+    const checkpoint = await readVerifiedCheckpoint(() => Promise.resolve(note), signer.verifierKey, location);
     if (index >= checkpoint.size) throw new LogFinding(`entry ${index} is past the checkpoint (size ${checkpoint.size})`);
     if (checkpoint.size < 2) throw new LogFinding('the checkpoint covers one entry: its inclusion path is empty and RFC 9942 receipts need one hash; ask again once the log has grown');
     const { entry, path } = await provenEntry(read, index, checkpoint);
@@ -85,59 +85,12 @@ export const proofCommand: LogSubcommand = {
     }
     await writeFile(out, receipt);
     await writeFile(`${out}.entry`, entry);
+    await writeFile(`${out}.checkpoint`, note!);
     io.out(`✓ receipt of inclusion for entry ${index} at tree size ${checkpoint.size}, root ${toHex(checkpoint.root)}`);
-    io.out(`  receipt  ${out} (${receipt.length} bytes, RFC 9942 COSE_Sign1)`);
-    io.out(`  entry    ${out}.entry (${entry.length} bytes)`);
-    io.out(`  verify   tai log verify-receipt --receipt ${out} --entry ${out}.entry --vkey ${signer.verifierKey}`);
+    io.out(`  receipt     ${out} (${receipt.length} bytes, RFC 9942 COSE_Sign1)`);
+    io.out(`  entry       ${out}.entry (${entry.length} bytes)`);
+    io.out(`  checkpoint  ${out}.checkpoint (the signed checkpoint of size ${checkpoint.size}: it proves the tree size)`);
+    io.out(`  verify      tai log verify-receipt --receipt ${out} --entry ${out}.entry --checkpoint ${out}.checkpoint --vkey ${signer.verifierKey}`);
     return EXIT.ok;
-  },
-};
-
-function required(values: Record<string, unknown>, flag: string): string {
-  const v = stringOption(values, flag);
-  if (v === undefined || v === '') throw new UsageError(`--${flag} is required`);
-  return v;
-}
-
-/** The entry file as a receipt whose index is the leaf the receipt proves. */
-async function entryFor(path: string, receiptPath: string, receipt: Uint8Array): Promise<Uint8Array> {
-  const entry = await readBytesOrHex(path);
-  const leafIndex = decodeInclusionReceipt(receipt).leafIndex;
-  let held: number;
-  try {
-    held = decodeReceipt(entry).index;
-  } catch (e) {
-    throw new LogFinding(`WrongEntry: ${path} is not a TAI log entry: ${(e as Error).message}`);
-  }
-  if (held !== leafIndex) throw new LogFinding(`WrongEntry: ${path} holds entry ${held}, but ${receiptPath} proves leaf ${leafIndex}`);
-  return entry;
-}
-
-async function verifyReceipt(c: { receiptPath: string; entryPath: string; vkey: string; io: CommandIO }): Promise<number> {
-  const verifierKey = await verifierKeyFrom(c.vkey, '.');
-  let verifier;
-  try {
-    verifier = parseVerifierKey(verifierKey);
-  } catch (e) {
-    throw new UsageError(`--vkey: ${(e as Error).message}`);
-  }
-  const receipt = await readBytesOrHex(c.receiptPath);
-  try {
-    const entry = await entryFor(c.entryPath, c.receiptPath, receipt);
-    const v = verifyInclusionReceipt({ receipt, entry, publicKey: verifier.publicKey, keyId: keyIdBytes(verifier.keyId) });
-    c.io.out(`✓ entry ${v.leafIndex} is in the log of ${v.treeSize} entries with root ${toHex(v.root)}, signed by ${keyName(verifierKey)}`);
-    c.io.out(`  leaf hash ${toHex(v.leafHash)}, inclusion path of ${v.path.length} hashes (RFC 9162, vds RFC9162_SHA256, alg EdDSA)`);
-    return EXIT.ok;
-  } catch (e) {
-    if (e instanceof CoseReceiptError) throw new LogFinding(`${c.receiptPath}: ${e.message}`);
-    throw e;
-  }
-}
-
-export const verifyReceiptCommand: LogSubcommand = {
-  flags: ['receipt', 'entry', 'vkey'],
-  args: [],
-  run({ values, io }) {
-    return verifyReceipt({ receiptPath: required(values, 'receipt'), entryPath: required(values, 'entry'), vkey: required(values, 'vkey'), io });
   },
 };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseVerifierKey, type ReadLogFile } from '../receipts/index.ts';
 import { gcsBucket } from './gcs-storage.ts';
 import { UsageError } from './io.ts';
+import { verifierKeyPathFor } from './log-key.ts';
 import { LogFinding } from './log-subcommand.ts';
 
 /**
@@ -41,10 +42,10 @@ function unreadable(what: string, e: unknown): never {
 
 /**
  * The verifier key to pin: `--vkey` as a key string or a file holding one; by default, for a folder, the key
- * `tai serve` wrote beside the default log (.tai/signing.key.pub); a URL or bucket needs `--vkey`.
+ * `tai serve` wrote for that log (signing.key.pub beside the folder: log-key.ts); a URL or bucket needs `--vkey`.
  */
 export async function verifierKeyFrom(vkey: string | undefined, location: string): Promise<string> {
-  const candidate = vkey ?? (/^(https?|gs):/.test(location) ? undefined : join(location, '..', 'signing.key.pub'));
+  const candidate = vkey ?? verifierKeyPathFor(location);
   if (candidate === undefined) throw new UsageError(`--vkey is required for a log at ${location}: pin the verifier key the operator published`);
   try {
     return parseVerifierKey(candidate).key; // a key string (names such as tai.dev/embedded/host contain "/")

@@ -7,8 +7,9 @@ import { startServer, type ServerOptions } from './governor-server.ts';
 import type { AnchorConfig } from './anchoring.ts';
 import type { AuthConfig } from './auth-config.ts';
 import { gcsBucket } from './gcs-storage.ts';
-import type { TlsPaths } from './http-listener.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits, type TlsPaths } from './http-listener.ts';
 import { isLoopback, parseListen } from './listen.ts';
+import { DEFAULT_LOG_DIR, signingKeyPathFor } from './log-key.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -53,12 +54,20 @@ Options:
                         cluster mode, none in embedded mode)
   --token-file PATH     bearer tokens, one per line: token,user,uid,"group1,group2" (reloaded on change)
   --token-audience AUD  TokenReview: the audience tokens must be meant for (default the API server's)
+  --request-timeout S   seconds a client has to send a whole request, headers and body (default 30); a slower one
+                        is answered 408 and its connection closed (Node's own default is 300)
+  --headers-timeout S   seconds to send the request headers (default 10; at most --request-timeout)
+  --keep-alive-timeout S
+                        seconds an idle kept-alive connection stays open (default 5)
+  --max-connections N   open connections at once (default 1024); more are dropped as they arrive
   --log-format FORMAT   text (default) or json (one JSON line per event, Cloud Logging's severity and message)
   --log DIR             the receipt log (default ./.tai/log)
   --durability MODE     sync (default): answer after the receipt is on disk; async: answer at once,
                         written within 50 ms
-  --key PATH            checkpoint signing key, a signed-note signer key (default ./.tai/signing.key,
-                        made on first start; its verifier key is printed and written to PATH.pub)
+  --key PATH            checkpoint signing key, a signed-note signer key (default signing.key beside the --log
+                        folder: ./.tai/signing.key for ./.tai/log; made on first start unless the log already
+                        holds a checkpoint; its verifier key is printed and written to PATH.pub). tai log and
+                        tai audit look for it, and PATH.pub, in the same place
   --origin NAME         the log's checkpoint origin (default tai.dev/embedded/HOSTNAME or tai.dev/cluster/HOSTNAME);
                         {log} in NAME is an id made with the --log folder (kept in LOG/log-id), for disks that
                         die with the instance (Cloud Run): each new log gets a name no other log has used
@@ -94,6 +103,10 @@ The log is published in the C2SP tlog-tiles layout in the --log folder and at GE
       'token-file': { type: 'string' },
       'token-audience': { type: 'string' },
       'log-format': { type: 'string' },
+      'request-timeout': { type: 'string' },
+      'headers-timeout': { type: 'string' },
+      'keep-alive-timeout': { type: 'string' },
+      'max-connections': { type: 'string' },
       gcs: { type: 'string' },
       'gcs-endpoint': { type: 'string' },
       'anchor-interval': { type: 'string' },
@@ -120,7 +133,25 @@ function serveOptions(values: Record<string, unknown>, positionals: string[]): O
   }
   const logFormat = stringOption(values, 'log-format') ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format: expected text or json, got ${JSON.stringify(logFormat)}`);
-  return { listen, durability: durabilityOf(values), feed: mode.feed, tls: tlsOf(values), auth, logFormat, anchor: anchorOf(values), ...logOptions(values, mode.origin) };
+  return { listen, durability: durabilityOf(values), feed: mode.feed, tls: tlsOf(values), httpLimits: httpLimitsOf(values), auth, logFormat, anchor: anchorOf(values), ...logOptions(values, mode.origin) };
+}
+
+/** --request-timeout, --headers-timeout, --keep-alive-timeout (seconds) and --max-connections over the defaults. */
+function httpLimitsOf(values: Record<string, unknown>): HttpLimits {
+  const seconds = (flag: string, fallbackMs: number): number => {
+    const s = positiveInteger(values, flag);
+    return s === undefined ? fallbackMs : s * 1000;
+  };
+  const limits: HttpLimits = {
+    requestTimeoutMs: seconds('request-timeout', DEFAULT_HTTP_LIMITS.requestTimeoutMs),
+    headersTimeoutMs: seconds('headers-timeout', DEFAULT_HTTP_LIMITS.headersTimeoutMs),
+    keepAliveTimeoutMs: seconds('keep-alive-timeout', DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs),
+    maxConnections: positiveInteger(values, 'max-connections') ?? DEFAULT_HTTP_LIMITS.maxConnections,
+  };
+  if (values['headers-timeout'] !== undefined && limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new UsageError(`--headers-timeout ${limits.headersTimeoutMs / 1000} is longer than --request-timeout ${limits.requestTimeoutMs / 1000}: the headers are part of the request`);
+  }
+  return limits;
 }
 
 function anchorOf(values: Record<string, unknown>): AnchorConfig | undefined {
@@ -205,9 +236,10 @@ function leaseOf(values: Record<string, unknown>): { namespace: string; name: st
 }
 
 function logOptions(values: Record<string, unknown>, origin: string): Pick<ServerOptions, 'logDir' | 'keyPath' | 'origin' | 'stateEvery'> {
+  const logDir = stringOption(values, 'log') ?? DEFAULT_LOG_DIR;
   return {
-    logDir: stringOption(values, 'log') ?? '.tai/log',
-    keyPath: stringOption(values, 'key') ?? '.tai/signing.key',
+    logDir,
+    keyPath: stringOption(values, 'key') ?? signingKeyPathFor(logDir),
     origin: stringOption(values, 'origin') ?? origin,
     stateEvery: positiveInteger(values, 'state-every') ?? 10_000,
   };

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { watchFiles } from '../webhook/file-watch.ts';
+import { DEFAULT_HTTP_LIMITS, guardServer, serverTimeouts, type HttpLimits } from './http-limits.ts';
 import type { ListenAddress } from './listen.ts';
 
 /** The certificate being served, as reported after each reload. */
@@ -28,6 +29,8 @@ export interface TlsFiles {
   onReload?(info: CertificateInfo): void;
   /** Hears a rotation that could not be used (unreadable, not PEM, key and certificate do not match). */
   onError?(error: Error): void;
+  /** Timeouts and the connection limit (default DEFAULT_HTTP_LIMITS). */
+  limits?: HttpLimits;
 }
 
 export interface TlsServer {
@@ -65,7 +68,7 @@ export async function listenTls(fetch: (req: Request) => Response | Promise<Resp
   if (first.error) throw first.error;
   const loaded = first.loaded!;
   let certificate = loaded.info;
-  const server = await listenHttps(fetch, at, { ...TLS_FLOOR, cert: loaded.cert, key: loaded.key });
+  const server = await listenHttps(fetch, at, { tls: { ...TLS_FLOOR, cert: loaded.cert, key: loaded.key }, limits: tls.limits ?? DEFAULT_HTTP_LIMITS });
   const reload = async (): Promise<boolean> => {
     const next = await pair.read();
     if (next.error) tls.onError?.(next.error);
@@ -152,9 +155,11 @@ function digest(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function listenHttps(fetch: (req: Request) => Response | Promise<Response>, at: ListenAddress, serverOptions: SecureContextOptions): Promise<Server> {
+function listenHttps(fetch: (req: Request) => Response | Promise<Response>, at: ListenAddress, o: { tls: SecureContextOptions; limits: HttpLimits }): Promise<Server> {
   return new Promise((resolve, reject) => {
+    const serverOptions = { ...o.tls, ...serverTimeouts(o.limits) };
     const server = serve({ fetch, hostname: at.host, port: at.port, createServer, serverOptions }, () => resolve(server as Server));
+    guardServer(server, o.limits);
     server.once('error', reject);
   });
 }

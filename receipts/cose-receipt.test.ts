@@ -12,6 +12,7 @@ import {
   decodeInclusionReceipt,
   ed25519PublicKey,
   issueInclusionReceipt,
+  matchCheckpoint,
   sigStructure,
   verifyInclusionReceipt,
   type CoseReceiptErrorCode,
@@ -119,6 +120,20 @@ test('property: any flipped byte of a receipt is refused, except a tree-size tha
     { numRuns: 500 },
   );
   t.pass();
+});
+
+test('matchCheckpoint: an edited tree size that still verifies is caught by the checkpoint of the real size', (t) => {
+  const leaves = ENTRIES.map(hashLeaf);
+  const checkpoint = { size: 20, root: treeRoot(20, nodeAtFromLeaves(leaves)) };
+  const edited = withProof([21, 9, path9]); // leaf 9: size 21 gives the same path shape and root as 20
+  const v = verifyInclusionReceipt({ receipt: edited, entry: ENTRIES[9]!, publicKey: VERIFIER.publicKey, keyId: KID });
+  t.is(v.treeSize, 21, 'the receipt alone accepts the claim');
+  t.is(codeOf(() => matchCheckpoint(v, checkpoint)), 'SizeMismatch');
+  t.throws(() => matchCheckpoint(v, checkpoint, 'cp'), { message: /the receipt claims tree size 21, cp has size 20/ });
+  const real = verifyInclusionReceipt({ receipt: RECEIPT, entry: ENTRIES[9]!, publicKey: VERIFIER.publicKey, keyId: KID });
+  t.notThrows(() => matchCheckpoint(real, checkpoint));
+  const otherLog = { size: 20, root: treeRoot(20, nodeAtFromLeaves(entriesOf(21).slice(1).map(hashLeaf))) };
+  t.is(codeOf(() => matchCheckpoint(real, otherLog)), 'RootMismatch');
 });
 
 /** The receipt with one part replaced, re-encoded. */

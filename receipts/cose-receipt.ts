@@ -43,7 +43,11 @@ export type CoseReceiptErrorCode =
   /** The receipt's kid names another key than the pinned one. */
   | 'KeyMismatch'
   /** The signature does not verify over the root recomputed from the entry and the proof. */
-  | 'BadSignature';
+  | 'BadSignature'
+  /** The receipt's claimed tree size is not the trusted checkpoint's size. */
+  | 'SizeMismatch'
+  /** The root the receipt proves is not the trusted checkpoint's root. */
+  | 'RootMismatch';
 
 /** A refused receipt: `code` says why; the message says what was expected. */
 export class CoseReceiptError extends Error {
@@ -217,7 +221,7 @@ function recomputeRoot(claim: InclusionClaim, leafHash: Uint8Array): Uint8Array 
  * not the unprotected header, so tree-size and leaf-index are bound only as far as they change the recomputed
  * root: for a leaf in a left subtree, a nearby tree-size with the same audit path shape gives the same root and
  * verifies. Bind the index through the entry itself (a TAI entry holds its index), and the size by matching the
- * root with a signed checkpoint of that size.
+ * root with a signed checkpoint of that size ({@link matchCheckpoint}).
  */
 export function verifyInclusionReceipt(input: { receipt: Uint8Array; entry: Uint8Array; publicKey: Uint8Array; keyId?: Uint8Array }): VerifiedInclusion {
   const r = decodeInclusionReceipt(input.receipt);
@@ -234,4 +238,20 @@ export function verifyInclusionReceipt(input: { receipt: Uint8Array; entry: Uint
     );
   }
   return { treeSize: r.treeSize, leafIndex: r.leafIndex, path: r.path, leafHash, root, kid: r.kid };
+}
+
+/**
+ * Binds a verified receipt to a trusted checkpoint (one verified with the same log's key): RFC 9942 signs only
+ * the root, so the receipt's tree size is a claim until a checkpoint of that size has the recomputed root.
+ * Precondition: `verified` came from {@link verifyInclusionReceipt}. Checks the size first, then the root.
+ *
+ * @throws CoseReceiptError SizeMismatch (got the receipt's size, want the checkpoint's) or RootMismatch.
+ */
+export function matchCheckpoint(verified: VerifiedInclusion, checkpoint: { size: number; root: Uint8Array }, where = 'the checkpoint'): void {
+  if (verified.treeSize !== checkpoint.size) {
+    throw new CoseReceiptError('SizeMismatch', `the receipt claims tree size ${verified.treeSize}, ${where} has size ${checkpoint.size}: the receipt's size was altered, or it was issued against another checkpoint (ask for a receipt at ${checkpoint.size}, or pass that checkpoint)`);
+  }
+  if (!bytesEqual(verified.root, checkpoint.root)) {
+    throw new CoseReceiptError('RootMismatch', `the root recomputed from the entry and the proof, ${toHex(verified.root)}, is not the root ${toHex(checkpoint.root)} of ${where} (size ${checkpoint.size}): the entry is not in the log that checkpoint describes (a fork, or another log)`);
+  }
 }

@@ -10,10 +10,11 @@ import { readFileSync } from 'node:fs';
 import { reconcileBody, decisionBody, lifecycleBody } from './bodies.ts';
 import { decodeDeterministic, decodeReceipt, encodeDeterministic } from './cbor.ts';
 import { verifyCheckpoint, signCheckpoint } from './checkpoint.ts';
+import { decodeInclusionReceipt, issueInclusionReceipt, matchCheckpoint, verifyInclusionReceipt } from './cose-receipt.ts';
 import { hashChildren, hashLeaf, toHex } from './merkle-hash.ts';
 import { RECEIPT_FIELDS, ReceiptDecodeError, type CborValue } from './receipt.ts';
 import { ReceiptChain } from './receipt-chain.ts';
-import { generateNoteKey, noteKeyId, NoteError } from './signed-note.ts';
+import { generateNoteKey, noteKeyId, NoteError, parseSignerKey, parseVerifierKey } from './signed-note.ts';
 import { TileBuilder } from './tile-builder.ts';
 import { decodeEntryBundle } from './tlog-tiles.ts';
 import { verifyLog } from './verify-log.ts';
@@ -180,6 +181,7 @@ const sha256Hex = (hex: string): string => hash('sha256', Buffer.from(hex, 'hex'
 const CHECKED = [
   'value-encodings', 'rejected-encodings', 'reconcile-body', 'minimal-receipt', 'minimal-receipt-leaf-hash', 'decision-receipt',
   'decision-receipt-leaf-hash', 'tree-root-2', 'shell-hashes', 'entry-bundle-2', 'hash-tile-0-2', 'note-keys', 'shell-key-id', 'checkpoint-note',
+  'cose-receipt-1',
 ];
 
 test('every vector on the page is checked here, each appears once', (t) => {
@@ -321,4 +323,16 @@ test('the page\'s files, as a published log, pass verifyLog; a flipped entry byt
   const bad = await verifyLog({ read: async (p) => files.get(p), verifierKey: log.key.verifierKey });
   t.false(bad.ok);
   t.is(bad.defects[0]?.index, 1);
+});
+
+test('cose-receipt-1: the receipt for entry 1 of the 2-entry log is exactly these bytes, and proves what §10 says', (t) => {
+  const signer = parseSignerKey(log.key.signerKey);
+  const kid = Buffer.from(signer.keyId.toString(16).padStart(8, '0'), 'hex');
+  const receipt = issueInclusionReceipt({ treeSize: 2, leafIndex: 1, path: [log.e0.leafHash], root: log.root, privateKey: signer.privateKey, kid });
+  t.is(hexOf('cose-receipt-1'), toHex(receipt));
+  t.like(decodeInclusionReceipt(bytesOf('cose-receipt-1')), { treeSize: 2, leafIndex: 1, alg: -8, vds: 1 });
+  const verified = verifyInclusionReceipt({ receipt: bytesOf('cose-receipt-1'), entry: log.e1.bytes, publicKey: parseVerifierKey(log.key.verifierKey).publicKey, keyId: kid });
+  t.is(toHex(verified.root), hexOf('tree-root-2'));
+  t.notThrows(() => matchCheckpoint(verified, verifyCheckpoint(log.note, log.key.verifierKey).checkpoint));
+  t.throws(() => matchCheckpoint(verified, { size: 3, root: log.root }), { message: /SizeMismatch/ });
 });

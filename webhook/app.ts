@@ -5,6 +5,7 @@ import { admissionApi, type AdmissionApiOptions } from './admission/admission-ap
 import { decisionApi, type DecisionApiOptions } from './decision-api.ts';
 import { healthApi, type Readiness } from './health.ts';
 import { logApi } from './log-api.ts';
+import { unroutedAnswer } from './method-not-allowed.ts';
 import { requestLog, type Logger } from './logger.ts';
 import { httpMetrics, meteredDecisions, metricsApi, type ServerMetrics } from './metrics.ts';
 import { openApiApi } from './openapi.ts';
@@ -44,13 +45,16 @@ export function createApp(opts: AppOptions): Hono {
   app.use((c, next) => (c.req.path.startsWith('/admission/') ? reviewLimit(c, next) : decisionLimit(c, next)));
   if (opts.auth) app.use('/v1/*', opts.auth);
   app.route('/', healthApi(opts.readiness));
-  app.route('/', openApiApi());
+  app.route('/', openApiApi({ bearerAuth: opts.auth !== undefined }));
   app.route('/v1', decisionApi(opts.metrics ? { ...opts, decisions: meteredDecisions(opts.decisions, opts.metrics) } : opts));
   if (opts.admission) app.route('/admission', admissionApi(opts.admission));
   if (opts.metrics) app.route('/', metricsApi(opts.metrics));
   if (opts.logDir !== undefined) app.route('/log', logApi(opts.logDir));
-  app.notFound((c) => problem(c, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
+  app.notFound((c) => unroutedAnswer(c, app.routes));
   app.onError((error, c) => {
+    // The client went away (or was cut off by the listener's timeout) while its body was being read: nothing to
+    // answer and nothing wrong with the governor; the answer below is never sent.
+    if (c.req.raw.signal.aborted) return problem(c, 'request-timeout', 'the connection closed before the request arrived whole');
     opts.onError?.(error, c.req.path);
     return problem(c, 'internal', `unexpected error (request ${c.get('requestId')}); the governor keeps serving`);
   });

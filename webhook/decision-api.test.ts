@@ -72,6 +72,15 @@ test('entitlements: values, and provenance with ?explain=1', async (t) => {
   t.is(missing.headers.get('content-type'), 'application/problem+json');
 });
 
+test('entitlements: explain other than 1 is a 400 naming the parameter (found by schemathesis: ?explain=AAA answered 200)', async (t) => {
+  const { app } = setup();
+  for (const query of ['explain=AAA', 'explain=0', 'explain=', 'explain=1&explain=1']) {
+    const res = await app.request(`/v1/tenants/acme/entitlements?${query}`);
+    t.is(res.status, 400, query);
+    t.like(await res.json(), { type: 'https://tai.dev/problems/invalid-request' }, query);
+  }
+});
+
 const malformed: [string, string, unknown, string | undefined, number, RegExp][] = [
   ['not JSON', '/v1/check', '{"tenant":', undefined, 400, /not valid JSON/],
   ['wrong content type', '/v1/check', '{}', 'text/plain', 415, /content-type/],

@@ -42,8 +42,12 @@ export function decisionApi(opts: DecisionApiOptions): Hono {
   app.get('/tenants/:name/entitlements', (c) => {
     const name = c.req.param('name');
     const tenant = opts.tenant(name);
+    const explain = c.req.queries('explain');
+    if (explain !== undefined && (explain.length !== 1 || explain[0] !== '1')) {
+      return problem(c, 'invalid-request', `explain: expected explain=1 (once) or no explain parameter, got ${JSON.stringify(explain)}`);
+    }
     if (!tenant) return problem(c, 'unknown-tenant', `tenant "${name}" is not defined`);
-    return c.json(c.req.query('explain') === '1' ? explainTenant(tenant) : { tenant: name, digest: tenant.digest, ...effectiveDocument(tenant) });
+    return c.json(explain ? explainTenant(tenant) : { tenant: name, digest: tenant.digest, ...effectiveDocument(tenant) });
   });
   return app;
 }

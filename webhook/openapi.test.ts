@@ -173,8 +173,50 @@ test('GET /openapi.json serves the document, the same bytes every time', async (
   t.is(first.status, 200);
   t.regex(first.headers.get('content-type') ?? '', /^application\/json/);
   const text = await first.text();
-  t.deepEqual(JSON.parse(text), doc);
+  t.deepEqual(JSON.parse(text), openApiDocument({ bearerAuth: false }), 'this app checks no tokens');
   t.is(await (await app.request('/openapi.json')).text(), text);
-  const alone = openApiApi();
+  const alone = openApiApi({ bearerAuth: false });
   t.is(await (await alone.request('/openapi.json')).text(), text);
+});
+
+test('the document says /v1 needs a bearer token only where the server checks one', (t) => {
+  const security = (d: object) => Object.entries((d as Document).paths).flatMap(([path, item]) => Object.values(item).map((op) => [path, op.security]));
+  for (const [path, s] of security(openApiDocument())) t.deepEqual(s, String(path).startsWith('/v1/') ? [{ bearerAuth: [] }] : undefined, String(path));
+  for (const [path, s] of security(openApiDocument({ bearerAuth: false }))) t.is(s, undefined, String(path));
+});
+
+test('amount and cost are described as the server checks them: safe integers, cost ≥ 0 (the server answers 400 otherwise)', async (t) => {
+  const { app } = appOver([], { now: 0 });
+  const MAX = Number.MAX_SAFE_INTEGER;
+  const consumeSchema = doc.components.schemas.ConsumeRequest!;
+  const rateSchema = doc.components.schemas.RateRequest!;
+  const batchSchema = doc.components.schemas.BatchRequest!;
+  t.like((consumeSchema.properties as Json).amount, { type: 'integer', minimum: -MAX, maximum: MAX });
+  t.like((rateSchema.properties as Json).cost, { type: 'integer', minimum: 0, maximum: MAX });
+  for (const amount of [MAX, -MAX, 0]) t.true(accepts(consumeSchema, { ...consume, amount }), `amount ${amount}`);
+  t.true(accepts(rateSchema, { ...rate, cost: 0 }));
+  const refused: [string, Json, Json][] = [
+    ['/v1/consume', consumeSchema, { ...consume, amount: 1.5 }],
+    ['/v1/consume', consumeSchema, { ...consume, amount: MAX + 1 }],
+    ['/v1/consume', consumeSchema, { ...consume, amount: -MAX - 1 }],
+    ['/v1/rate', rateSchema, { ...rate, cost: -1 }],
+    ['/v1/rate', rateSchema, { ...rate, cost: 0.5 }],
+    ['/v1/rate', rateSchema, { ...rate, cost: 2 ** 53 }],
+    ['/v1/batch', batchSchema, { decisions: [{ op: 'rate', ...rate, cost: -1 }] }],
+    ['/v1/batch', batchSchema, { decisions: [{ op: 'consume', ...consume, amount: 0.25 }] }],
+  ];
+  for (const [path, schema, body] of refused) {
+    t.false(accepts(schema, body), `the document refuses ${JSON.stringify(body)}`);
+    const res = await app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    t.is(res.status, 400, `${path} ${JSON.stringify(body)}: ${await res.text()}`);
+  }
+});
+
+test('every request example is accepted by its schema (generators start from them)', (t) => {
+  const withExamples = Object.entries(doc.paths).flatMap(([path, item]) => Object.values(item).flatMap((op) => {
+    const media = (op.requestBody as { content?: Record<string, Json> } | undefined)?.content?.['application/json'];
+    return media?.example === undefined ? [] : [[path, media.schema as Json, media.example] as const];
+  }));
+  t.is(withExamples.length, 4, 'check, consume, rate and batch');
+  for (const [path, schema, example] of withExamples) t.true(accepts(schema, example), path);
 });

@@ -52,6 +52,7 @@ const ERRORS = {
   400: 'The request is malformed: not JSON, a missing or unknown field, a value out of range. `detail` names the field.',
   401: 'Only where the server checks bearer tokens: the Authorization header is missing or malformed, or the token was rejected. `WWW-Authenticate` says which.',
   404: 'No such tenant (or no such route).',
+  405: 'The path does not answer this method; `Allow` lists the methods it does (OPTIONS answers 204 with `Allow`).',
   413: 'The request body is larger than the server accepts (1 MiB by default).',
   415: 'The request body is not `application/json`.',
   500: 'An unexpected error; the governor keeps serving.',
@@ -65,6 +66,7 @@ function errorResponse(status: ErrorStatus): object {
   return {
     description: types.length ? `${ERRORS[status]} Problem types: ${types.join(', ')}.` : ERRORS[status],
     ...(status === 401 ? { headers: { 'WWW-Authenticate': { description: 'The bearer challenge (RFC 6750).', schema: { type: 'string' } } } } : {}),
+    ...(status === 405 ? { headers: { Allow: { description: 'The methods this path answers, e.g. `POST` or `GET, HEAD`.', required: true, schema: { type: 'string' } } } } : {}),
     content: { 'application/problem+json': { schema: ref('Problem') } },
   };
 }
@@ -76,20 +78,29 @@ interface Operation {
   summary: string;
   /** Component of the JSON request body, for POSTs. */
   body?: ComponentName;
+  /** A request body the sample policy (config/samples) answers, for generators and readers. */
+  example?: object;
   ok: { description: string; schema: object };
   errors: ErrorStatus[];
   parameters?: object[];
   extraResponses?: Record<string, object>;
 }
 
-const DECISION_ERRORS: ErrorStatus[] = [400, 401, 413, 415, 500, 503];
+const DECISION_ERRORS: ErrorStatus[] = [400, 401, 405, 413, 415, 500, 503];
 
-const decision = (op: string, body: ComponentName, answer: ComponentName, summary: string): Operation => ({
+const EXAMPLES = {
+  check: { tenant: 'acme', feature: 'sso' },
+  consume: { tenant: 'acme', metric: 'api-calls', amount: 1, idempotencyKey: 'req-7' },
+  rate: { tenant: 'acme', name: 'requests', cost: 1 },
+};
+
+const decision = (op: keyof typeof EXAMPLES | 'batch', body: ComponentName, answer: ComponentName, summary: string): Operation => ({
   method: 'post',
   path: `/v1/${op}`,
   operationId: op,
   summary,
   body,
+  example: op === 'batch' ? { decisions: Object.entries(EXAMPLES).map(([kind, e]) => ({ op: kind, ...e })) } : EXAMPLES[op],
   ok: { description: 'The decision, with its receipt. A denial is a decision: 200 with allowed false.', schema: ref(answer) },
   errors: DECISION_ERRORS,
 });
@@ -108,20 +119,20 @@ const OPERATIONS: Operation[] = [
     operationId: 'entitlements',
     summary: "The tenant's effective entitlements; with explain=1, each value with where it came from.",
     parameters: [
-      { name: 'name', in: 'path', required: true, description: 'The tenant.', schema: { type: 'string', minLength: 1 } },
+      { name: 'name', in: 'path', required: true, description: 'The tenant.', schema: { type: 'string', minLength: 1 }, example: 'acme' },
       { name: 'explain', in: 'query', required: false, description: '1 to explain every value (TenantExplanation).', schema: { type: 'string', enum: ['1'] } },
     ],
     ok: { description: 'Entitlements, or TenantExplanation with explain=1.', schema: { anyOf: [ref('Entitlements'), ref('TenantExplanation')] } },
-    errors: [401, 404, 500],
+    errors: [400, 401, 404, 405, 500],
   },
-  { method: 'get', path: '/healthz', operationId: 'healthz', summary: 'Liveness: the process answers.', ok: { description: 'Alive.', schema: ref('Health') }, errors: [] },
+  { method: 'get', path: '/healthz', operationId: 'healthz', summary: 'Liveness: the process answers.', ok: { description: 'Alive.', schema: ref('Health') }, errors: [405] },
   {
     method: 'get',
     path: '/readyz',
     operationId: 'readyz',
     summary: 'Readiness: a policy snapshot is served; staleness shown.',
     ok: { description: 'Ready.', schema: ref('Readiness') },
-    errors: [],
+    errors: [405],
     extraResponses: { 503: { description: 'Not ready: no policy snapshot yet. Same body as 200.', content: json(ref('Readiness')) } },
   },
   {
@@ -130,11 +141,17 @@ const OPERATIONS: Operation[] = [
     operationId: 'openapi',
     summary: 'This document.',
     ok: { description: 'The OpenAPI 3.1 description of this API.', schema: { type: 'object' } },
-    errors: [],
+    errors: [405],
   },
 ];
 
-function operationObject(op: Operation): object {
+/** What the document describes beyond the routes: whether this server checks bearer tokens on /v1. */
+export interface OpenApiOptions {
+  /** The /v1 operations require `bearerAuth` (default true); false for a server that checks no tokens (`--auth none`). */
+  bearerAuth?: boolean;
+}
+
+function operationObject(op: Operation, o: OpenApiOptions): object {
   const responses: Record<string, object> = { 200: { description: op.ok.description, content: json(op.ok.schema) }, ...op.extraResponses };
   for (const status of op.errors) responses[status] = { $ref: `#/components/responses/E${status}` };
   return {
@@ -142,10 +159,33 @@ function operationObject(op: Operation): object {
     summary: op.summary,
     tags: [op.path.startsWith('/v1/') ? 'decisions' : 'operations'],
     ...(op.parameters ? { parameters: op.parameters } : {}),
-    ...(op.body ? { requestBody: { required: true, content: json(ref(op.body)) } } : {}),
-    ...(op.path.startsWith('/v1/') ? { security: [{ bearerAuth: [] }] } : {}),
+    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(op.body), ...(op.example ? { example: op.example } : {}) } } } } : {}),
+    ...(op.path.startsWith('/v1/') && o.bearerAuth !== false ? { security: [{ bearerAuth: [] }] } : {}),
     responses,
   };
+}
+
+/**
+ * What the decision path checks beyond the zod request schemas (governor/decision-input-error.ts): `amount`
+ * and `cost` are safe integers, and `cost` is 0 or more. A request outside these bounds is answered 400.
+ */
+const NUMBER_BOUNDS: Record<string, { minimum: number; maximum: number }> = {
+  amount: { minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER },
+  cost: { minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+};
+
+type JsonNode = Record<string, unknown>;
+
+/** Replaces `type: number` of the bounded request fields, wherever they sit (batch items too), in place. */
+function describeIntegerFields(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(describeIntegerFields);
+  if (typeof node !== 'object' || node === null) return;
+  const properties = (node as JsonNode).properties as Record<string, JsonNode> | undefined;
+  for (const [name, bounds] of Object.entries(NUMBER_BOUNDS)) {
+    const field = properties?.[name];
+    if (field?.type === 'number') Object.assign(field, { type: 'integer', ...bounds });
+  }
+  Object.values(node).forEach(describeIntegerFields);
 }
 
 /** The JSON Schemas (draft 2020-12, OpenAPI 3.1's dialect) of COMPONENTS, cross-referenced by $ref. */
@@ -153,17 +193,19 @@ function componentSchemas(): Record<string, object> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries(COMPONENTS)) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io: 'input', uri: (id) => `#/components/schemas/${id}` });
+  for (const [id, schema] of Object.entries(schemas)) if (id.endsWith('Request')) describeIntegerFields(schema);
   // Each is emitted as a standalone document; inside an OpenAPI document the dialect and location are implied.
   return Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema]));
 }
 
 /**
  * The decision API as an OpenAPI 3.1.0 document (design §4), built from the same zod schemas that validate
- * requests and that the typed client validates answers with. A new object on every call.
+ * requests and that the typed client validates answers with. A new object on every call. With
+ * `bearerAuth: false` (a server that checks no tokens) the /v1 operations carry no security requirement.
  */
-export function openApiDocument(): object {
+export function openApiDocument(o: OpenApiOptions = {}): object {
   const paths: Record<string, Record<string, object>> = {};
-  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operationObject(op);
+  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operationObject(op, o);
   const statuses = Object.keys(ERRORS).map(Number) as ErrorStatus[];
   return {
     openapi: '3.1.0',
@@ -199,13 +241,13 @@ export function openApiDocument(): object {
  * Serves `GET /openapi.json`: the document is built on the first request and the same bytes are served after.
  *
  * @example
- * app.route('/', openApiApi());
+ * app.route('/', openApiApi({ bearerAuth: opts.auth !== undefined }));
  */
-export function openApiApi(): Hono {
+export function openApiApi(o: OpenApiOptions = {}): Hono {
   const app = new Hono();
   let body: string | undefined;
   app.get('/openapi.json', (c) => {
-    body ??= JSON.stringify(openApiDocument());
+    body ??= JSON.stringify(openApiDocument(o));
     return c.body(body, 200, { 'content-type': 'application/json' });
   });
   return app;

@@ -18,13 +18,16 @@ export const PROBLEMS = {
   'unknown-tenant': { status: 404, title: 'No such tenant' },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'request-timeout': { status: 408, title: 'The request took too long to arrive' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
+  'request-header-too-large': { status: 431, title: 'The request headers are too large' },
   'not-ready': { status: 503, title: 'The governor has no policy yet' },
   'log-unavailable': { status: 503, title: 'The receipt log cannot record decisions' },
   unauthorized: { status: 401, title: 'A valid bearer token is required' },
   'auth-unavailable': { status: 503, title: 'The bearer token cannot be checked now' },
   internal: { status: 500, title: 'Internal error' },
+  'method-not-implemented': { status: 501, title: 'Method not implemented' },
 } as const satisfies Record<string, { status: number; title: string }>;
 export type ProblemKind = keyof typeof PROBLEMS;
 

@@ -32,7 +32,7 @@ Options:
   --since TIME, --until TIME
                          only entries with since ≤ time < until; RFC 3339, e.g. 2025-06-01T12:00:00Z or 2025-06-01
   --tenant T             only this tenant's decisions, admissions, thresholds and policy changes
-  --vkey KEY|FILE        the verifier key to pin (default for a folder: ../signing.key.pub beside it)
+  --vkey KEY|FILE        the verifier key to pin (default for a folder: signing.key.pub beside it, as tai serve --log makes it)
   --anchored-against gs://BUCKET/PREFIX
                          the bucket holding this log's anchors (implied by --from gs://…): each anchored
                          checkpoint is checked as tai log verify checks it and listed with its lag
