@@ -370,22 +370,28 @@ export class ReceiptLog {
   async #retry(): Promise<void> {
     const f = this.#failure;
     if (f === undefined || this.#writing !== undefined) return;
-    const attempt = (async () => {
-      try {
-        await this.#file.rollBack();
-        await this.#writeEntries(f.pending);
-        this.#failure = undefined;
-        f.resolve();
-        this.#opts.onHealth?.(this.health);
-      } catch (e) {
-        f.error = e;
-        f.attempts++;
-        await this.#file.rollBack().catch(() => undefined);
-      }
-    })();
-    this.#writing = attempt;
-    await attempt;
+    const attempt = this.#rewrite(f);
+    this.#writing = attempt.then(() => undefined);
+    const written = await attempt;
     this.#writing = undefined;
+    if (!written) return;
+    this.#failure = undefined;
+    f.resolve();
+    this.#opts.onHealth?.(this.health);
+    if (this.#batch) this.#commit(this.#batch); // appended by the listener
+  }
+
+  async #rewrite(f: Failure): Promise<boolean> {
+    try {
+      await this.#file.rollBack();
+      await this.#writeEntries(f.pending);
+      return true;
+    } catch (e) {
+      f.error = e;
+      f.attempts++;
+      await this.#file.rollBack().catch(() => undefined);
+      return false;
+    }
   }
 }
 
