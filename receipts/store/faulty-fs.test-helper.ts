@@ -14,10 +14,14 @@ export type Fault = 'ENOSPC' | 'EIO' | 'short' | 'short-then-ENOSPC' | 'fdatasyn
 
 export const WRITE_FAULTS: readonly Fault[] = ['ENOSPC', 'EIO', 'short', 'short-then-ENOSPC'];
 
-/** Inject `fault` at the `at`-th write call (1-based), or the `at`-th fdatasync for `fdatasync`. */
+/**
+ * Inject `fault` at the `at`-th write call (1-based), or the `at`-th fdatasync for `fdatasync`; with `until: 'healed'`
+ * at every such call from then on, until `heal()` (a disk that stays full).
+ */
 export interface FaultPlan {
   fault: Fault;
   at: number;
+  until?: 'healed';
 }
 
 function errno(code: 'ENOSPC' | 'EIO', syscall: string): NodeJS.ErrnoException {
@@ -32,9 +36,15 @@ export class FaultyFs implements EntryFs {
   /** Faults actually injected (0 when the plan's call never came). */
   injected = 0;
   readonly plan: FaultPlan | undefined;
+  #healed = false;
 
   constructor(plan?: FaultPlan) {
     this.plan = plan;
+  }
+
+  /** Ends a lasting fault: every later call is the real one. */
+  heal(): void {
+    this.#healed = true;
   }
 
   async open(path: string, flags: string): Promise<EntryHandle> {
@@ -44,7 +54,8 @@ export class FaultyFs implements EntryFs {
   /** Whether the fault planned for this call of this kind applies. */
   hits(kind: 'write' | 'sync', call: number): Fault | undefined {
     const p = this.plan;
-    if (p === undefined || p.at !== call || (p.fault === 'fdatasync') !== (kind === 'sync')) return undefined;
+    if (p === undefined || this.#healed || (p.fault === 'fdatasync') !== (kind === 'sync')) return undefined;
+    if (p.until === 'healed' ? call < p.at : call !== p.at) return undefined;
     this.injected++;
     return p.fault;
   }
