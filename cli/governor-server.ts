@@ -89,6 +89,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     defaultMetrics: true,
     logEntries: () => log.size,
     logDurableEntries: () => log.durableSize,
+    logWriteFailing: () => (log.health.writable ? 0 : 1),
     checkpointAgeSeconds: () => (clock.now() - publishedAt) / 1000,
     watchStalenessSeconds: () => feed.readiness().staleMs / 1000,
     policyGeneration: () => compiler.snapshot.generation,

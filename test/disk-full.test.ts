@@ -109,7 +109,8 @@ test('a full disk: 503 while the log cannot write, recovery by itself once space
     await feedUntilFull(served.url, outcomes, 'a');
     const full = await readiness(served.url);
     t.is(full.status, 503, `/readyz while the log cannot write: ${full.body}`);
-    t.regex(full.body, /log/);
+    t.regex(full.body, /"log":\{"writable":false,"error":"ENOSPC/);
+    t.regex(await (await fetch(`${served.url}/metrics`)).text(), /^tai_log_write_failing 1$/m);
     await rm(join(mnt, 'filler'));
     const back = await readyzBecomes(served.url, 200, 30_000);
     t.is(back.status, 200, `/readyz once space returned: ${back.body}`);
