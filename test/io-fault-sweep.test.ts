@@ -12,7 +12,7 @@ import { CompiledPolicy, Governor, PolicyCompiler, type UsageCell } from '../gov
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
 import { generateNoteKey, parseSignerKey, thresholdBody, toHex, verifyLog } from '../receipts/index.ts';
 import { FaultyFs, WRITE_FAULTS, type FaultPlan } from '../receipts/store/faulty-fs.test-helper.ts';
-import { LogPublisher, LogUnavailableError, ReceiptLog } from '../receipts/store/index.ts';
+import { LogPublisher, LogUnavailableError, ReceiptLog, type Durability } from '../receipts/store/index.ts';
 import { LogReplay } from '../webhook/log-replay.ts';
 import { RecordedGovernor } from '../webhook/recorded-governor.ts';
 
@@ -54,41 +54,44 @@ async function ask(g: RecordedGovernor, key: string, amount: number): Promise<An
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
- * Each round is two group commits: three decisions, then two more sent while the first group is being written
- * (they collect in the next group). Amounts are distinct so a miscount shows.
+ * In sync durability each round is two group commits: three decisions, then two more sent while the first group
+ * is being written (they collect in the next group). In async durability the five are answered at once and the
+ * round ends with a flush: one group. Amounts are distinct so a miscount shows.
  */
-async function rounds(g: RecordedGovernor, answers: Answer[], prefix: string, n: number): Promise<void> {
+async function rounds(c: { g: RecordedGovernor; log: ReceiptLog; answers: Answer[] }, prefix: string, n: number): Promise<void> {
   for (let r = 0; r < n; r++) {
-    const first = [0, 1, 2].map((i) => ask(g, `${prefix}${r}-${i}`, 10 * r + i + 1));
+    const first = [0, 1, 2].map((i) => ask(c.g, `${prefix}${r}-${i}`, 10 * r + i + 1));
     await tick();
     await tick();
-    const second = [3, 4].map((i) => ask(g, `${prefix}${r}-${i}`, 10 * r + i + 1));
-    answers.push(...(await Promise.all([...first, ...second])));
+    const second = [3, 4].map((i) => ask(c.g, `${prefix}${r}-${i}`, 10 * r + i + 1));
+    c.answers.push(...(await Promise.all([...first, ...second])));
+    if (c.log.durability === 'async') await c.log.flush().catch(() => undefined);
   }
 }
 
 const sortCells = (cells: Iterable<UsageCell>): UsageCell[] => [...cells].sort((a, b) => a.metric.localeCompare(b.metric));
 
 /** One run: the recorded rounds (with the fault, if planned), recovery, retries, a last round, then a restart. */
-async function run(plan: FaultPlan | undefined): Promise<{ fs: FaultyFs; problems: string[]; answers: Answer[] }> {
+async function run(plan: FaultPlan | undefined, durability: Durability): Promise<{ fs: FaultyFs; problems: string[]; answers: Answer[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'tai-fault-'));
   const fs = new FaultyFs(plan);
   const publisher = new LogPublisher({ dir, origin: 'tai.dev/fault-sweep', signer });
-  const log = await ReceiptLog.open({ dir, durability: 'sync', clock, fs, retry: { firstMs: 1, maxMs: 1 }, onDurable: (e) => publisher.add(e) });
+  const log = await ReceiptLog.open({ dir, durability, asyncDelayMs: 3_600_000, clock, fs, retry: { firstMs: 1, maxMs: 1 }, onDurable: (e) => publisher.add(e) });
   const governor = governorOn(() => log);
   const g = new RecordedGovernor(governor, log);
   const answers: Answer[] = [];
-  await rounds(g, answers, 'k', ROUNDS);
+  await rounds({ g, log, answers }, 'k', ROUNDS);
   const counted = { writes: fs.writes, syncs: fs.syncs };
   await log.whenWritable();
   for (const a of answers.filter((x) => x.outcome === 'unknown')) answers.push(await ask(g, a.key, a.amount));
-  await rounds(g, answers, 'after', 1);
+  await rounds({ g, log, answers }, 'after', 1);
+  await log.flush();
   const running = { cells: sortCells(governor.usage.cells()), size: log.size, refusedKeys: answers.filter((a) => a.outcome === 'refused' && governor.idempotency.get('acme', a.key, NOW) !== undefined) };
   await log.close();
   await publisher.publish();
 
   const problems: string[] = [];
-  const fail = (m: string): number => problems.push(`${plan ? `${plan.fault}@${plan.at}` : 'no fault'}: ${m}`);
+  const fail = (m: string): number => problems.push(`${durability} ${plan ? `${plan.fault}@${plan.at}` : 'no fault'}: ${m}`);
   // Restart: replay the log into a fresh governor, as the server does.
   const replay = new LogReplay();
   const keys = new Map<string, number>();
@@ -129,25 +132,38 @@ async function run(plan: FaultPlan | undefined): Promise<{ fs: FaultyFs; problem
   return { fs: Object.assign(fs, counted), problems, answers };
 }
 
-test('fault sweep: every write and fdatasync of a recorded run fails once, in every way; nothing answered is lost, nothing refused is counted', async (t) => {
-  t.timeout(60_000);
-  const recorded = await run(undefined);
-  t.deepEqual(recorded.problems, []);
+/** Records a fault-free run, then re-runs it with each fault at each write and fdatasync call it made. */
+async function sweep(durability: Durability, groupsPerRound: number) {
+  const recorded = await run(undefined, durability);
   const { writes, syncs } = recorded.fs;
-  t.is(writes, 2 * ROUNDS, 'one write per group commit');
-  t.is(syncs, 2 * ROUNDS, 'one fdatasync per group commit');
   const plans: FaultPlan[] = [
     ...WRITE_FAULTS.flatMap((fault) => Array.from({ length: writes }, (_, i) => ({ fault, at: i + 1 }))),
     ...Array.from({ length: syncs }, (_, i) => ({ fault: 'fdatasync' as const, at: i + 1 })),
   ];
   const tally = { ok: 0, refused: 0, unknown: 0 };
-  const problems: string[] = [];
+  const problems = [...recorded.problems];
+  if (writes !== groupsPerRound * ROUNDS || syncs !== writes) problems.push(`${durability}: the recorded run made ${writes} writes and ${syncs} fdatasyncs, not ${groupsPerRound * ROUNDS} of each`);
   for (const plan of plans) {
-    const r = await run(plan);
+    const r = await run(plan, durability);
     problems.push(...r.problems);
     for (const a of r.answers) tally[a.outcome]++;
   }
-  t.deepEqual(problems, []);
-  t.true(tally.unknown > 0, 'some decisions met a failed write');
-  t.log(`${plans.length} fault points injected (${writes} writes × ${WRITE_FAULTS.length} faults + ${syncs} fdatasyncs); answers: ${JSON.stringify(tally)}`);
+  return { plans: plans.length, writes, syncs, tally, problems };
+}
+
+test('fault sweep, sync durability: every write and fdatasync of a recorded run fails once, in every way; nothing answered is lost, nothing refused is counted', async (t) => {
+  t.timeout(60_000);
+  const s = await sweep('sync', 2);
+  t.deepEqual(s.problems, []);
+  t.true(s.tally.unknown > 0 && s.tally.refused > 0, 'decisions met failed writes, and an outage');
+  t.log(`${s.plans} fault points injected (${s.writes} writes × ${WRITE_FAULTS.length} faults + ${s.syncs} fdatasyncs); answers: ${JSON.stringify(s.tally)}`);
+});
+
+test('fault sweep, async durability: decisions answered before their write are on disk once the log recovers', async (t) => {
+  t.timeout(60_000);
+  const s = await sweep('async', 1);
+  t.deepEqual(s.problems, []);
+  t.is(s.tally.unknown, 0, 'async answers never wait for the write');
+  t.true(s.tally.refused > 0, 'requests during the outage were refused');
+  t.log(`${s.plans} fault points injected (${s.writes} writes × ${WRITE_FAULTS.length} faults + ${s.syncs} fdatasyncs); answers: ${JSON.stringify(s.tally)}`);
 });
