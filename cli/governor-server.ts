@@ -1,4 +1,4 @@
-import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock } from '../governor/index.ts';
+import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock, type PolicySnapshot } from '../governor/index.ts';
 import { lifecycleBody, thresholdBody, toHex } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
@@ -84,6 +84,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const compiled = new CompiledPolicy(compiler);
   const usage = new MemoryUsageStore();
   const policyReceipts = new PolicyReceipts(log, replay.effective);
+  // While the log cannot write, the changed tenants stay pending in PolicyReceipts and are recorded when it writes
+  // again, before any decision (which is refused until then) can use the new policy.
+  const recordPolicy = (snapshot: PolicySnapshot): void => {
+    try {
+      policyReceipts.record(snapshot, (name) => feed.tenantResource(name));
+    } catch (e) {
+      if (!(e instanceof LogUnavailableError)) throw e;
+    }
+  };
   let publishedAt = clock.now();
   const metrics = new ServerMetrics({
     defaultMetrics: true,
@@ -102,7 +111,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     usage,
     clock,
     io,
-    onSnapshot: (snapshot) => policyReceipts.record(snapshot, (name) => feed.tenantResource(name)),
+    onSnapshot: (snapshot) => recordPolicy(snapshot),
   });
   const governor = new Governor({
     policy: compiled,
@@ -116,14 +125,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
   });
   replay.restore(governor);
-  logEvents.onHealth = logHealthReporter({ io, clock, onRecovered: () => policyReceipts.record(compiler.snapshot, (name) => feed.tenantResource(name)) });
+  logEvents.onHealth = logHealthReporter({ io, clock, onRecovered: () => recordPolicy(compiler.snapshot) });
   log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION }));
   await feed.start();
   // A log that cannot write at start (a full disk) is not fatal: the server starts not ready and recovers by itself.
   await log.flush().catch((e: unknown) => {
     if (!(e instanceof LogUnavailableError)) throw e;
   });
-  await publisher.publish().catch((e: unknown) => io.err(`tai: publishing the log failed: ${String(e)}`));
+  // Not while the log cannot write: nothing new is durable, and a failed publish would fail every later one.
+  if (log.health.writable) await publisher.publish().catch((e: unknown) => io.err(`tai: publishing the log failed: ${String(e)}`));
   publishedAt = clock.now();
   let savedAt = log.recovery.resumedAt;
   /** The size state.json holds (0: none written by this run or the one it resumed from). */
