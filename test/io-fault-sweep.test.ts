@@ -1,9 +1,9 @@
 // I/O fault sweep (issue 15, defect 7): a recorded run of decisions in several group commits is replayed once per
 // write and fdatasync call it made, with a fault injected at that call (ENOSPC, EIO, a short write, a short write
-// then ENOSPC, a failed fdatasync that drops the dirty pages). After each: every decision answered is in the log at
-// its index after a restart; every decision refused is neither in the log nor counted; an "outcome unknown" retried
-// with its key answers what was recorded; the restarted governor holds the running one's usage and keys; the
-// published log verifies; and the log writes again once the fault is gone, by itself.
+// then ENOSPC; a failed fdatasync that dropped the dirty pages, or one that kept them). After each: every decision
+// answered is in the log at its index after a restart; every decision refused is neither in the log nor counted;
+// an "outcome unknown" retried with its key answers what was recorded; the restarted governor holds the running
+// one's usage and keys; the published log verifies; and the log writes again once the fault is gone, by itself.
 import test from 'ava';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { CompiledPolicy, Governor, PolicyCompiler, type UsageCell } from '../governor/index.ts';
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
 import { generateNoteKey, parseSignerKey, thresholdBody, toHex, verifyLog } from '../receipts/index.ts';
-import { FaultyFs, WRITE_FAULTS, type FaultPlan } from '../receipts/store/faulty-fs.test-helper.ts';
+import { FaultyFs, SYNC_FAULTS, WRITE_FAULTS, type FaultPlan } from '../receipts/store/faulty-fs.test-helper.ts';
 import { LogPublisher, LogUnavailableError, ReceiptLog, type Durability } from '../receipts/store/index.ts';
 import { LogReplay } from '../webhook/log-replay.ts';
 import { RecordedGovernor } from '../webhook/recorded-governor.ts';
@@ -138,7 +138,7 @@ async function sweep(durability: Durability, groupsPerRound: number) {
   const { writes, syncs } = recorded.fs;
   const plans: FaultPlan[] = [
     ...WRITE_FAULTS.flatMap((fault) => Array.from({ length: writes }, (_, i) => ({ fault, at: i + 1 }))),
-    ...Array.from({ length: syncs }, (_, i) => ({ fault: 'fdatasync' as const, at: i + 1 })),
+    ...SYNC_FAULTS.flatMap((fault) => Array.from({ length: syncs }, (_, i) => ({ fault, at: i + 1 }))),
   ];
   const tally = { ok: 0, refused: 0, unknown: 0 };
   const problems = [...recorded.problems];
@@ -156,7 +156,7 @@ test('fault sweep, sync durability: every write and fdatasync of a recorded run 
   const s = await sweep('sync', 2);
   t.deepEqual(s.problems, []);
   t.true(s.tally.unknown > 0 && s.tally.refused > 0, 'decisions met failed writes, and an outage');
-  t.log(`${s.plans} fault points injected (${s.writes} writes × ${WRITE_FAULTS.length} faults + ${s.syncs} fdatasyncs); answers: ${JSON.stringify(s.tally)}`);
+  t.log(`${s.plans} fault points injected (${s.writes} writes × ${WRITE_FAULTS.length} faults + ${s.syncs} fdatasyncs × ${SYNC_FAULTS.length}); answers: ${JSON.stringify(s.tally)}`);
 });
 
 test('fault sweep, async durability: decisions answered before their write are on disk once the log recovers', async (t) => {
@@ -165,5 +165,5 @@ test('fault sweep, async durability: decisions answered before their write are o
   t.deepEqual(s.problems, []);
   t.is(s.tally.unknown, 0, 'async answers never wait for the write');
   t.true(s.tally.refused > 0, 'requests during the outage were refused');
-  t.log(`${s.plans} fault points injected (${s.writes} writes × ${WRITE_FAULTS.length} faults + ${s.syncs} fdatasyncs); answers: ${JSON.stringify(s.tally)}`);
+  t.log(`${s.plans} fault points injected (${s.writes} writes × ${WRITE_FAULTS.length} faults + ${s.syncs} fdatasyncs × ${SYNC_FAULTS.length}); answers: ${JSON.stringify(s.tally)}`);
 });

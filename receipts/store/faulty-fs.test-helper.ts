@@ -8,11 +8,13 @@ import type { EntryFs, EntryHandle } from './entry-file.ts';
  * - `EIO`: all but the last 3 bytes are written, then the write fails (whole frames left behind an error);
  * - `short`: all but the last 3 bytes are written and the short count returned (the rest goes in the next call);
  * - `short-then-ENOSPC`: a short write and the next write fails with ENOSPC (what a filling tmpfs does);
- * - `fdatasync`: fdatasync fails with EIO and the unsynced bytes are zeroed (Linux dropped the dirty pages).
+ * - `fdatasync`: fdatasync fails with EIO and the unsynced bytes are zeroed (Linux dropped the dirty pages);
+ * - `fdatasync-kept`: fdatasync fails with EIO although the bytes are in the file (and stay there).
  */
-export type Fault = 'ENOSPC' | 'EIO' | 'short' | 'short-then-ENOSPC' | 'fdatasync';
+export type Fault = 'ENOSPC' | 'EIO' | 'short' | 'short-then-ENOSPC' | 'fdatasync' | 'fdatasync-kept';
 
 export const WRITE_FAULTS: readonly Fault[] = ['ENOSPC', 'EIO', 'short', 'short-then-ENOSPC'];
+export const SYNC_FAULTS: readonly Fault[] = ['fdatasync', 'fdatasync-kept'];
 
 /**
  * Inject `fault` at the `at`-th write call (1-based), or the `at`-th fdatasync for `fdatasync`; with `until: 'healed'`
@@ -54,7 +56,7 @@ export class FaultyFs implements EntryFs {
   /** Whether the fault planned for this call of this kind applies. */
   hits(kind: 'write' | 'sync', call: number): Fault | undefined {
     const p = this.plan;
-    if (p === undefined || this.#healed || (p.fault === 'fdatasync') !== (kind === 'sync')) return undefined;
+    if (p === undefined || this.#healed || SYNC_FAULTS.includes(p.fault) !== (kind === 'sync')) return undefined;
     if (p.until === 'healed' ? call < p.at : call !== p.at) return undefined;
     this.injected++;
     return p.fault;
@@ -92,10 +94,9 @@ class FaultyHandle implements EntryHandle {
 
   async datasync(): Promise<void> {
     this.#synced ??= (await this.#real.stat()).size;
-    if (this.#fs.hits('sync', ++this.#fs.syncs) === 'fdatasync') {
-      await this.#dropUnsynced();
-      throw errno('EIO', 'fdatasync');
-    }
+    const fault = this.#fs.hits('sync', ++this.#fs.syncs);
+    if (fault === 'fdatasync') await this.#dropUnsynced();
+    if (fault !== undefined) throw errno('EIO', 'fdatasync');
     await this.#real.datasync();
     this.#synced = (await this.#real.stat()).size;
   }
