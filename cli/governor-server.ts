@@ -1,8 +1,9 @@
-import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock } from '../governor/index.ts';
+import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock, type PolicySnapshot } from '../governor/index.ts';
 import { lifecycleBody, toHex } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
-import { LogPublisher, ReceiptLog, StaleResumeError, type Durability } from '../receipts/store/index.ts';
+import { LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type LogHealth } from '../receipts/store/index.ts';
+import type { LogReadiness } from '../webhook/health.ts';
 import { createApp } from '../webhook/app.ts';
 import { bearerAuth } from '../webhook/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../webhook/logger.ts';
@@ -51,8 +52,11 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
-  stop(): Promise<void>;
+  /** Stops serving and closes the log: clean, or why not (one line: what was not written, what the next start does). */
+  stop(): Promise<StopOutcome>;
 }
+
+export type StopOutcome = { clean: true } | { clean: false; reason: string };
 
 /**
  * The governor, assembled: the receipt log is opened and replayed first (usage, idempotent answers, last
@@ -68,10 +72,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (key.created) io.out(`tai: made checkpoint signing key ${opts.keyPath}`);
   io.out(`tai: checkpoints are signed by verifier key ${key.verifierKey}`);
   const statePath = join(opts.logDir, 'state.json');
-  const { log, replay, publisher } = await openLog({ ...opts, signer: key.signer, saved: await loadRunState(statePath) }).catch((e: unknown) => {
+  const logEvents = { onHealth: (_h: LogHealth): void => undefined };
+  const onHealth = (h: LogHealth): void => logEvents.onHealth(h);
+  const { log, replay, publisher } = await openLog({ ...opts, signer: key.signer, saved: await loadRunState(statePath), onHealth }).catch((e: unknown) => {
     if (!(e instanceof StaleResumeError)) throw e;
     io.out(`tai: ${statePath} is stale; replaying the whole log`);
-    return openLog({ ...opts, signer: key.signer, saved: undefined });
+    return openLog({ ...opts, signer: key.signer, saved: undefined, onHealth });
   });
   const { recovery } = log;
   io.out(
@@ -82,11 +88,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const compiled = new CompiledPolicy(compiler);
   const usage = new MemoryUsageStore();
   const policyReceipts = new PolicyReceipts(log, replay.effective);
+  // While the log cannot write, the changed tenants stay pending in PolicyReceipts and are recorded when it writes
+  // again, before any decision (which is refused until then) can use the new policy.
+  const recordPolicy = (snapshot: PolicySnapshot): void => {
+    try {
+      policyReceipts.record(snapshot, (name) => feed.tenantResource(name));
+    } catch (e) {
+      if (!(e instanceof LogUnavailableError)) throw e;
+    }
+  };
   let publishedAt = clock.now();
   const metrics = new ServerMetrics({
     defaultMetrics: true,
     logEntries: () => log.size,
     logDurableEntries: () => log.durableSize,
+    logWriteFailing: () => (log.health.writable ? 0 : 1),
     checkpointAgeSeconds: () => (clock.now() - publishedAt) / 1000,
     watchStalenessSeconds: () => feed.readiness().staleMs / 1000,
     policyGeneration: () => compiler.snapshot.generation,
@@ -99,7 +115,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     usage,
     clock,
     io,
-    onSnapshot: (snapshot) => policyReceipts.record(snapshot, (name) => feed.tenantResource(name)),
+    onSnapshot: (snapshot) => recordPolicy(snapshot),
   });
   const governor = new Governor({
     policy: compiled,
@@ -113,12 +129,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
   });
   replay.restore(governor);
+  logEvents.onHealth = logHealthReporter({ io, clock, onRecovered: () => recordPolicy(compiler.snapshot) });
   log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION }));
   await feed.start();
-  await log.flush();
-  await publisher.publish();
+  // A log that cannot write at start (a full disk) is not fatal: the server starts not ready and recovers by itself.
+  await log.flush().catch((e: unknown) => {
+    if (!(e instanceof LogUnavailableError)) throw e;
+  });
+  // Not while the log cannot write: nothing new is durable, and a failed publish would fail every later one.
+  if (log.health.writable) await publisher.publish().catch((e: unknown) => io.err(`tai: publishing the log failed: ${String(e)}`));
   publishedAt = clock.now();
   let savedAt = log.recovery.resumedAt;
+  /** The size state.json holds (0: none written by this run or the one it resumed from). */
+  let stateAt = log.recovery.resumedAt;
   const saveState = async (): Promise<void> => {
     // Taken in one tick, so usage and answers match the log exactly at this size; written once it is durable.
     const replayState = replayStateOf(governor, policyReceipts.recorded, clock.now());
@@ -127,9 +150,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     savedAt = size;
     const [point, published] = await Promise.all([pointing, publisher.stateAt(size)]);
     await saveRunState(statePath, { version: 1, log: point, publisher: published, replay: replayState });
+    stateAt = point.size;
   };
   // A signed checkpoint at least every second while entries arrive (design §5); the run state every `stateEvery` entries.
   const checkpoints = setInterval(() => {
+    if (!log.health.writable) return; // the log reports its outage and retries; nothing new is durable meanwhile
     publisher
       .publish()
       .then(() => void (publishedAt = clock.now()))
@@ -141,7 +166,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     decisions: new RecordedGovernor(governor, log),
     tenant: (name) => compiled.tenant(name, clock.now()),
     logDir: opts.logDir,
-    readiness: () => ({ ...feed.readiness(), ...anchoring.readiness() }),
+    readiness: () => ({ ...feed.readiness(), ...anchoring.readiness(), log: logReadiness(log.health) }),
     metrics,
     logger,
     auth: auth && bearerAuth({ verifier: auth.verifier, onUnavailable: (e) => io.err(`tai: cannot check a bearer token: ${(e as Error).message}`) }),
@@ -166,17 +191,67 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       auth?.close();
       await server.close();
       clearInterval(checkpoints);
-      log.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION }));
-      await log.close();
-      await publisher.publish();
-      await saveState();
+      const problems = await closeLog({ log, publisher, saveState, stateAt: () => stateAt, statePath });
       await anchoring.stop();
+      return problems.length === 0 ? { clean: true } : { clean: false, reason: problems.join('; ') };
     },
   };
 }
 
+/**
+ * The last steps of a stop: the `stop` receipt, the log closed, published and state.json saved. With a log that
+ * cannot write (after one more attempt), state.json is not rewritten: memory holds entries the file does not, and
+ * the saved one still names a durable point. Returns what went wrong, one phrase each.
+ */
+async function closeLog(c: { log: ReceiptLog; publisher: LogPublisher; saveState: () => Promise<void>; stateAt: () => number; statePath: string }): Promise<string[]> {
+  const { log } = c;
+  const problems: string[] = [];
+  await log.flush().catch(() => undefined); // one more attempt for a failing log
+  if (log.health.writable) log.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION }));
+  await log.flush().catch(() => undefined);
+  const health = log.health;
+  await log.close();
+  await c.publisher.publish().catch((e: unknown) => problems.push(`publishing the log failed (${errorText(e)})`));
+  if (!health.writable) {
+    const at = c.stateAt();
+    problems.push(
+      `the receipt log could not write (${health.error}): ${health.pendingEntries} entries answered "outcome unknown" (or, in async durability, answered) are not on disk; ` +
+        `${c.statePath} ${at > 0 ? `stays at entry ${at}` : 'was not written'}; the next start rebuilds from the ${log.durableSize} entries on disk`,
+    );
+  } else await c.saveState().catch((e: unknown) => problems.push(`${c.statePath} not written (${errorText(e)}); the next start replays the log`));
+  return problems;
+}
+
+/** /readyz's view of the log's health. */
+function logReadiness(h: LogHealth): LogReadiness {
+  if (h.writable) return { writable: true };
+  return { writable: false, error: h.error, failingSince: new Date(h.since).toISOString(), pendingEntries: h.pendingEntries, attempts: h.attempts };
+}
+
+/** One line when the log stops writing, one when it writes again (then the policy changes it could not record). */
+function logHealthReporter(c: { io: CommandIO; clock: Clock; onRecovered: () => void }): (h: LogHealth) => void {
+  let since = 0;
+  return (h) => {
+    if (!h.writable) {
+      since = h.since;
+      c.io.err(`tai: the receipt log cannot write (${h.error}): decisions answer 503 and /readyz is not ready; retrying until it can (${h.pendingEntries} entries wait)`);
+      return;
+    }
+    c.io.out(`tai: the receipt log writes again after ${((c.clock.now() - since) / 1000).toFixed(1)} s; decisions are answered`);
+    try {
+      c.onRecovered();
+    } catch (e) {
+      c.io.err(`tai: recording policy changes after the log recovered failed: ${errorText(e)}`);
+    }
+  };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** Opens the log resuming from the saved run state (if any), with the replay and publisher seeded from it. */
-async function openLog(o: ServerOptions & { signer: NoteSigner; saved: RunState | undefined }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
+async function openLog(o: ServerOptions & { signer: NoteSigner; saved: RunState | undefined; onHealth: (h: LogHealth) => void }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
   const replay = new LogReplay(o.saved?.replay);
   const publisher = new LogPublisher({ dir: o.logDir, origin: o.origin, signer: o.signer, resume: o.saved?.publisher });
   let replaying = true;
@@ -187,6 +262,7 @@ async function openLog(o: ServerOptions & { signer: NoteSigner; saved: RunState 
     resume: o.saved?.log,
     onEntry: (e) => replaying && replay.add(e),
     onDurable: (e) => publisher.add(e),
+    onHealth: o.onHealth,
   });
   replaying = false;
   return { log, replay, publisher };

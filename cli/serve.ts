@@ -1,4 +1,4 @@
-import { EXIT, parseCommandArgs, stringOption, UsageError, type Command } from './io.ts';
+import { EXIT, parseCommandArgs, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
 import { hostname } from 'node:os';
 import type { Durability } from '../receipts/store/index.ts';
 import { clusterFeed } from './cluster-feed.ts';
@@ -63,7 +63,9 @@ Options:
   --log-format FORMAT   text (default) or json (one JSON line per event, Cloud Logging's severity and message)
   --log DIR             the receipt log (default ./.tai/log)
   --durability MODE     sync (default): answer after the receipt is on disk; async: answer at once,
-                        written within 50 ms
+                        written within 50 ms. While the log cannot write (a full disk, an I/O error) decisions
+                        answer 503 and /readyz is not ready; writing is retried until it succeeds (docs/adr/0010).
+                        A stop that leaves receipts unwritten exits 1 with one line saying what
   --key PATH            checkpoint signing key, a signed-note signer key (default signing.key beside the --log
                         folder: ./.tai/signing.key for ./.tai/log; made on first start unless the log already
                         holds a checkpoint; its verifier key is printed and written to PATH.pub). tai log and
@@ -115,12 +117,30 @@ The log is published in the C2SP tlog-tiles layout in the --log folder and at GE
     if (values.help) return (io.out(this.usage), EXIT.ok);
     const options = serveOptions(values, positionals);
     const stopped = waitForSignal(); // before listening, so a signal during start-up still stops cleanly
-    const running = await startServer({ ...options, clock: { now: () => Date.now() }, io });
+    const running = await startServer({ ...options, clock: { now: () => Date.now() }, io }).catch(systemErrorLine(io, 'cannot start'));
+    if (running === undefined) return EXIT.finding;
     await stopped;
-    await running.stop();
-    return EXIT.ok;
+    const outcome = await running.stop().catch((e: unknown) => ({ clean: false as const, reason: `stopping failed: ${(e as Error).message}` }));
+    if (outcome.clean) return EXIT.ok;
+    io.err(`tai serve: stopped with a failure: ${outcome.reason}`);
+    return EXIT.finding;
   },
 };
+
+/**
+ * A system error (a full disk, an I/O error: anything with an errno code) ends `serve` with one line, exit 1;
+ * anything else propagates (a bug, with its stack). Path errors stay usage errors (tai.ts).
+ */
+function systemErrorLine(io: CommandIO, what: string): (e: unknown) => undefined {
+  return (e) => {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string' || PATH_ERRORS.has(code)) throw e;
+    io.err(`tai serve: ${what}: ${(e as Error).message}`);
+    return undefined;
+  };
+}
+
+const PATH_ERRORS = new Set(['ENOENT', 'EACCES', 'ENOTDIR', 'EISDIR']);
 
 /** Checks the flags; every mistake is a UsageError naming the flag. */
 function serveOptions(values: Record<string, unknown>, positionals: string[]): Omit<ServerOptions, 'clock' | 'io'> {

@@ -61,9 +61,15 @@ async function decide<S extends z.ZodType>(c: Context, schema: S, run: (body: z.
     return c.json((await run(parsed.data)) as object);
   } catch (e) {
     if (e instanceof DecisionInputError) return problem(c, 'invalid-request', e.message);
-    if (e instanceof LogUnavailableError) return problem(c, 'log-unavailable', `${e.message}; nothing was decided`);
+    if (e instanceof LogUnavailableError) return logUnavailable(c, e);
     throw e;
   }
+}
+
+/** 503: refused before deciding (nothing changed), or decided but not on disk (the outcome is unknown). */
+function logUnavailable(c: Context, e: LogUnavailableError): Response {
+  c.header('retry-after', '1');
+  return problem(c, 'log-unavailable', e.outcome === 'refused' ? `${e.message}; nothing was decided` : e.message);
 }
 
 /** Parses a JSON body or answers the precise problem (415 not JSON, 400 malformed). */

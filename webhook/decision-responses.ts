@@ -174,8 +174,8 @@ export const tenantExplanation = z
 
 export const readinessAnswer = z
   .object({
-    status: z.enum(['ready', 'not ready']).describe('ready once a first policy snapshot is served.'),
-    ready: z.boolean().describe('Whether decisions are being served from a policy snapshot.'),
+    status: z.enum(['ready', 'not ready']).describe('ready once a first policy snapshot is served, while the receipt log can write.'),
+    ready: z.boolean().describe('Whether decisions are being served from a policy snapshot and recorded in the log.'),
     generation: z.int().nonnegative().describe('Compile generation being served.'),
     tenants: z.int().nonnegative().describe('Tenants in the snapshot.'),
     problems: z.int().nonnegative().describe('Policy source problems keeping the last good state in service.'),
@@ -189,6 +189,16 @@ export const readinessAnswer = z
       })
       .optional()
       .describe('Cluster mode only: leadership and what this replica wrote as leader.'),
+    log: z
+      .object({
+        writable: z.boolean().describe('Whether the receipt log can write; while it cannot, the server is not ready and decisions answer 503.'),
+        error: z.string().optional().describe('The last write or fdatasync error (e.g. ENOSPC).'),
+        failingSince: z.string().optional().describe('RFC 3339: when writing first failed.'),
+        pendingEntries: z.int().nonnegative().optional().describe('Entries made but not on disk yet, rewritten at each retry.'),
+        attempts: z.int().nonnegative().optional().describe('Write attempts so far, the failed write included.'),
+      })
+      .optional()
+      .describe('The receipt log. The server retries writing by itself and is ready again once it succeeds.'),
   })
   .describe('Readiness: 200 when ready, 503 when not (same body).');
 

@@ -1,6 +1,9 @@
 import { Hono } from 'hono';
 
-/** What `/readyz` reports: ready once a first snapshot exists; stale while the policy source is failing. */
+/**
+ * What `/readyz` reports: ready once a first snapshot exists; stale while the policy source is failing; not ready
+ * while the receipt log cannot write (decisions are refused with 503 meanwhile).
+ */
 export interface Readiness {
   ready: boolean;
   /** Compile generation being served. */
@@ -15,6 +18,20 @@ export interface Readiness {
   operator?: { leader: boolean; statusWrites: number; events: number };
   /** With --gcs: how far the anchor bucket is behind the log. Informational: decisions do not wait for it. */
   anchor?: AnchorReadiness;
+  /** The receipt log: while it cannot write, the server is not ready. */
+  log?: LogReadiness;
+}
+
+/** The receipt log as /readyz shows it: writable, or what failed and since when (the server retries by itself). */
+export interface LogReadiness {
+  writable: boolean;
+  /** While not writable: the last write or fdatasync error. */
+  error?: string;
+  /** RFC 3339: when writing first failed. */
+  failingSince?: string;
+  /** Decisions and other entries made but not on disk yet, rewritten at each attempt. */
+  pendingEntries?: number;
+  attempts?: number;
 }
 
 /** The anchor bucket as /readyz shows it. */
@@ -29,13 +46,17 @@ export interface AnchorReadiness {
   conflict?: string;
 }
 
-/** /healthz (the process answers) and /readyz (a policy snapshot is being served; staleness shown). */
+/**
+ * /healthz (the process answers) and /readyz (a policy snapshot is being served and the receipt log can write;
+ * staleness shown).
+ */
 export function healthApi(readiness: () => Readiness): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const r = readiness();
-    return c.json({ status: r.ready ? 'ready' : 'not ready', ...r }, r.ready ? 200 : 503);
+    const ready = r.ready && r.log?.writable !== false;
+    return c.json({ status: ready ? 'ready' : 'not ready', ...r, ready }, ready ? 200 : 503);
   });
   return app;
 }

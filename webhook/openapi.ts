@@ -130,10 +130,10 @@ const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/readyz',
     operationId: 'readyz',
-    summary: 'Readiness: a policy snapshot is served; staleness shown.',
+    summary: 'Readiness: a policy snapshot is served and the receipt log can write; staleness shown.',
     ok: { description: 'Ready.', schema: ref('Readiness') },
     errors: [405],
-    extraResponses: { 503: { description: 'Not ready: no policy snapshot yet. Same body as 200.', content: json(ref('Readiness')) } },
+    extraResponses: { 503: { description: 'Not ready: no policy snapshot yet, or the receipt log cannot write (log.error). Same body as 200.', content: json(ref('Readiness')) } },
   },
   {
     method: 'get',

@@ -15,6 +15,9 @@ type Recorded<D extends Decision> = D & { receipt: ReceiptRef };
  * The governor with every decision recorded (design §5): each decision appends a receipt and is answered once
  * the receipt is durable (sync) or at once (async: the log writes it within its delay). An idempotent replay
  * returns the first answer, receipt included, and appends nothing.
+ *
+ * While the log cannot write, every request is refused before the governor decides anything (LogUnavailableError,
+ * outcome `refused`): usage, rate buckets and idempotency keys stay as they were (docs/adr/0010).
  */
 export class RecordedGovernor {
   readonly #governor: Governor;
@@ -26,18 +29,22 @@ export class RecordedGovernor {
   }
 
   check(r: CheckRequest): Promise<Recorded<Decision>> {
+    this.#log.checkWritable();
     return this.#record(this.#governor.check(r));
   }
 
   consume(r: ConsumeRequest): Promise<Recorded<Decision>> {
+    this.#log.checkWritable();
     return this.#record(this.#governor.consume(r), r.idempotencyKey);
   }
 
   rate(r: RateRequest): Promise<Recorded<Decision>> {
+    this.#log.checkWritable();
     return this.#record(this.#governor.rate(r));
   }
 
   async batch(rs: readonly DecisionRequest[]): Promise<Recorded<Decision>[]> {
+    this.#log.checkWritable();
     const decisions = this.#governor.batch(rs);
     return Promise.all(decisions.map((d, i) => this.#record(d, (rs[i] as ConsumeRequest).idempotencyKey)));
   }

@@ -1,10 +1,30 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 /** Bytes of the big-endian length that frames each entry in the file. */
 const FRAME_HEADER = 4;
 const READ_CHUNK = 8 * 1024 * 1024;
 /** Largest entry accepted back: receipts are small; a larger length means a torn or foreign file. */
 export const MAX_ENTRY_BYTES = 1024 * 1024;
+
+/** The file operations the entry file uses: a FileHandle of node:fs/promises satisfies it. */
+export interface EntryHandle {
+  write(buffer: Uint8Array, offset: number, length: number, position: null): Promise<{ bytesWritten: number }>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Where the entry file's handle comes from: node:fs/promises by default. The seam lets a test inject a fault at
+ * the file's edge (ENOSPC, EIO, a short write, a failed fdatasync) while every other call is the real one.
+ */
+export interface EntryFs {
+  open(path: string, flags: string): Promise<EntryHandle>;
+}
+
+export const nodeEntryFs: EntryFs = { open: (path, flags) => open(path, flags) };
 
 /** What recovery found at the end of the file. */
 export interface EntryFileRecovery {
@@ -20,12 +40,15 @@ export interface EntryFileRecovery {
  * which recovery cuts off.
  */
 export class EntryFile {
-  readonly #handle: FileHandle;
+  readonly #handle: EntryHandle;
   #length: number;
+  /** Bytes known on disk: the length when the last fdatasync succeeded. */
+  #durableLength: number;
 
-  private constructor(handle: FileHandle, length: number) {
+  private constructor(handle: EntryHandle, length: number) {
     this.#handle = handle;
     this.#length = length;
+    this.#durableLength = length;
   }
 
   /**
@@ -37,8 +60,9 @@ export class EntryFile {
     path: string,
     onEntry: (bytes: Uint8Array, offset: number) => void,
     startOffset = 0,
+    fs: EntryFs = nodeEntryFs,
   ): Promise<{ file: EntryFile; recovery: EntryFileRecovery }> {
-    const handle = await open(path, 'a+');
+    const handle = await fs.open(path, 'a+');
     try {
       const { entries, validLength, fileLength } = await readEntries(handle, onEntry, startOffset);
       if (validLength < fileLength) await handle.truncate(validLength);
@@ -50,11 +74,20 @@ export class EntryFile {
     }
   }
 
+  /** Bytes written, synced or not. */
   get length(): number {
     return this.#length;
   }
 
-  /** Appends the entries as one write. Not durable until `sync`. */
+  /** Bytes known on disk (the length at the last successful `sync`). */
+  get durableLength(): number {
+    return this.#durableLength;
+  }
+
+  /**
+   * Appends the entries as one write (continued while the kernel takes part of it). Not durable until `sync`.
+   * When it throws, part of the frames may be in the file: `rollBack` before writing again.
+   */
   async append(entries: readonly Uint8Array[]): Promise<void> {
     const total = entries.reduce((n, e) => n + FRAME_HEADER + e.length, 0);
     const buf = Buffer.allocUnsafe(total);
@@ -64,13 +97,29 @@ export class EntryFile {
       buf.set(e, at + FRAME_HEADER);
       at += FRAME_HEADER + e.length;
     }
-    const { bytesWritten } = await this.#handle.write(buf, 0, total, null);
-    if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
+    for (let done = 0; done < total; ) {
+      const { bytesWritten } = await this.#handle.write(buf, done, total - done, null);
+      if (!(bytesWritten > 0)) throw new Error(`write made no progress at byte ${this.#length + done} of the entry file`);
+      done += bytesWritten;
+    }
     this.#length += total;
   }
 
+  /** fdatasync: on success, everything written so far is durable. */
   async sync(): Promise<void> {
+    const length = this.#length;
     await this.#handle.datasync();
+    this.#durableLength = length;
+  }
+
+  /**
+   * Cuts the file back to its durable length, dropping what a failed write left and what a failed fdatasync may
+   * have lost (Linux can drop the dirty pages of a failed fsync: those bytes are not trusted, but rewritten).
+   * The file is opened for appending, so the next write lands at the durable length.
+   */
+  async rollBack(): Promise<void> {
+    await this.#handle.truncate(this.#durableLength);
+    this.#length = this.#durableLength;
   }
 
   async close(): Promise<void> {
@@ -85,7 +134,7 @@ interface Frame {
 }
 
 /** Reads frames in order, in chunks, so a large log is never held in memory whole. */
-async function* readFrames(handle: FileHandle, fileLength: number, from: number): AsyncGenerator<Frame> {
+async function* readFrames(handle: EntryHandle, fileLength: number, from: number): AsyncGenerator<Frame> {
   let buf = Buffer.alloc(0);
   let bufStart = from; // file offset of buf[0]
   let readTo = from;
@@ -115,7 +164,7 @@ async function* readFrames(handle: FileHandle, fileLength: number, from: number)
  * is the last thing in the file (a torn write, never acknowledged); anywhere else it is corruption.
  */
 async function readEntries(
-  handle: FileHandle,
+  handle: EntryHandle,
   onEntry: (bytes: Uint8Array, offset: number) => void,
   from: number,
 ): Promise<{ entries: number; validLength: number; fileLength: number }> {
@@ -147,7 +196,7 @@ export async function readFrameAtPath(path: string, offset: number): Promise<Uin
   }
 }
 
-async function readFrameAt(handle: FileHandle, offset: number): Promise<Uint8Array | undefined> {
+async function readFrameAt(handle: EntryHandle, offset: number): Promise<Uint8Array | undefined> {
   const header = Buffer.alloc(FRAME_HEADER);
   if ((await handle.read(header, 0, FRAME_HEADER, offset)).bytesRead < FRAME_HEADER) return undefined;
   const size = header.readUInt32BE(0);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootFromLeafHashes } from '../compact-range.ts';
 import { toHex } from '../merkle-hash.ts';
-import { ReceiptLog } from './receipt-log.ts';
+import { FaultyFs, type FaultPlan } from './faulty-fs.test-helper.ts';
+import { LogUnavailableError, ReceiptLog, type LogHealth } from './receipt-log.ts';
 
 const clock = { now: () => Date.parse('2026-11-28T12:00:00Z') };
 const body = (i: number) => ({ tenant: 'acme', op: 'consume', subject: 'api-calls', amount: i, allowed: true, reason: 'Allowed' });
@@ -97,4 +98,67 @@ test('two resume points captured at the same size before it is durable both reso
   t.is(first.size, 10);
   await log.close();
   t.is(first.offset, (await stat(join(dir, 'entries'))).size);
+});
+
+/** A log on a FaultyFs that retries only when told (flush), so each attempt is the test's. */
+async function faulty(plan: FaultPlan) {
+  const dir = await freshDir();
+  const fs = new FaultyFs(plan);
+  const healths: LogHealth[] = [];
+  const log = await ReceiptLog.open({ dir, durability: 'sync', clock, fs, retry: { firstMs: 3_600_000, maxMs: 3_600_000 }, onHealth: (h) => healths.push(h) });
+  const first = log.append('decision', body(0));
+  await first.durable;
+  return { dir, fs, log, healths, durableBytes: (await stat(join(dir, 'entries'))).size };
+}
+
+const failure = (p: Promise<void>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
+
+test('a failed fdatasync: the group learns its outcome is unknown, appends are refused, and the entries are rewritten from memory once the disk works', async (t) => {
+  const { dir, fs, log, healths, durableBytes } = await faulty({ fault: 'fdatasync', at: 2, until: 'healed' });
+  const failed = [1, 2].map((i) => log.append('decision', body(i)));
+  const errors = await Promise.all(failed.map((a) => failure(a.durable)));
+  t.true(errors.every((e) => e instanceof LogUnavailableError && e.outcome === 'unknown'), String(errors[0]));
+  t.like(log.health, { writable: false, pendingEntries: 2, attempts: 1 });
+  const refused = t.throws(() => log.append('decision', body(3)), { instanceOf: LogUnavailableError });
+  t.is(refused.outcome, 'refused');
+  t.is(log.size, 3, 'a refused append changes nothing');
+  t.is((await stat(join(dir, 'entries'))).size, durableBytes, 'the file is cut back to what the last fdatasync covered');
+  await t.throwsAsync(log.flush(), { instanceOf: LogUnavailableError }, 'still failing: one more attempt, rejected');
+  t.like(log.health, { writable: false, attempts: 2 });
+  fs.heal();
+  await log.flush();
+  await log.whenWritable();
+  t.is(log.durableSize, 3);
+  t.deepEqual(healths.map((h) => h.writable), [false, true]);
+  const next = log.append('decision', body(3));
+  await next.durable;
+  await log.close();
+  const leaves: string[] = [];
+  const reopened = await ReceiptLog.open({ dir, durability: 'sync', clock, onEntry: (e) => leaves.push(toHex(e.leafHash)) });
+  await reopened.close();
+  t.deepEqual(leaves.slice(1), [...failed, next].map((a) => toHex(a.leafHash)), 'the rewritten entries are the ones appended, in order');
+});
+
+test('a stop while the log cannot write loses only the waiting entries: the file reopens at the durable ones', async (t) => {
+  const { dir, log } = await faulty({ fault: 'ENOSPC', at: 2, until: 'healed' });
+  const waiting = log.append('decision', body(1));
+  t.like(await failure(waiting.durable), { outcome: 'unknown' });
+  await log.close();
+  const reopened = await ReceiptLog.open({ dir, durability: 'sync', clock });
+  t.is(reopened.size, 1);
+  t.is(reopened.recovery.truncatedBytes, 0, 'nothing of the failed write was left behind');
+  await reopened.close();
+});
+
+test('a resume point captured before a failed write rejects; captured again after recovery, it resolves', async (t) => {
+  const { dir, fs, log } = await faulty({ fault: 'EIO', at: 2, until: 'healed' });
+  log.append('decision', body(1));
+  log.append('decision', body(2));
+  await t.throwsAsync(log.captureResumePoint(), { instanceOf: LogUnavailableError });
+  fs.heal();
+  await log.flush();
+  const point = await log.captureResumePoint();
+  t.is(point.size, 3);
+  await log.close();
+  t.is(point.offset, (await stat(join(dir, 'entries'))).size);
 });

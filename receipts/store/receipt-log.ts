@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { hashLeaf, toHex } from '../merkle-hash.ts';
 import type { ReceiptBody, ReceiptKind } from '../receipt.ts';
 import { ReceiptChain, type ChainedEntry, type ChainState } from '../receipt-chain.ts';
-import { EntryFile, readFrameAtPath, type EntryFileRecovery } from './entry-file.ts';
+import { EntryFile, readFrameAtPath, type EntryFileRecovery, type EntryFs } from './entry-file.ts';
 
 export type Durability = 'sync' | 'async';
 
@@ -20,10 +20,44 @@ export class StaleResumeError extends Error {
   override name = 'StaleResumeError';
 }
 
-/** The log cannot take more entries: a write failed and the process must restart to recover. */
+/**
+ * The log cannot write (docs/adr/0010). `outcome` says what the caller may rely on:
+ * - `refused`: nothing was appended, so a decision refused with it changed nothing;
+ * - `unknown`: the entry was appended but its write failed: it is kept in memory and written when the log
+ *   recovers (a retry with the same idempotency key then answers it), and lost if the process ends first.
+ */
 export class LogUnavailableError extends Error {
   override name = 'LogUnavailableError';
+  readonly outcome: 'refused' | 'unknown';
+
+  constructor(message: string, outcome: 'refused' | 'unknown' = 'refused') {
+    super(message);
+    this.outcome = outcome;
+  }
 }
+
+/** Whether the log can write; while it cannot, what failed and what waits to be written. */
+export type LogHealth =
+  | { writable: true }
+  | {
+      writable: false;
+      /** The last write or fdatasync error. */
+      error: string;
+      /** ms since the epoch when writing first failed. */
+      since: number;
+      /** Entries appended but not on disk, rewritten from memory at each attempt. */
+      pendingEntries: number;
+      /** Attempts to write them so far, the failed write included. */
+      attempts: number;
+    };
+
+/** The retry after a failed write: the first delay, doubled after each failed attempt up to `maxMs`. */
+export interface LogRetry {
+  firstMs: number;
+  maxMs: number;
+}
+
+const DEFAULT_RETRY: LogRetry = { firstMs: 100, maxMs: 5000 };
 
 /**
  * Where a previous run left the log, to skip re-reading what it already processed (design §5: a local snapshot
@@ -51,6 +85,22 @@ export interface ReceiptLogOptions {
   onDurable?: (entry: ChainedEntry) => void;
   /** Resume after this point instead of reading the whole file; ignored (with `recovery.resumed` false) if stale. */
   resume?: ResumePoint | undefined;
+  /** The entry file's file operations (default node:fs/promises): tests inject faults here. */
+  fs?: EntryFs;
+  /** How often a failed write is retried (default 100 ms doubling to 5 s). */
+  retry?: LogRetry;
+  /** Hears when writing starts failing (once per outage) and when the log writes again. */
+  onHealth?: (health: LogHealth) => void;
+}
+
+/** An outage: what failed, the entries waiting, and who waits for the log to write again. */
+interface Failure {
+  error: unknown;
+  since: number;
+  pending: ChainedEntry[];
+  attempts: number;
+  recovered: Promise<void>;
+  resolve: () => void;
 }
 
 /** One group commit: the entries in it and the promise they all share. */
@@ -82,7 +132,9 @@ export class ReceiptLog {
   readonly #pendingPoints = new Map<number, Promise<ResumePoint>>();
   /** The entries appended to the file by the last write (synced or not), and where they end. */
   #written: { size: number; end: number; last: number } | undefined;
-  #failure: unknown;
+  #failure: Failure | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #closed = false;
   readonly recovery: EntryFileRecovery & { resumedAt: number };
 
   private constructor(c: { chain: ReceiptChain; file: EntryFile; opts: ReceiptLogOptions; recovery: ReceiptLog['recovery']; lastOffset: number }) {
@@ -113,6 +165,7 @@ export class ReceiptLog {
         opts.onDurable?.(entry);
       },
       resume?.offset ?? 0,
+      opts.fs,
     );
     return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0 }, lastOffset });
   }
@@ -133,12 +186,13 @@ export class ReceiptLog {
     const pending = this.#pendingPoints.get(size);
     if (pending) return pending;
     this.#wantOffsets.add(size);
-    const point = this.whenDurable(size - 1).then(() => {
-      const p = at();
-      this.#offsets.delete(size);
-      this.#pendingPoints.delete(size);
-      return p;
-    });
+    const point = this.whenDurable(size - 1)
+      .then(at)
+      .finally(() => {
+        this.#wantOffsets.delete(size);
+        this.#offsets.delete(size);
+        this.#pendingPoints.delete(size);
+      });
     this.#pendingPoints.set(size, point);
     return point;
   }
@@ -161,9 +215,34 @@ export class ReceiptLog {
     return this.#chain.root();
   }
 
-  /** Appends a receipt now (index and leaf hash are final); `durable` says when it is on disk. */
+  /** Whether the log can write now; while it cannot, what failed and what waits. */
+  get health(): LogHealth {
+    const f = this.#failure;
+    if (f === undefined) return { writable: true };
+    return { writable: false, error: errorText(f.error), since: f.since, pendingEntries: f.pending.length, attempts: f.attempts };
+  }
+
+  /**
+   * Throws LogUnavailableError (`refused`) while the log cannot write. Callers check it before deciding anything,
+   * so a decision refused for the log changes no state.
+   */
+  checkWritable(): void {
+    const f = this.#failure;
+    if (f === undefined) return;
+    throw new LogUnavailableError(`the receipt log cannot write (${errorText(f.error)}; retrying, ${f.pending.length} entries waiting)`, 'refused');
+  }
+
+  /** Resolves once the log can write again (at once when it can). */
+  whenWritable(): Promise<void> {
+    return this.#failure?.recovered ?? Promise.resolve();
+  }
+
+  /**
+   * Appends a receipt now (index and leaf hash are final); `durable` says when it is on disk. Throws
+   * LogUnavailableError (`refused`, nothing appended) while the log cannot write.
+   */
   append(kind: ReceiptKind, body: ReceiptBody): AppendedReceipt {
-    if (this.#failure !== undefined) throw new LogUnavailableError(`the receipt log is not accepting entries: ${String(this.#failure)}`);
+    this.checkWritable();
     const entry = this.#chain.append(kind, body, Math.trunc(this.#opts.clock.now() * 1000));
     const batch = this.#openBatch();
     batch.entries.push(entry);
@@ -171,23 +250,39 @@ export class ReceiptLog {
     return { index: entry.index, leafHash: entry.leafHash, durable: batch.done };
   }
 
-  /** Resolves once entry `index` is on disk. */
+  /** Resolves once entry `index` is on disk; rejects (`unknown`) while the log cannot write. */
   whenDurable(index: number): Promise<void> {
     if (index < this.#durableSize) return Promise.resolve();
+    if (this.#failure !== undefined) return Promise.reject(unknownOutcome(this.#failure.error));
     // Entries past the durable size are in the group being written or in the open one, written after it.
     return this.#batch?.done ?? this.#inflight?.done ?? Promise.resolve();
   }
 
-  /** Writes everything appended so far and waits until it is on disk. */
+  /**
+   * Writes everything appended so far and waits until it is on disk. While the log cannot write, makes one more
+   * attempt at once and rejects (`unknown`) if it fails too.
+   */
   async flush(): Promise<void> {
+    await this.#writing;
+    if (this.#failure !== undefined) {
+      clearTimeout(this.#retryTimer);
+      await this.#retry();
+      if (this.#failure === undefined) return;
+      this.#scheduleRetry();
+      throw unknownOutcome(this.#failure.error);
+    }
     const batch = this.#batch;
     if (batch) this.#commit(batch);
     await this.#writing;
     if (batch) await batch.done;
   }
 
+  /** Flushes what it can, stops retrying and closes the file; entries not on disk by then are lost. */
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    await this.#writing;
     await this.#file.close();
   }
 
@@ -223,24 +318,93 @@ export class ReceiptLog {
 
   async #write(batch: Batch): Promise<void> {
     try {
-      if (this.#failure !== undefined) throw this.#failure;
-      let end = this.#file.length;
-      await this.#file.append(batch.entries.map((e) => e.bytes));
-      for (const e of batch.entries) {
-        end += 4 + e.bytes.length;
-        this.#lastOffset = end - 4 - e.bytes.length;
-        if (this.#wantOffsets.delete(e.index + 1)) this.#offsets.set(e.index + 1, { end, last: this.#lastOffset });
-      }
-      this.#written = { size: batch.entries.at(-1)!.index + 1, end, last: this.#lastOffset };
-      await this.#file.sync();
-      this.#durableSize += batch.entries.length;
-      for (const e of batch.entries) this.#opts.onDurable?.(e);
+      await this.#writeEntries(batch.entries);
       batch.settle();
     } catch (e) {
-      this.#failure ??= e;
-      batch.settle(new LogUnavailableError(`receipt write failed: ${(e as Error).message}`));
+      await this.#fail(e, batch);
     }
   }
+
+  /** Appends entries right after the durable ones and syncs them: on success they are durable, in order. */
+  async #writeEntries(entries: readonly ChainedEntry[]): Promise<void> {
+    let end = this.#file.length;
+    await this.#file.append(entries.map((e) => e.bytes));
+    for (const e of entries) {
+      end += 4 + e.bytes.length;
+      this.#lastOffset = end - 4 - e.bytes.length;
+      if (this.#wantOffsets.delete(e.index + 1)) this.#offsets.set(e.index + 1, { end, last: this.#lastOffset });
+    }
+    this.#written = { size: entries.at(-1)!.index + 1, end, last: this.#lastOffset };
+    await this.#file.sync();
+    this.#durableSize += entries.length;
+    for (const e of entries) this.#opts.onDurable?.(e);
+  }
+
+  /**
+   * A group's write or fdatasync failed: its callers and those of the group collecting meanwhile learn that the
+   * outcome is unknown; their entries stay in memory, the file is cut back to its durable length, and writing
+   * them is retried until it succeeds. Appends are refused until then.
+   */
+  async #fail(error: unknown, batch: Batch): Promise<void> {
+    const collecting = this.#batch;
+    this.#batch = undefined;
+    let resolve!: () => void;
+    const recovered = new Promise<void>((r) => (resolve = r));
+    const pending = [...batch.entries, ...(collecting?.entries ?? [])];
+    this.#failure = { error, since: this.#opts.clock.now(), pending, attempts: 1, recovered, resolve };
+    batch.settle(unknownOutcome(error));
+    collecting?.settle(unknownOutcome(error));
+    this.#opts.onHealth?.(this.health);
+    await this.#file.rollBack().catch(() => undefined);
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    const f = this.#failure;
+    if (f === undefined || this.#closed) return;
+    const { firstMs, maxMs } = this.#opts.retry ?? DEFAULT_RETRY;
+    this.#retryTimer = setTimeout(() => void this.#retry().then(() => this.#scheduleRetry()), Math.min(maxMs, firstMs * 2 ** (f.attempts - 1)));
+  }
+
+  /** One attempt to write what waits, from memory (the file's bytes past its durable length are not trusted). */
+  async #retry(): Promise<void> {
+    const f = this.#failure;
+    if (f === undefined || this.#writing !== undefined) return;
+    const attempt = this.#rewrite(f);
+    this.#writing = attempt.then(() => undefined);
+    const written = await attempt;
+    this.#writing = undefined;
+    if (!written) return;
+    this.#failure = undefined;
+    f.resolve();
+    this.#opts.onHealth?.(this.health);
+    if (this.#batch) this.#commit(this.#batch); // appended by the listener
+  }
+
+  async #rewrite(f: Failure): Promise<boolean> {
+    try {
+      await this.#file.rollBack();
+      await this.#writeEntries(f.pending);
+      return true;
+    } catch (e) {
+      f.error = e;
+      f.attempts++;
+      await this.#file.rollBack().catch(() => undefined);
+      return false;
+    }
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function unknownOutcome(error: unknown): LogUnavailableError {
+  return new LogUnavailableError(
+    `the receipt could not be written (${errorText(error)}): the decision is kept in memory and written when the log recovers, ` +
+      'unless the server stops first; the outcome is unknown: retry with the same idempotencyKey once /readyz is ready',
+    'unknown',
+  );
 }
 
 async function checkedResume(path: string, resume: ResumePoint | undefined): Promise<ResumePoint | undefined> {
