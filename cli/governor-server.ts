@@ -2,7 +2,7 @@ import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock 
 import { lifecycleBody, thresholdBody, toHex } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
-import { loadSigningKey, LogPublisher, ReceiptLog, StaleResumeError, type Durability } from '../receipts/store/index.ts';
+import { loadSigningKey, LogPublisher, ReceiptLog, StaleResumeError, type Durability, type PublishedHead } from '../receipts/store/index.ts';
 import { createApp } from '../webhook/app.ts';
 import { bearerAuth } from '../webhook/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../webhook/logger.ts';
@@ -18,6 +18,7 @@ import type { FeedFactory } from './policy-feed.ts';
 import type { ListenAddress } from './listen.ts';
 import { loadRunState, saveRunState, type RunState } from './run-state.ts';
 import { resolveOrigin } from './log-origin.ts';
+import { localLeafTile, publishedHeads } from './published-heads.ts';
 
 export const TAI_VERSION = '0.1.0';
 
@@ -64,10 +65,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (key.created) io.out(`tai: made checkpoint signing key ${opts.keyPath}`);
   io.out(`tai: checkpoints are signed by verifier key ${key.verifierKey}`);
   const statePath = join(opts.logDir, 'state.json');
-  const { log, replay, publisher } = await openLog({ ...opts, signer: key.signer, saved: await loadRunState(statePath) }).catch((e: unknown) => {
+  const published = await publishedHeads({ logDir: opts.logDir, anchor: opts.anchor, origin: opts.origin, verifierKey: key.verifierKey, io });
+  const { log, replay, publisher } = await openLog({ ...opts, signer: key.signer, published, saved: await loadRunState(statePath) }).catch((e: unknown) => {
     if (!(e instanceof StaleResumeError)) throw e;
     io.out(`tai: ${statePath} is stale; replaying the whole log`);
-    return openLog({ ...opts, signer: key.signer, saved: undefined });
+    return openLog({ ...opts, signer: key.signer, published, saved: undefined });
   });
   const { recovery } = log;
   io.out(
@@ -172,7 +174,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 }
 
 /** Opens the log resuming from the saved run state (if any), with the replay and publisher seeded from it. */
-async function openLog(o: ServerOptions & { signer: NoteSigner; saved: RunState | undefined }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
+async function openLog(o: ServerOptions & { signer: NoteSigner; published: PublishedHead[]; saved: RunState | undefined }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
   const replay = new LogReplay(o.saved?.replay);
   const publisher = new LogPublisher({ dir: o.logDir, origin: o.origin, signer: o.signer, resume: o.saved?.publisher });
   let replaying = true;
@@ -181,6 +183,8 @@ async function openLog(o: ServerOptions & { signer: NoteSigner; saved: RunState 
     durability: o.durability,
     clock: o.clock,
     resume: o.saved?.log,
+    published: o.published,
+    leafTile: localLeafTile(o.logDir),
     onEntry: (e) => replaying && replay.add(e),
     onDurable: (e) => publisher.add(e),
   });

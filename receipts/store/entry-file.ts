@@ -31,16 +31,19 @@ export class EntryFile {
   /**
    * Opens (or creates) the file and reads every entry in order into `onEntry`, which may throw to reject one
    * (a broken chain). A rejected or incomplete entry is cut off when nothing valid follows it; otherwise the
-   * file is corrupt and the error propagates, changing nothing.
+   * file is corrupt and the error propagates, changing nothing. The first `keepBytes` (what a published
+   * checkpoint covers) are never cut off: a rejected entry there propagates too.
    */
   static async open(
     path: string,
     onEntry: (bytes: Uint8Array, offset: number) => void,
     startOffset = 0,
+    keepBytes = 0,
   ): Promise<{ file: EntryFile; recovery: EntryFileRecovery }> {
     const handle = await open(path, 'a+');
     try {
       const { entries, validLength, fileLength } = await readEntries(handle, onEntry, startOffset);
+      if (validLength < keepBytes) throw new Error(`${path}: the entry at byte ${validLength} is unreadable, but a published checkpoint covers the file up to byte ${keepBytes}; it is not cut off`);
       if (validLength < fileLength) await handle.truncate(validLength);
       if (validLength < fileLength) await handle.datasync();
       return { file: new EntryFile(handle, validLength), recovery: { entries, truncatedBytes: fileLength - validLength } };
@@ -79,13 +82,16 @@ export class EntryFile {
 }
 
 /** A frame read back: its bytes and the file offset just past it; `bytes` undefined when the file ends mid-frame. */
-interface Frame {
+export interface Frame {
   bytes: Uint8Array | undefined;
   end: number;
 }
 
-/** Reads frames in order, in chunks, so a large log is never held in memory whole. */
-async function* readFrames(handle: FileHandle, fileLength: number, from: number): AsyncGenerator<Frame> {
+/**
+ * Reads frames in order, in chunks, so a large log is never held in memory whole. Throws when a frame claims more
+ * than {@link MAX_ENTRY_BYTES}.
+ */
+export async function* readFrames(handle: FileHandle, fileLength: number, from: number): AsyncGenerator<Frame> {
   let buf = Buffer.alloc(0);
   let bufStart = from; // file offset of buf[0]
   let readTo = from;
