@@ -76,6 +76,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     `tai: receipt log ${opts.logDir}: ${log.size} entries (${log.size - recovery.resumedAt} replayed${recovery.resumedAt ? ` after the saved state at ${recovery.resumedAt}` : ''})` +
       (recovery.truncatedBytes ? `, ${recovery.truncatedBytes} bytes of an unfinished write cut off` : ''),
   );
+  for (const note of recovery.notes) io.err(`tai: ${note}`);
   const anchoring = await anchorReporting({ config: opts.anchor, logDir: opts.logDir, origin: opts.origin, verifierKey: key.verifierKey, localSize: log.durableSize, durableSize: () => log.durableSize, now: () => clock.now(), io });
   const compiled = new CompiledPolicy(compiler);
   const usage = new MemoryUsageStore();

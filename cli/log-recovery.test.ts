@@ -6,7 +6,7 @@ import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile }
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ReceiptLog } from '../receipts/store/index.ts';
-import { decisionBody, parseCheckpoint, parseNote } from '../receipts/index.ts';
+import { decisionBody, parseCheckpoint, parseNote, parseSignerKey, signCheckpoint } from '../receipts/index.ts';
 import { folderFeed } from './embedded-feed.ts';
 import { startServer, type RunningServer } from './governor-server.ts';
 import { main } from './tai.ts';
@@ -170,4 +170,40 @@ test('tai log verify DIR: published entries missing from the entries file are a 
   const r = await runTai(['log', 'verify', s.logDir]);
   t.is(r.code, 1, r.out);
   t.regex(r.err, new RegExp(`entry ${offsets.length - 1}\\b`));
+});
+
+/** Re-signs LOG/checkpoint with this log's key as (size, root). */
+async function resign(s: Served, size: number, root: Uint8Array): Promise<void> {
+  const signer = parseSignerKey((await readFile(join(s.root, 'signing.key'), 'utf8')).trim());
+  await writeFile(join(s.logDir, 'checkpoint'), signCheckpoint({ origin: 'tai.test/recovery', size, root }, signer));
+}
+
+test('a checkpoint signing the root of a few more entries than its size (issue 15 defect 1) is honoured where the file holds that root; any other root refuses', async (t) => {
+  const s = await published(t);
+  const size = await checkpointSize(s.logDir);
+  t.is((await frameOffsets(s.entries)).length, size);
+  const cp = parseCheckpoint(parseNote(await readFile(join(s.logDir, 'checkpoint'))).text);
+  await resign(s, size - 2, cp.root); // the root of `size` entries, signed as size − 2
+  const server = await serve(s);
+  await server.stop();
+  t.true(s.lines.some((l) => l.includes(`names ${size - 2} entries but signs the root of the first ${size}`)), s.lines.join('\n'));
+  await resign(s, size - 2, new Uint8Array(32).fill(7));
+  const error = await t.throwsAsync(serve(s));
+  t.regex(error.message, /do not reproduce that root, though each matches the level-0 tiles/);
+});
+
+test('a bad entry past the checkpoint with more after it refuses cleanly, naming it, and changes nothing', async (t) => {
+  const s = await published(t);
+  const size = await checkpointSize(s.logDir);
+  const log = await ReceiptLog.open({ dir: s.logDir, durability: 'sync', clock: { now: () => Date.now() } });
+  const body = decisionBody({ tenant: 'initech', op: 'consume', subject: 'api-calls', amount: 1, allowed: true, reason: 'Allowed', used: 1, limit: 1 });
+  await Promise.all([log.append('decision', body), log.append('decision', body), log.append('decision', body)].map((a) => a.durable));
+  await log.close();
+  const offsets = await frameOffsets(s.entries);
+  await flipByte(s.entries, offsets[size]! + 4 + 12);
+  const before = await snapshot(s.root);
+  const error = await t.throwsAsync(serve(s));
+  t.is(error.name, 'EntryFileRefusal');
+  t.regex(error.message, new RegExp(`entry ${size}\\b.*Restore`));
+  t.deepEqual(await snapshot(s.root), before);
 });

@@ -1,8 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import { CompactRange } from '../compact-range.ts';
 import { bytesEqual, hashLeaf, toHex } from '../merkle-hash.ts';
 import type { ChainState } from '../receipt-chain.ts';
-import { readFrames } from './entry-file.ts';
+import { auditFrames, hashFrames } from './entry-frames.ts';
 
 /**
  * A tree head the log has already shown the world: a signed checkpoint (the local one, the anchored one), or
@@ -17,48 +16,7 @@ export interface PublishedHead {
   root: Uint8Array | undefined;
 }
 
-/** One frame of the entries file as the audit sees it: `bytes` undefined when it is torn or unreadable. */
-export interface AuditedFrame {
-  index: number;
-  offset: number;
-  end: number;
-  bytes: Uint8Array | undefined;
-  /** Why `bytes` is undefined. */
-  problem?: string;
-}
-
-/**
- * The frames of the entries file at `path` in order (none when the file does not exist), read only. A frame the
- * file ends inside, or one claiming an impossible length, comes last with `bytes` undefined and a `problem`.
- */
-export async function* auditFrames(path: string): AsyncGenerator<AuditedFrame> {
-  const handle = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  });
-  if (handle === undefined) return;
-  try {
-    yield* framesOf(handle, (await handle.stat()).size);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function* framesOf(handle: FileHandle, fileLength: number): AsyncGenerator<AuditedFrame> {
-  let index = 0;
-  let offset = 0;
-  try {
-    for await (const f of readFrames(handle, fileLength, 0)) {
-      if (f.bytes === undefined) return yield { index, offset, end: f.end, bytes: undefined, problem: `the file ends inside it (${f.end - offset} of its bytes are there)` };
-      yield { index: index++, offset, end: f.end, bytes: f.bytes };
-      offset = f.end;
-    }
-  } catch (e) {
-    yield { index, offset, end: fileLength, bytes: undefined, problem: (e as Error).message };
-  }
-}
-
-/** The tree of the file's first `size` entries, as the audit saw it. */
+/** The tree of the file's first `size` entries, as the audit saw it, and where they end. */
 interface Seen {
   root: Uint8Array;
   hashes: string[];
@@ -67,29 +25,36 @@ interface Seen {
   lastOffset: number;
 }
 
-/** What one pass over the file found: how far it is whole, and the tree at each size asked for. */
-interface Scan {
-  size: number;
-  /** The first frame that is torn or unreadable, if the pass stopped at one. */
-  broken: AuditedFrame | undefined;
-  at: Map<number, Seen>;
-}
-
-/** Hashes every frame up to the largest of `sizes` into a compact range, noting the tree at each of `sizes`. */
-async function scan(path: string, sizes: ReadonlySet<number>): Promise<Scan> {
+/** Hashes the file's frames up to the largest of `sizes` into a compact range, noting the tree at each of `sizes`. */
+async function scan(path: string, sizes: ReadonlySet<number>): Promise<Map<number, Seen>> {
   const upTo = Math.max(0, ...sizes);
   const tree = new CompactRange();
   const at = new Map<number, Seen>();
   if (sizes.has(0)) at.set(0, { root: tree.root(), hashes: [], head: toHex(new Uint8Array(32)), end: 0, lastOffset: -1 });
-  if (upTo === 0) return { size: 0, broken: undefined, at };
-  for await (const f of auditFrames(path)) {
-    if (f.bytes === undefined) return { size: tree.size, broken: f, at };
-    const leaf = hashLeaf(f.bytes);
+  if (upTo === 0) return at;
+  await hashFrames(path, upTo, (leaf, offset, end) => {
     tree.append(leaf);
-    if (sizes.has(tree.size)) at.set(tree.size, { root: tree.root(), hashes: tree.toState().hashes, head: toHex(leaf), end: f.end, lastOffset: f.offset });
-    if (tree.size === upTo) break;
-  }
-  return { size: tree.size, broken: undefined, at };
+    if (sizes.has(tree.size)) at.set(tree.size, { root: tree.root(), hashes: tree.toState().hashes, head: toHex(leaf), end, lastOffset: offset });
+  });
+  return at;
+}
+
+/**
+ * How far past its size a checkpoint's root may reach. TAI before issue 15's fix of the publisher could sign, for
+ * size n, the root of n plus the few entries that became durable while it wrote the tiles. Such a checkpoint
+ * still commits to entries the file holds, so it is honoured at the size whose root it carries.
+ */
+const MISSIZED_REACH = 4096;
+
+/** The size in (size, size + MISSIZED_REACH] at which the file's entries have `root`, and where they end. */
+async function rootReachedLater(path: string, size: number, root: Uint8Array): Promise<{ size: number; end: number } | undefined> {
+  const tree = new CompactRange();
+  let found: { size: number; end: number } | undefined;
+  await hashFrames(path, size + MISSIZED_REACH, (leaf, _offset, end) => {
+    tree.append(leaf);
+    if (found === undefined && tree.size > size && bytesEqual(tree.root(), root)) found = { size: tree.size, end };
+  });
+  return found;
 }
 
 /** The resume point a previous run saved, as far as the audit checks it: where, and the chain there. */
@@ -107,10 +72,17 @@ export interface EntryAudit {
   coveredBytes: number;
   /** The resume point names exactly the file's first `resume.size` entries (false without one). */
   resumeMatches: boolean;
+  /** What the operator should know though nothing is wrong with the file (a mis-sized checkpoint). */
+  notes: string[];
+}
+
+/** The entry file cannot be opened as it is: the server refuses to start, and no file was changed. */
+export class EntryFileRefusal extends Error {
+  override name = 'EntryFileRefusal';
 }
 
 /** Published history that the entries file does not hold: starting would rewrite it. Names the entry. */
-export class PublishedHistoryError extends Error {
+export class PublishedHistoryError extends EntryFileRefusal {
   override name = 'PublishedHistoryError';
   /** The first entry that differs from (or is missing against) what was published; undefined if not found. */
   readonly index: number | undefined;
@@ -134,20 +106,28 @@ export type ReadLeafTile = (k: number, width: number) => Promise<Uint8Array | un
 export async function auditEntryFile(path: string, o: { heads: readonly PublishedHead[]; resume?: AuditedResume | undefined; leafTile: ReadLeafTile }): Promise<EntryAudit> {
   const sizes = new Set(o.heads.map((h) => h.size));
   if (o.resume) sizes.add(o.resume.size);
-  const s = await scan(path, sizes);
-  const failed = [...o.heads].sort((a, b) => a.size - b.size).find((h) => !reproduces(s, h));
-  if (failed) throw await historyError(path, failed, o.leafTile);
-  const covered = Math.max(0, ...o.heads.map((h) => h.size));
-  return { coveredSize: covered, coveredBytes: s.at.get(covered)?.end ?? 0, resumeMatches: o.resume !== undefined && resumeMatches(s, o.resume) };
+  const seen = await scan(path, sizes);
+  const notes: string[] = [];
+  let covered = { size: 0, end: 0 };
+  for (const head of [...o.heads].sort((a, b) => a.size - b.size)) {
+    const c = await coveredBy({ path, seen, head, leafTile: o.leafTile, notes });
+    if (c.size > covered.size) covered = c;
+  }
+  return { coveredSize: covered.size, coveredBytes: covered.end, resumeMatches: o.resume !== undefined && resumeMatches(seen.get(o.resume.size), o.resume), notes };
 }
 
-function reproduces(s: Scan, head: PublishedHead): boolean {
-  const seen = s.at.get(head.size);
-  return seen !== undefined && (head.root === undefined || bytesEqual(seen.root, head.root));
+/** The entries `head` covers: its size, or the size whose root a mis-sized checkpoint carries; throws if neither. */
+async function coveredBy(c: { path: string; seen: Map<number, Seen>; head: PublishedHead; leafTile: ReadLeafTile; notes: string[] }): Promise<{ size: number; end: number }> {
+  const { head } = c;
+  const at = c.seen.get(head.size);
+  if (at && (head.root === undefined || bytesEqual(at.root, head.root))) return { size: head.size, end: at.end };
+  const later = at && head.root ? await rootReachedLater(c.path, head.size, head.root) : undefined;
+  if (later === undefined) throw await historyError(c.path, head, c.leafTile);
+  c.notes.push(`${head.source} names ${head.size} entries but signs the root of the first ${later.size}, which the entry file holds (published while entries arrived, by a TAI without the fix of issue 15)`);
+  return later;
 }
 
-function resumeMatches(s: Scan, r: AuditedResume): boolean {
-  const seen = s.at.get(r.size);
+function resumeMatches(seen: Seen | undefined, r: AuditedResume): boolean {
   if (seen === undefined || r.chain.tree.size !== r.size) return false;
   const sameTree = seen.hashes.length === r.chain.tree.hashes.length && seen.hashes.every((h, i) => h === r.chain.tree.hashes[i]);
   return sameTree && seen.end === r.offset && (r.size === 0 || (seen.head === r.chain.head && seen.lastOffset === r.lastOffset));
@@ -173,11 +153,18 @@ export async function firstDifference(path: string, size: number, leafTile: Read
 
 async function historyError(path: string, head: PublishedHead, leafTile: ReadLeafTile): Promise<PublishedHistoryError> {
   const diff = await firstDifference(path, head.size, leafTile).catch((e: unknown) => ({ index: undefined, detail: `(the tiles could not be read: ${(e as Error).message})` }));
-  const what = diff?.index !== undefined ? `entry ${diff.index} ${diff.detail}` : `its entries do not reproduce that root, though each matches the level-0 tiles ${diff?.detail ?? ''}`.trim();
+  const published = `${path} does not hold the ${head.size} entries already published in ${head.source}${head.root ? ` (root ${toHex(head.root)})` : ''}`;
+  const refusal = 'Starting would rewrite published history, so the server refuses and leaves every file as it is.';
+  if (diff?.index === undefined) {
+    return new PublishedHistoryError(
+      `${published}: its entries do not reproduce that root, though each matches the level-0 tiles ${diff?.detail ?? ''}`.trim() +
+        `. ${refusal} The checkpoint or the tiles were changed: compare ${head.source} with the anchored copies (checkpoints/<size> in the bucket) or a backup, and restore what differs.`,
+      undefined,
+    );
+  }
   return new PublishedHistoryError(
-    `${path} does not hold the ${head.size} entries already published in ${head.source}${head.root ? ` (root ${toHex(head.root)})` : ''}: ${what}. ` +
-      'Starting would rewrite published history, so the server refuses and leaves every file as it is. ' +
+    `${published}: entry ${diff.index} ${diff.detail}. ${refusal} ` +
       `Restore ${path} from a backup or rebuild it from the published entry bundles (tile/entries/… in the log folder or the anchor bucket), then start again.`,
-    diff?.index,
+    diff.index,
   );
 }

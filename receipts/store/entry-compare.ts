@@ -1,7 +1,7 @@
 import { bytesEqual, hashLeaf, toHex } from '../merkle-hash.ts';
 import { decodeEntryBundle, entryBundlePath, TILE_WIDTH, tilePath } from '../tlog-tiles.ts';
 import type { LogDefect, ReadLogFile } from '../verify-log.ts';
-import { auditFrames, type AuditedFrame } from './entry-audit.ts';
+import { auditFrames, type AuditedFrame } from './entry-frames.ts';
 
 /** What comparing the entries file with the published tiles found. */
 export interface EntryFileComparison {

@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
 /** Bytes of the big-endian length that frames each entry in the file. */
-const FRAME_HEADER = 4;
+export const FRAME_HEADER = 4;
 const READ_CHUNK = 8 * 1024 * 1024;
 /** Largest entry accepted back: receipts are small; a larger length means a torn or foreign file. */
 export const MAX_ENTRY_BYTES = 1024 * 1024;

@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReceiptBody, ReceiptKind } from '../receipt.ts';
-import { ReceiptChain, type ChainedEntry, type ChainState } from '../receipt-chain.ts';
-import { auditEntryFile, type PublishedHead, type ReadLeafTile } from './entry-audit.ts';
+import { ChainError, ReceiptChain, type ChainedEntry, type ChainState } from '../receipt-chain.ts';
+import { auditEntryFile, EntryFileRefusal, type PublishedHead, type ReadLeafTile } from './entry-audit.ts';
 import { EntryFile, type EntryFileRecovery } from './entry-file.ts';
 
 export type Durability = 'sync' | 'async';
@@ -90,7 +90,8 @@ export class ReceiptLog {
   /** The entries appended to the file by the last write (synced or not), and where they end. */
   #written: { size: number; end: number; last: number } | undefined;
   #failure: unknown;
-  readonly recovery: EntryFileRecovery & { resumedAt: number };
+  /** What open found: cut-off bytes, where replay resumed, and notes on the published heads (audit). */
+  readonly recovery: EntryFileRecovery & { resumedAt: number; notes: string[] };
 
   private constructor(c: { chain: ReceiptChain; file: EntryFile; opts: ReceiptLogOptions; recovery: ReceiptLog['recovery']; lastOffset: number }) {
     this.#chain = c.chain;
@@ -110,7 +111,7 @@ export class ReceiptLog {
   static async open(opts: ReceiptLogOptions): Promise<ReceiptLog> {
     await mkdir(opts.dir, { recursive: true });
     const path = join(opts.dir, 'entries');
-    const { resume, coveredBytes } = await audited(path, opts);
+    const { resume, coveredBytes, notes } = await audited(path, opts);
     const chain = new ReceiptChain(resume?.chain);
     let lastOffset = resume?.lastOffset ?? -1;
     const { file, recovery } = await EntryFile.open(
@@ -123,8 +124,10 @@ export class ReceiptLog {
       },
       resume?.offset ?? 0,
       coveredBytes,
-    );
-    return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0 }, lastOffset });
+    ).catch((e: unknown) => {
+      throw e instanceof ChainError ? corruptionRefusal(path, e) : e;
+    });
+    return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0, notes }, lastOffset });
   }
 
   /**
@@ -254,8 +257,17 @@ export class ReceiptLog {
 }
 
 /** The resume point, once the audit found that it names the file's prefix, and the bytes published heads cover. */
-async function audited(path: string, opts: ReceiptLogOptions): Promise<{ resume: ResumePoint | undefined; coveredBytes: number }> {
+async function audited(path: string, opts: ReceiptLogOptions): Promise<{ resume: ResumePoint | undefined; coveredBytes: number; notes: string[] }> {
   const audit = await auditEntryFile(path, { heads: opts.published ?? [], resume: opts.resume, leafTile: opts.leafTile ?? (() => Promise.resolve(undefined)) });
   if (opts.resume && !audit.resumeMatches) throw new StaleResumeError('the resume point does not match the entry file');
-  return { resume: opts.resume, coveredBytes: audit.coveredBytes };
+  return { resume: opts.resume, coveredBytes: audit.coveredBytes, notes: audit.notes };
+}
+
+/** A bad entry with more after it, past what any checkpoint published: only this file holds those entries. */
+function corruptionRefusal(path: string, e: ChainError): EntryFileRefusal {
+  return new EntryFileRefusal(
+    `${path}: ${e.message}, and more entries follow it: the file is corrupt past the last published checkpoint, so the server refuses and leaves it as it is. ` +
+      `Restore ${path} from a backup; or, giving up entry ${e.index} and every entry after it (never published), cut the file where entry ${e.index} starts.`,
+    { cause: e },
+  );
 }
