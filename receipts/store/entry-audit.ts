@@ -155,6 +155,7 @@ async function historyError(path: string, head: PublishedHead, leafTile: ReadLea
   const diff = await firstDifference(path, head.size, leafTile).catch((e: unknown) => ({ index: undefined, detail: `(the tiles could not be read: ${(e as Error).message})` }));
   const published = `${path} does not hold the ${head.size} entries already published in ${head.source}${head.root ? ` (root ${toHex(head.root)})` : ''}`;
   const refusal = 'Starting would rewrite published history, so the server refuses and leaves every file as it is.';
+  if (diff?.index === 0 && diff.detail.startsWith('is missing')) return lostError(path, head);
   if (diff?.index === undefined) {
     return new PublishedHistoryError(
       `${published}: its entries do not reproduce that root, though each matches the level-0 tiles ${diff?.detail ?? ''}`.trim() +
@@ -166,5 +167,15 @@ async function historyError(path: string, head: PublishedHead, leafTile: ReadLea
     `${published}: entry ${diff.index} ${diff.detail}. ${refusal} ` +
       `Restore ${path} from a backup or rebuild it from the published entry bundles (tile/entries/… in the log folder or the anchor bucket), then start again.`,
     diff.index,
+  );
+}
+
+/** The file holds none of what was published: the log folder was lost, or another one is in its place. */
+function lostError(path: string, head: PublishedHead): PublishedHistoryError {
+  const where = head.source.startsWith('gs://') ? `${head.source.replace(/\/checkpoint$/, '')} anchors` : `${head.source} covers`;
+  return new PublishedHistoryError(
+    `${where} ${head.size} entries of this log, but the local log holds 0: the log folder was lost or replaced. ` +
+      `Restore it (${path} and the rest of the folder) from a backup or from the published copy, or start a new log under another --origin; starting here would publish a different history under the same name (a split view)`,
+    0,
   );
 }
