@@ -25,6 +25,8 @@ verify          checks a published receipt log without trusting its publisher: t
                 checkpoint stored beside it: signed, named by its size, no larger than the latest (else a
                 rollback), and a prefix of the log by an RFC 9162 consistency proof (else a rewrite or a split
                 view). --anchored-against checks a folder or URL against its bucket's anchors in the same way.
+                A log folder's entry file (DIR/entries, which 'tai serve' derives everything from) is compared
+                with the published files too: every published entry there byte for byte, none missing.
 show            prints entry INDEX as JSON (byte strings as hex), with its leaf hash.
 query           verifies the log as it reads it and streams the entries that match every filter given:
                 JSON lines {index, time, kind, leafHash, body} (bytes as hex), or CSV with the columns
