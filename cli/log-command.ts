@@ -2,6 +2,7 @@ import { decodeEntryBundle, decodeReceipt, entryBundlePath, hashLeaf, parseCheck
 import { EXIT, parseCommandArgs, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
 import { consistencyCommand } from './log-consistency.ts';
 import { keygenCommand } from './log-keygen.ts';
+import { rebuildEntriesCommand } from './log-rebuild.ts';
 import { verifyCommand } from './log-verify.ts';
 import { parseIndex, proofCommand, verifyReceiptCommand } from './log-proof.ts';
 import { queryCommand } from './log-query.ts';
@@ -17,6 +18,7 @@ const USAGE = `Usage: tai log verify DIR|URL|gs://BUCKET/PREFIX [--vkey KEY|FILE
        tai log verify-receipt --receipt FILE --entry FILE --vkey KEY|FILE
        tai log consistency OLD_CHECKPOINT_FILE [--log DIR|URL] [--vkey KEY|FILE] [--json]
        tai log keygen NAME --out FILE
+       tai log rebuild-entries DIR [--from DIR|URL|gs://BUCKET/PREFIX/ORIGIN] [--vkey KEY|FILE] [--gcs-endpoint URL]
 
 verify          checks a published receipt log without trusting its publisher: the checkpoint's Ed25519
                 signature by the pinned verifier key, every entry's deterministic CBOR, index and prev link,
@@ -46,6 +48,9 @@ consistency     proves the log's current checkpoint extends OLD_CHECKPOINT_FILE 
 keygen          makes a checkpoint signing key named NAME (a signed-note key name: no spaces or "+") at FILE,
                 mode 0600, and its verifier key at FILE.pub, for a secret that 'tai serve --key' mounts. Never
                 overwrites a key. See docs/deploy.md.
+rebuild-entries writes DIR/entries.rebuilt from the published copy of the log (DIR's own tiles, or --from a URL
+                or the anchor bucket), verified as 'verify' does, for a server that refuses to start because
+                DIR/entries lost or changed published entries (docs/deploy.md). Never replaces a file.
 Exit status: 0 verified, 1 a finding (a defect, a failed proof), 2 a usage error.
 Options:
   --vkey KEY|FILE   the signed-note verifier key to pin (default for a folder: ../signing.key.pub beside it)
@@ -63,8 +68,10 @@ Options:
                     query: the output format (default jsonl)
   --anchored-against gs://BUCKET/PREFIX
                     verify: also check the log against the checkpoints anchored in this bucket
+  --from DIR|URL|gs://BUCKET/PREFIX/ORIGIN
+                    rebuild-entries: where the published copy is read (default DIR)
   --gcs-endpoint URL
-                    verify: a Cloud Storage emulator (fake-gcs-server) instead of Google's, without credentials;
+                    verify, rebuild-entries: a Cloud Storage emulator (fake-gcs-server) instead of Google's, without credentials;
                     without it the client uses Application Default Credentials
   --json            print the verification or the consistency proof as JSON`;
 
@@ -85,6 +92,7 @@ const OPTIONS = {
   entry: { type: 'string' },
   'anchored-against': { type: 'string' },
   'gcs-endpoint': { type: 'string' },
+  from: { type: 'string' },
 } as const;
 
 const SUBCOMMANDS: Record<string, LogSubcommand> = {
@@ -99,6 +107,7 @@ const SUBCOMMANDS: Record<string, LogSubcommand> = {
   'verify-receipt': verifyReceiptCommand,
   consistency: consistencyCommand,
   keygen: keygenCommand,
+  'rebuild-entries': rebuildEntriesCommand,
 };
 
 /** The subcommand named first, with only its own flags and its number of arguments. */
@@ -115,7 +124,7 @@ function subcommandOf(positionals: string[], values: Record<string, unknown>): {
 
 export const logCommand: Command = {
   name: 'log',
-  summary: 'verify, query and prove the receipt log (verify, show, query, proof, verify-receipt, consistency, keygen)',
+  summary: 'verify, query and prove the receipt log (verify, show, query, proof, verify-receipt, consistency, keygen, rebuild-entries)',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, OPTIONS);

@@ -2,7 +2,7 @@
 // file that a checkpoint covers (cut bytes, a flipped byte, a dropped frame) makes the real server refuse to
 // start, leaving every file as it was; damage past what any checkpoint covers is trimmed as before.
 import test, { type ExecutionContext } from 'ava';
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ReceiptLog } from '../receipts/store/index.ts';
@@ -206,4 +206,22 @@ test('a bad entry past the checkpoint with more after it refuses cleanly, naming
   t.is(error.name, 'EntryFileRefusal');
   t.regex(error.message, new RegExp(`entry ${size}\\b.*Restore`));
   t.deepEqual(await snapshot(s.root), before);
+});
+
+test('after a refusal, tai log rebuild-entries DIR makes the entry file again from the published tiles, and the server starts on it', async (t) => {
+  const s = await published(t);
+  const offsets = await frameOffsets(s.entries);
+  const good = await readFile(s.entries);
+  await flipByte(s.entries, offsets[Math.floor(offsets.length / 2)]! + 4 + 12);
+  await t.throwsAsync(serve(s));
+  const r = await runTai(['log', 'rebuild-entries', s.logDir]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, new RegExp(`wrote the ${offsets.length} published entries`));
+  t.deepEqual(await readFile(join(s.logDir, 'entries.rebuilt')), good, 'byte for byte the entry file before the damage');
+  t.is((await runTai(['log', 'rebuild-entries', s.logDir])).code, 2, 'never replaces a file');
+  await rename(s.entries, join(s.logDir, 'entries.damaged'));
+  await rename(join(s.logDir, 'entries.rebuilt'), s.entries);
+  const server = await serve(s);
+  await server.stop();
+  t.is((await runTai(['log', 'verify', s.logDir])).code, 0);
 });

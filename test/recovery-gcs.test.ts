@@ -2,10 +2,11 @@
 // local checkpoint and anchor.json are gone (a restore of an older copy of the folder), the bucket's checkpoint
 // still forbids trimming or rewriting what it covers: the real server (in process) refuses, leaving every file.
 import test from 'ava';
-import { mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { folderFeed } from '../cli/embedded-feed.ts';
+import { runTai } from '../cli/log-fixture.ts';
 import { startServer } from '../cli/governor-server.ts';
 import { gcsDown, gcsUp, type Gcs } from './support/gcs.ts';
 
@@ -70,4 +71,15 @@ test('a torn entry the bucket anchors refuses to start even without the local ch
   t.regex(error.message, new RegExp(`already published in gs://tai-anchors/prod/${ORIGIN}/checkpoint`));
   t.regex(error.message, new RegExp(`entry ${frames - 1} is torn`));
   t.deepEqual(await snapshot(root), before, 'the torn frame the bucket anchors is not cut off');
+
+  // What docs/deploy.md tells the operator: rebuild the entry file from the bucket, put it in place, start.
+  const rebuilt = await runTai(['log', 'rebuild-entries', logDir, '--from', `gs://tai-anchors/prod/${ORIGIN}`, '--gcs-endpoint', gcs.url]);
+  t.is(rebuilt.code, 0, rebuilt.err.join('\n'));
+  t.deepEqual(await readFile(join(logDir, 'entries.rebuilt')), bytes, 'the bucket held every entry byte for byte');
+  await rename(entries, join(logDir, 'entries.damaged'));
+  await rename(join(logDir, 'entries.rebuilt'), entries);
+  const restarted = await serve(root, lines);
+  await restarted.stop();
+  const verified = await runTai(['log', 'verify', `gs://tai-anchors/prod/${ORIGIN}`, '--vkey', join(root, 'signing.key.pub'), '--gcs-endpoint', gcs.url]);
+  t.is(verified.code, 0, verified.err.join('\n'));
 });

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { CompactRange } from '../compact-range.ts';
 import { bytesEqual, hashLeaf, toHex } from '../merkle-hash.ts';
 import type { ChainState } from '../receipt-chain.ts';
@@ -165,7 +166,7 @@ async function historyError(path: string, head: PublishedHead, leafTile: ReadLea
   }
   return new PublishedHistoryError(
     `${published}: entry ${diff.index} ${diff.detail}. ${refusal} ` +
-      `Restore ${path} from a backup or rebuild it from the published entry bundles (tile/entries/… in the log folder or the anchor bucket), then start again.`,
+      `Restore ${path} from a backup, or rebuild it from the published copy: tai log rebuild-entries ${dirname(path)} (--from gs://… for the anchor bucket's), then start again.`,
     diff.index,
   );
 }
