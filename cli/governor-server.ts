@@ -2,7 +2,7 @@ import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock,
 import { lifecycleBody, toHex } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
-import { LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type LogHealth } from '../receipts/store/index.ts';
+import { LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type LogHealth, type PublishedHead } from '../receipts/store/index.ts';
 import type { LogReadiness } from '../webhook/health.ts';
 import { createApp } from '../webhook/app.ts';
 import { bearerAuth } from '../webhook/auth.ts';
@@ -21,6 +21,7 @@ import { loadRunState, saveRunState, type RunState } from './run-state.ts';
 import { resolveOrigin } from './log-origin.ts';
 import { loadServeKey } from './log-key.ts';
 import { logReader } from './log-source.ts';
+import { localLeafTile, publishedHeads } from './published-heads.ts';
 
 export const TAI_VERSION = '0.1.0';
 
@@ -74,16 +75,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const statePath = join(opts.logDir, 'state.json');
   const logEvents = { onHealth: (_h: LogHealth): void => undefined };
   const onHealth = (h: LogHealth): void => logEvents.onHealth(h);
-  const { log, replay, publisher } = await openLog({ ...opts, signer: key.signer, saved: await loadRunState(statePath), onHealth }).catch((e: unknown) => {
+  const published = await publishedHeads({ logDir: opts.logDir, anchor: opts.anchor, origin: opts.origin, verifierKey: key.verifierKey, io });
+  const { log, replay, publisher } = await openLog({ ...opts, signer: key.signer, published, saved: await loadRunState(statePath), onHealth }).catch((e: unknown) => {
     if (!(e instanceof StaleResumeError)) throw e;
     io.out(`tai: ${statePath} is stale; replaying the whole log`);
-    return openLog({ ...opts, signer: key.signer, saved: undefined, onHealth });
+    return openLog({ ...opts, signer: key.signer, published, saved: undefined, onHealth });
   });
   const { recovery } = log;
   io.out(
     `tai: receipt log ${opts.logDir}: ${log.size} entries (${log.size - recovery.resumedAt} replayed${recovery.resumedAt ? ` after the saved state at ${recovery.resumedAt}` : ''})` +
       (recovery.truncatedBytes ? `, ${recovery.truncatedBytes} bytes of an unfinished write cut off` : ''),
   );
+  for (const note of recovery.notes) io.err(`tai: ${note}`);
   const anchoring = await anchorReporting({ config: opts.anchor, logDir: opts.logDir, origin: opts.origin, verifierKey: key.verifierKey, localSize: log.durableSize, durableSize: () => log.durableSize, now: () => clock.now(), io });
   const compiled = new CompiledPolicy(compiler);
   const usage = new MemoryUsageStore();
@@ -251,7 +254,7 @@ function errorText(e: unknown): string {
 }
 
 /** Opens the log resuming from the saved run state (if any), with the replay and publisher seeded from it. */
-async function openLog(o: ServerOptions & { signer: NoteSigner; saved: RunState | undefined; onHealth: (h: LogHealth) => void }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
+async function openLog(o: ServerOptions & { signer: NoteSigner; published: PublishedHead[]; saved: RunState | undefined; onHealth: (h: LogHealth) => void }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
   const replay = new LogReplay(o.saved?.replay);
   const publisher = new LogPublisher({ dir: o.logDir, origin: o.origin, signer: o.signer, resume: o.saved?.publisher });
   let replaying = true;
@@ -260,6 +263,8 @@ async function openLog(o: ServerOptions & { signer: NoteSigner; saved: RunState 
     durability: o.durability,
     clock: o.clock,
     resume: o.saved?.log,
+    published: o.published,
+    leafTile: localLeafTile(o.logDir),
     onEntry: (e) => replaying && replay.add(e),
     onDurable: (e) => publisher.add(e),
     onHealth: o.onHealth,

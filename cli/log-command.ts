@@ -2,6 +2,7 @@ import { decodeEntryBundle, decodeReceipt, entryBundlePath, hashLeaf, parseCheck
 import { EXIT, parseCommandArgs, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
 import { consistencyCommand } from './log-consistency.ts';
 import { keygenCommand } from './log-keygen.ts';
+import { rebuildEntriesCommand } from './log-rebuild.ts';
 import { verifyCommand } from './log-verify.ts';
 import { parseIndex, proofCommand } from './log-proof.ts';
 import { verifyReceiptCommand } from './log-verify-receipt.ts';
@@ -19,6 +20,7 @@ const USAGE = `Usage: tai log verify DIR|URL|gs://BUCKET/PREFIX [--vkey KEY|FILE
        tai log verify-receipt --receipt FILE --entry FILE --vkey KEY|FILE [--checkpoint FILE]
        tai log consistency OLD_CHECKPOINT_FILE [--log DIR|URL] [--vkey KEY|FILE] [--json]
        tai log keygen NAME --out FILE
+       tai log rebuild-entries DIR [--from DIR|URL|gs://BUCKET/PREFIX/ORIGIN] [--vkey KEY|FILE] [--gcs-endpoint URL]
 
 verify          checks a published receipt log without trusting its publisher: the checkpoint's Ed25519
                 signature by the pinned verifier key, every entry's deterministic CBOR, index and prev link,
@@ -27,6 +29,8 @@ verify          checks a published receipt log without trusting its publisher: t
                 checkpoint stored beside it: signed, named by its size, no larger than the latest (else a
                 rollback), and a prefix of the log by an RFC 9162 consistency proof (else a rewrite or a split
                 view). --anchored-against checks a folder or URL against its bucket's anchors in the same way.
+                A log folder's entry file (DIR/entries, which 'tai serve' derives everything from) is compared
+                with the published files too: every published entry there byte for byte, none missing.
 show            prints entry INDEX as JSON (byte strings as hex), with its leaf hash.
 query           verifies the log as it reads it and streams the entries that match every filter given:
                 JSON lines {index, time, kind, leafHash, body} (bytes as hex), or CSV with the columns
@@ -50,6 +54,9 @@ consistency     proves the log's current checkpoint extends OLD_CHECKPOINT_FILE 
 keygen          makes a checkpoint signing key named NAME (a signed-note key name: no spaces or "+") at FILE,
                 mode 0600, and its verifier key at FILE.pub, for a secret that 'tai serve --key' mounts. Never
                 overwrites a key. See docs/deploy.md.
+rebuild-entries writes DIR/entries.rebuilt from the published copy of the log (DIR's own tiles, or --from a URL
+                or the anchor bucket), verified as 'verify' does, for a server that refuses to start because
+                DIR/entries lost or changed published entries (docs/deploy.md). Never replaces a file.
 Exit status: 0 verified, 1 a finding (a defect, a failed proof), 2 a usage error.
 Options:
   --vkey KEY|FILE   the signed-note verifier key to pin (default for a folder: signing.key.pub beside it,
@@ -71,8 +78,10 @@ Options:
                     query: the output format (default jsonl)
   --anchored-against gs://BUCKET/PREFIX
                     verify: also check the log against the checkpoints anchored in this bucket
+  --from DIR|URL|gs://BUCKET/PREFIX/ORIGIN
+                    rebuild-entries: where the published copy is read (default DIR)
   --gcs-endpoint URL
-                    verify: a Cloud Storage emulator (fake-gcs-server) instead of Google's, without credentials;
+                    verify, rebuild-entries: a Cloud Storage emulator (fake-gcs-server) instead of Google's, without credentials;
                     without it the client uses Application Default Credentials
   --json            print the verification or the consistency proof as JSON`;
 
@@ -94,6 +103,7 @@ const OPTIONS = {
   checkpoint: { type: 'string' },
   'anchored-against': { type: 'string' },
   'gcs-endpoint': { type: 'string' },
+  from: { type: 'string' },
 } as const;
 
 const SUBCOMMANDS: Record<string, LogSubcommand> = {
@@ -108,6 +118,7 @@ const SUBCOMMANDS: Record<string, LogSubcommand> = {
   'verify-receipt': verifyReceiptCommand,
   consistency: consistencyCommand,
   keygen: keygenCommand,
+  'rebuild-entries': rebuildEntriesCommand,
 };
 
 /** The subcommand named first, with only its own flags and its number of arguments. */
@@ -124,7 +135,7 @@ function subcommandOf(positionals: string[], values: Record<string, unknown>): {
 
 export const logCommand: Command = {
   name: 'log',
-  summary: 'verify, query and prove the receipt log (verify, show, query, proof, verify-receipt, consistency, keygen)',
+  summary: 'verify, query and prove the receipt log (verify, show, query, proof, verify-receipt, consistency, keygen, rebuild-entries)',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, OPTIONS);

@@ -1,7 +1,10 @@
 // `tai log verify`: a published log (folder, URL or bucket) checked without trusting its publisher; with a
 // bucket, also every anchored checkpoint, by consistency proof against the log.
 import { toHex, verifyLog, type Checkpoint, type LogDefect, type LogVerification, type ReadLogFile } from '../receipts/index.ts';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AnchorBucket } from '../receipts/anchor/index.ts';
+import { compareEntryFile, type EntryFileComparison } from '../receipts/store/index.ts';
 import { gcsBucket } from './gcs-storage.ts';
 import { EXIT, stringOption, UsageError, type CommandIO } from './io.ts';
 import { checkBucketAnchors, type Anchor } from './log-anchors.ts';
@@ -35,18 +38,38 @@ export const verifyCommand: LogSubcommand = {
     const started = performance.now();
     const result = await verifyLog({ read: run.read, verifierKey: run.verifierKey });
     const anchors = run.bucket && result.checkpoint ? await checkBucket(run, result) : undefined;
-    const defects = [...(anchors?.defects ?? []), ...result.defects];
+    const entries = result.ok ? await checkEntryFile(run, result.checkpoint!.size) : undefined;
+    const defects = [...(anchors?.defects ?? []), ...result.defects, ...(entries?.defects ?? [])];
     const seconds = (performance.now() - started) / 1000;
-    report({ run, result: { ...result, ok: defects.length === 0, defects }, anchors: anchors?.summary, seconds, json: values.json === true, io });
+    report({ run, result: { ...result, ok: defects.length === 0, defects }, anchors: anchors?.summary, entries, seconds, json: values.json === true, io });
     return defects.length === 0 ? EXIT.ok : EXIT.finding;
   },
 };
 
-function report(c: { run: VerifyRun; result: LogVerification; anchors: AnchorSummary | undefined; seconds: number; json: boolean; io: CommandIO }): void {
+function report(c: { run: VerifyRun; result: LogVerification; anchors: AnchorSummary | undefined; entries: EntryFileComparison | undefined; seconds: number; json: boolean; io: CommandIO }): void {
   const { result, io } = c;
-  if (c.json) io.out(JSON.stringify({ ...result, checkpoint: result.checkpoint && { ...result.checkpoint, root: toHex(result.checkpoint.root) }, anchors: c.anchors }, null, 2));
+  const entriesFile = c.entries && { matched: c.entries.matched, unpublished: c.entries.unpublished, tornBytes: c.entries.tornBytes };
+  if (c.json) io.out(JSON.stringify({ ...result, checkpoint: result.checkpoint && { ...result.checkpoint, root: toHex(result.checkpoint.root) }, anchors: c.anchors, entriesFile }, null, 2));
   else if (result.ok) printVerified({ run: c.run, checkpoint: result.checkpoint!, seconds: c.seconds, anchors: c.anchors, io });
   else for (const d of result.defects) io.err(defectLine(d));
+  if (!c.json && result.ok && c.entries) io.out(entriesLine(c.entries));
+}
+
+/**
+ * A log folder (not a URL or bucket) holds the server's entries file, which the published files are derived
+ * from: its published frames must be the published entries (issue 15). Skipped when there is none (a copy of
+ * the published files only).
+ */
+async function checkEntryFile(run: VerifyRun, size: number): Promise<EntryFileComparison | undefined> {
+  if (/^[a-z]+:\/\//.test(run.location)) return undefined;
+  const path = join(run.location, 'entries');
+  if (!(await stat(path).then((s) => s.isFile(), () => false))) return undefined;
+  return compareEntryFile(path, { size, read: run.read });
+}
+
+function entriesLine(e: EntryFileComparison): string {
+  const more = [e.unpublished ? `${e.unpublished} more not yet published` : '', e.tornBytes ? `${e.tornBytes} bytes of an unfinished write at the end (cut off at the next start)` : ''].filter(Boolean);
+  return `  entries file: its ${e.matched} published entries match the tiles and bundles byte for byte${more.length ? `; ${more.join('; ')}` : ''}`;
 }
 
 async function verifyRunOf(location: string, values: LogOptionValues): Promise<VerifyRun> {

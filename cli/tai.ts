@@ -6,6 +6,7 @@ import { explainCommand } from './explain.ts';
 import { crdsCommand } from './crds.ts';
 import { logCommand } from './log-command.ts';
 import { EXIT, UsageError, type Command, type CommandIO } from './io.ts';
+import { EntryFileRefusal } from '../receipts/store/entry-audit.ts';
 import { serveCommand } from './serve.ts';
 import { validateCommand } from './validate.ts';
 
@@ -39,6 +40,7 @@ const PATH_ERRORS = new Set(['ENOENT', 'EACCES', 'ENOTDIR', 'EISDIR']);
 function reportFailure(e: unknown, c: { command: Command; io: CommandIO }): number {
   if (e instanceof UsageError) return (c.io.err(`tai ${c.command.name}: ${e.message}\n\n${c.command.usage}`), EXIT.usage);
   if (PATH_ERRORS.has(String((e as NodeJS.ErrnoException).code))) return (c.io.err(`tai ${c.command.name}: ${(e as Error).message}`), EXIT.usage);
+  if (e instanceof EntryFileRefusal) return (c.io.err(`tai ${c.command.name}: refusing to start: ${e.message}`), EXIT.finding);
   throw e;
 }
 

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 
 /** Bytes of the big-endian length that frames each entry in the file. */
-const FRAME_HEADER = 4;
+export const FRAME_HEADER = 4;
 const READ_CHUNK = 8 * 1024 * 1024;
 /** Largest entry accepted back: receipts are small; a larger length means a torn or foreign file. */
 export const MAX_ENTRY_BYTES = 1024 * 1024;
@@ -54,17 +54,19 @@ export class EntryFile {
   /**
    * Opens (or creates) the file and reads every entry in order into `onEntry`, which may throw to reject one
    * (a broken chain). A rejected or incomplete entry is cut off when nothing valid follows it; otherwise the
-   * file is corrupt and the error propagates, changing nothing.
+   * file is corrupt and the error propagates, changing nothing. The first `keepBytes` (what a published
+   * checkpoint covers) are never cut off: a rejected entry there propagates too.
    */
   static async open(
     path: string,
     onEntry: (bytes: Uint8Array, offset: number) => void,
-    startOffset = 0,
-    fs: EntryFs = nodeEntryFs,
+    o: { startOffset?: number; keepBytes?: number; fs?: EntryFs } = {},
   ): Promise<{ file: EntryFile; recovery: EntryFileRecovery }> {
+    const { startOffset = 0, keepBytes = 0, fs = nodeEntryFs } = o;
     const handle = await fs.open(path, 'a+');
     try {
       const { entries, validLength, fileLength } = await readEntries(handle, onEntry, startOffset);
+      if (validLength < keepBytes) throw new Error(`${path}: the entry at byte ${validLength} is unreadable, but a published checkpoint covers the file up to byte ${keepBytes}; it is not cut off`);
       if (validLength < fileLength) await handle.truncate(validLength);
       if (validLength < fileLength) await handle.datasync();
       return { file: new EntryFile(handle, validLength), recovery: { entries, truncatedBytes: fileLength - validLength } };
@@ -128,13 +130,16 @@ export class EntryFile {
 }
 
 /** A frame read back: its bytes and the file offset just past it; `bytes` undefined when the file ends mid-frame. */
-interface Frame {
+export interface Frame {
   bytes: Uint8Array | undefined;
   end: number;
 }
 
-/** Reads frames in order, in chunks, so a large log is never held in memory whole. */
-async function* readFrames(handle: EntryHandle, fileLength: number, from: number): AsyncGenerator<Frame> {
+/**
+ * Reads frames in order, in chunks, so a large log is never held in memory whole. Throws when a frame claims more
+ * than {@link MAX_ENTRY_BYTES}.
+ */
+export async function* readFrames(handle: EntryHandle, fileLength: number, from: number): AsyncGenerator<Frame> {
   let buf = Buffer.alloc(0);
   let bufStart = from; // file offset of buf[0]
   let readTo = from;

@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hashLeaf, toHex } from '../merkle-hash.ts';
 import type { ReceiptBody, ReceiptKind } from '../receipt.ts';
-import { ReceiptChain, type ChainedEntry, type ChainState } from '../receipt-chain.ts';
-import { EntryFile, readFrameAtPath, type EntryFileRecovery, type EntryFs } from './entry-file.ts';
+import { ChainError, ReceiptChain, type ChainedEntry, type ChainState } from '../receipt-chain.ts';
+import { auditEntryFile, EntryFileRefusal, type PublishedHead, type ReadLeafTile } from './entry-audit.ts';
+import { EntryFile, type EntryFileRecovery, type EntryFs } from './entry-file.ts';
 
 export type Durability = 'sync' | 'async';
 
@@ -83,7 +83,7 @@ export interface ReceiptLogOptions {
   onEntry?: (entry: ChainedEntry) => void;
   /** Hears every entry once it is on disk, stored ones at open included, in order (for publishing tiles). */
   onDurable?: (entry: ChainedEntry) => void;
-  /** Resume after this point instead of reading the whole file; ignored (with `recovery.resumed` false) if stale. */
+  /** Resume after this point instead of reading the whole file; StaleResumeError if it does not match the file. */
   resume?: ResumePoint | undefined;
   /** The entry file's file operations (default node:fs/promises): tests inject faults here. */
   fs?: EntryFs;
@@ -91,6 +91,13 @@ export interface ReceiptLogOptions {
   retry?: LogRetry;
   /** Hears when writing starts failing (once per outage) and when the log writes again. */
   onHealth?: (health: LogHealth) => void;
+  /**
+   * Tree heads already published (signed checkpoints): the file must reproduce each one's root, or open throws
+   * PublishedHistoryError and changes nothing; the entries they cover are never cut off.
+   */
+  published?: readonly PublishedHead[] | undefined;
+  /** The level-0 tiles of the published log, to name the first differing entry (default: none, unnamed). */
+  leafTile?: ReadLeafTile | undefined;
 }
 
 /** An outage: what failed, the entries waiting, and who waits for the log to write again. */
@@ -135,7 +142,8 @@ export class ReceiptLog {
   #failure: Failure | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #closed = false;
-  readonly recovery: EntryFileRecovery & { resumedAt: number };
+  /** What open found: cut-off bytes, where replay resumed, and notes on the published heads (audit). */
+  readonly recovery: EntryFileRecovery & { resumedAt: number; notes: string[] };
 
   private constructor(c: { chain: ReceiptChain; file: EntryFile; opts: ReceiptLogOptions; recovery: ReceiptLog['recovery']; lastOffset: number }) {
     this.#chain = c.chain;
@@ -147,13 +155,15 @@ export class ReceiptLog {
   }
 
   /**
-   * Opens the log in `dir`, replaying and checking every stored entry after the resume point (all of them
-   * without one); a torn last entry is cut off.
+   * Opens the log in `dir`: first checks, reading only, that the file holds every published entry (each head's
+   * root) and that the resume point names its prefix (one hashing pass over the file); then replays and checks
+   * every stored entry after the resume point (all of them without one). A torn last entry is cut off unless a
+   * published head covers it.
    */
   static async open(opts: ReceiptLogOptions): Promise<ReceiptLog> {
     await mkdir(opts.dir, { recursive: true });
     const path = join(opts.dir, 'entries');
-    const resume = await checkedResume(path, opts.resume);
+    const { resume, coveredBytes, notes } = await audited(path, opts);
     const chain = new ReceiptChain(resume?.chain);
     let lastOffset = resume?.lastOffset ?? -1;
     const { file, recovery } = await EntryFile.open(
@@ -164,10 +174,11 @@ export class ReceiptLog {
         opts.onEntry?.(entry);
         opts.onDurable?.(entry);
       },
-      resume?.offset ?? 0,
-      opts.fs,
-    );
-    return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0 }, lastOffset });
+      { startOffset: resume?.offset ?? 0, keepBytes: coveredBytes, fs: opts.fs },
+    ).catch((e: unknown) => {
+      throw e instanceof ChainError ? corruptionRefusal(path, e) : e;
+    });
+    return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0, notes }, lastOffset });
   }
 
   /**
@@ -407,14 +418,18 @@ function unknownOutcome(error: unknown): LogUnavailableError {
   );
 }
 
-async function checkedResume(path: string, resume: ResumePoint | undefined): Promise<ResumePoint | undefined> {
-  if (resume === undefined || (await isValidResume(path, resume))) return resume;
-  throw new StaleResumeError('the resume point does not match the entry file');
+/** The resume point, once the audit found that it names the file's prefix, and the bytes published heads cover. */
+async function audited(path: string, opts: ReceiptLogOptions): Promise<{ resume: ResumePoint | undefined; coveredBytes: number; notes: string[] }> {
+  const audit = await auditEntryFile(path, { heads: opts.published ?? [], resume: opts.resume, leafTile: opts.leafTile ?? (() => Promise.resolve(undefined)) });
+  if (opts.resume && !audit.resumeMatches) throw new StaleResumeError('the resume point does not match the entry file');
+  return { resume: opts.resume, coveredBytes: audit.coveredBytes, notes: audit.notes };
 }
 
-/** A resume point is usable when the frame it names as the last one hashes to the chain head it recorded. */
-export async function isValidResume(path: string, r: ResumePoint): Promise<boolean> {
-  if (r.size === 0 || r.chain.tree.size !== r.size) return r.size === 0 && r.offset === 0;
-  const frame = await readFrameAtPath(path, r.lastOffset).catch(() => undefined);
-  return frame !== undefined && r.lastOffset + 4 + frame.length === r.offset && toHex(hashLeaf(frame)) === r.chain.head;
+/** A bad entry with more after it, past what any checkpoint published: only this file holds those entries. */
+function corruptionRefusal(path: string, e: ChainError): EntryFileRefusal {
+  return new EntryFileRefusal(
+    `${path}: ${e.message}, and more entries follow it: the file is corrupt past the last published checkpoint, so the server refuses and leaves it as it is. ` +
+      `Restore ${path} from a backup; or, giving up entry ${e.index} and every entry after it (never published), cut the file where entry ${e.index} starts.`,
+    { cause: e },
+  );
 }

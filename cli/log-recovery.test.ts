@@ -1,0 +1,227 @@
+// Issue 15, defect 3: a restart must never rewrite published history. After a publish, damage to the entries
+// file that a checkpoint covers (cut bytes, a flipped byte, a dropped frame) makes the real server refuse to
+// start, leaving every file as it was; damage past what any checkpoint covers is trimmed as before.
+import test, { type ExecutionContext } from 'ava';
+import { appendFile, mkdtemp, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { ReceiptLog } from '../receipts/store/index.ts';
+import { decisionBody, parseCheckpoint, parseNote, parseSignerKey, signCheckpoint } from '../receipts/index.ts';
+import { folderFeed } from './embedded-feed.ts';
+import { startServer, type RunningServer } from './governor-server.ts';
+import { main } from './tai.ts';
+
+interface Served {
+  root: string;
+  logDir: string;
+  entries: string;
+  lines: string[];
+}
+
+function serve(s: Served): Promise<RunningServer> {
+  return startServer({
+    feed: folderFeed('config/samples'),
+    listen: { host: '127.0.0.1', port: 0 },
+    logDir: s.logDir,
+    keyPath: join(s.root, 'signing.key'),
+    origin: 'tai.test/recovery',
+    stateEvery: 10_000,
+    durability: 'sync',
+    auth: { mode: 'none' },
+    clock: { now: () => Date.now() },
+    io: { out: (l) => s.lines.push(l), err: (l) => s.lines.push(l) },
+  });
+}
+
+async function consume(url: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${url}/v1/consume`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'initech', metric: 'api-calls', amount: 1 }) });
+    if (res.status !== 200) throw new Error(`consume: ${res.status} ${await res.text()}`);
+  }
+}
+
+/** A log served, filled with decisions and stopped cleanly: everything in it is published (and state.json saved). */
+async function published(t: ExecutionContext, decisions = 30): Promise<Served> {
+  const root = await mkdtemp(join(tmpdir(), 'tai-recovery-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const s: Served = { root, logDir: join(root, 'log'), entries: join(root, 'log', 'entries'), lines: [] };
+  const server = await serve(s);
+  await consume(server.url, decisions);
+  await server.stop();
+  return s;
+}
+
+/** Every file under `dir`, by path, with its bytes. */
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const path = join(e.parentPath, e.name);
+    files.set(relative(dir, path), (await readFile(path)).toString('base64'));
+  }
+  return files;
+}
+
+/** Start offsets of the entries file's frames. */
+async function frameOffsets(path: string): Promise<number[]> {
+  const bytes = await readFile(path);
+  const offsets: number[] = [];
+  for (let at = 0; at + 4 <= bytes.length; at += 4 + bytes.readUInt32BE(at)) offsets.push(at);
+  return offsets;
+}
+
+async function flipByte(path: string, offset: number): Promise<void> {
+  const bytes = await readFile(path);
+  bytes[offset] = bytes[offset]! ^ 0x01;
+  await writeFile(path, bytes);
+}
+
+async function checkpointSize(logDir: string): Promise<number> {
+  return parseCheckpoint(parseNote(await readFile(join(logDir, 'checkpoint'))).text).size;
+}
+
+/** Starting refuses with a message naming `index` and what to do; no file under the log folder changed. */
+async function refuses(t: ExecutionContext, s: Served, index: number): Promise<void> {
+  const before = await snapshot(s.root);
+  const error = await t.throwsAsync(serve(s));
+  t.regex(error.message, new RegExp(`\\bentry ${index}\\b`), 'names the first differing entry');
+  t.regex(error.message, /restore/i, 'says what an operator can do');
+  t.notRegex(error.message, /delete|remove state/i);
+  t.deepEqual(await snapshot(s.root), before, 'every file is left byte-identical');
+}
+
+test('cutting 40 bytes from the published entries file: start refuses, naming the torn entry', async (t) => {
+  const s = await published(t);
+  const size = await checkpointSize(s.logDir);
+  const offsets = await frameOffsets(s.entries);
+  t.is(offsets.length, size, 'every entry is published');
+  await truncate(s.entries, (await stat(s.entries)).size - 40);
+  const torn = (await frameOffsets(s.entries)).length - 1; // the frame the cut ends in
+  await refuses(t, s, Math.min(torn, size - 1));
+});
+
+for (const stateJson of [true, false]) {
+  const label = stateJson ? 'with state.json' : 'without state.json';
+  test(`a byte flipped in the last published frame (${label}): start refuses, naming it`, async (t) => {
+    const s = await published(t);
+    const offsets = await frameOffsets(s.entries);
+    if (!stateJson) await rm(join(s.logDir, 'state.json'));
+    await flipByte(s.entries, offsets.at(-1)! + 4 + 12);
+    await refuses(t, s, offsets.length - 1);
+  });
+
+  test(`a byte flipped mid-file in published entries (${label}): start refuses, naming it`, async (t) => {
+    const s = await published(t);
+    const offsets = await frameOffsets(s.entries);
+    const index = Math.floor(offsets.length / 2);
+    if (!stateJson) await rm(join(s.logDir, 'state.json'));
+    await flipByte(s.entries, offsets[index]! + 4 + 12);
+    await refuses(t, s, index);
+  });
+}
+
+test('dropping the last published frame: start refuses, naming the missing entry', async (t) => {
+  const s = await published(t);
+  const offsets = await frameOffsets(s.entries);
+  await truncate(s.entries, offsets.at(-1)!);
+  await refuses(t, s, offsets.length - 1);
+});
+
+test('damage past the checkpoint is trimmed and the server starts, continuing the published log', async (t) => {
+  const s = await published(t);
+  const size = await checkpointSize(s.logDir);
+  // Entries no checkpoint covers (a crash before the publish), the last one torn.
+  const log = await ReceiptLog.open({ dir: s.logDir, durability: 'sync', clock: { now: () => Date.now() } });
+  const body = decisionBody({ tenant: 'initech', op: 'consume', subject: 'api-calls', amount: 1, allowed: true, reason: 'Allowed', used: 1, limit: 1 });
+  await Promise.all([log.append('decision', body), log.append('decision', body)].map((a) => a.durable));
+  await log.close();
+  await truncate(s.entries, (await stat(s.entries)).size - 5);
+  await appendFile(s.entries, Buffer.from([0, 0]));
+  const server = await serve(s);
+  await server.stop();
+  t.true(s.lines.some((l) => /bytes of an unfinished write cut off/.test(l)), s.lines.join('\n'));
+  const r = await runTai(['log', 'verify', s.logDir]);
+  t.is(r.code, 0, r.err);
+  t.true((await checkpointSize(s.logDir)) > size);
+});
+
+async function runTai(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+test('tai log verify DIR checks the entries file against the tiles and names the first differing entry', async (t) => {
+  const s = await published(t);
+  t.is((await runTai(['log', 'verify', s.logDir])).code, 0);
+  const offsets = await frameOffsets(s.entries);
+  const index = Math.floor(offsets.length / 3);
+  await flipByte(s.entries, offsets[index]! + 4 + 12);
+  const r = await runTai(['log', 'verify', s.logDir]);
+  t.is(r.code, 1, r.out);
+  t.regex(r.err, new RegExp(`entry ${index}\\b.*entries`));
+});
+
+test('tai log verify DIR: published entries missing from the entries file are a finding', async (t) => {
+  const s = await published(t);
+  const offsets = await frameOffsets(s.entries);
+  await truncate(s.entries, offsets.at(-1)!);
+  const r = await runTai(['log', 'verify', s.logDir]);
+  t.is(r.code, 1, r.out);
+  t.regex(r.err, new RegExp(`entry ${offsets.length - 1}\\b`));
+});
+
+/** Re-signs LOG/checkpoint with this log's key as (size, root). */
+async function resign(s: Served, size: number, root: Uint8Array): Promise<void> {
+  const signer = parseSignerKey((await readFile(join(s.root, 'signing.key'), 'utf8')).trim());
+  await writeFile(join(s.logDir, 'checkpoint'), signCheckpoint({ origin: 'tai.test/recovery', size, root }, signer));
+}
+
+test('a checkpoint signing the root of a few more entries than its size (issue 15 defect 1) is honoured where the file holds that root; any other root refuses', async (t) => {
+  const s = await published(t);
+  const size = await checkpointSize(s.logDir);
+  t.is((await frameOffsets(s.entries)).length, size);
+  const cp = parseCheckpoint(parseNote(await readFile(join(s.logDir, 'checkpoint'))).text);
+  await resign(s, size - 2, cp.root); // the root of `size` entries, signed as size − 2
+  const server = await serve(s);
+  await server.stop();
+  t.true(s.lines.some((l) => l.includes(`names ${size - 2} entries but signs the root of the first ${size}`)), s.lines.join('\n'));
+  await resign(s, size - 2, new Uint8Array(32).fill(7));
+  const error = await t.throwsAsync(serve(s));
+  t.regex(error.message, /do not reproduce that root, though each matches the level-0 tiles/);
+});
+
+test('a bad entry past the checkpoint with more after it refuses cleanly, naming it, and changes nothing', async (t) => {
+  const s = await published(t);
+  const size = await checkpointSize(s.logDir);
+  const log = await ReceiptLog.open({ dir: s.logDir, durability: 'sync', clock: { now: () => Date.now() } });
+  const body = decisionBody({ tenant: 'initech', op: 'consume', subject: 'api-calls', amount: 1, allowed: true, reason: 'Allowed', used: 1, limit: 1 });
+  await Promise.all([log.append('decision', body), log.append('decision', body), log.append('decision', body)].map((a) => a.durable));
+  await log.close();
+  const offsets = await frameOffsets(s.entries);
+  await flipByte(s.entries, offsets[size]! + 4 + 12);
+  const before = await snapshot(s.root);
+  const error = await t.throwsAsync(serve(s));
+  t.is(error.name, 'EntryFileRefusal');
+  t.regex(error.message, new RegExp(`entry ${size}\\b.*Restore`));
+  t.deepEqual(await snapshot(s.root), before);
+});
+
+test('after a refusal, tai log rebuild-entries DIR makes the entry file again from the published tiles, and the server starts on it', async (t) => {
+  const s = await published(t);
+  const offsets = await frameOffsets(s.entries);
+  const good = await readFile(s.entries);
+  await flipByte(s.entries, offsets[Math.floor(offsets.length / 2)]! + 4 + 12);
+  await t.throwsAsync(serve(s));
+  const r = await runTai(['log', 'rebuild-entries', s.logDir]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, new RegExp(`wrote the ${offsets.length} published entries`));
+  t.deepEqual(await readFile(join(s.logDir, 'entries.rebuilt')), good, 'byte for byte the entry file before the damage');
+  t.is((await runTai(['log', 'rebuild-entries', s.logDir])).code, 2, 'never replaces a file');
+  await rename(s.entries, join(s.logDir, 'entries.damaged'));
+  await rename(join(s.logDir, 'entries.rebuilt'), s.entries);
+  const server = await serve(s);
+  await server.stop();
+  t.is((await runTai(['log', 'verify', s.logDir])).code, 0);
+});

@@ -1,0 +1,61 @@
+// What this log has already published, read before it is opened: the recovered entries must reproduce it
+// (issue 15: a restart never rewrites published history).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseCheckpoint, parseNote, verifyCheckpoint } from '../receipts/index.ts';
+import { readIfExists, readTileAt, type PublishedHead, type ReadLeafTile } from '../receipts/store/index.ts';
+import type { AnchorConfig } from './anchoring.ts';
+import { gcsBucket } from './gcs-storage.ts';
+import type { CommandIO } from './io.ts';
+
+/**
+ * The heads the log has shown the world: LOG/checkpoint (the last signed one served), the size in LOG/anchor.json
+ * (anchored in a bucket) and, with --gcs, the bucket's latest anchored checkpoint. A local checkpoint that does
+ * not parse (a power loss can leave it empty: it is replaced without fsync) is reported and skipped; so is a
+ * bucket that cannot be read now (anchor.json still holds the anchored size) or that another key signs (anchoring
+ * refuses it when it starts).
+ */
+export async function publishedHeads(c: { logDir: string; anchor: AnchorConfig | undefined; origin: string; verifierKey: string; io: CommandIO }): Promise<PublishedHead[]> {
+  const heads = [await localCheckpoint(c.logDir, c.io), await anchoredSize(c.logDir)];
+  if (c.anchor) heads.push(await bucketCheckpoint({ ...c, anchor: c.anchor }));
+  return heads.filter((h) => h !== undefined);
+}
+
+async function localCheckpoint(logDir: string, io: CommandIO): Promise<PublishedHead | undefined> {
+  const path = join(logDir, 'checkpoint');
+  const note = await readIfExists(path);
+  if (note === undefined) return undefined;
+  try {
+    const { size, root } = parseCheckpoint(parseNote(note).text);
+    return { source: path, size, root };
+  } catch (e) {
+    io.err(`tai: ${path} is unreadable (${(e as Error).message}); checking the entries against the anchored checkpoint only, if any. The next publish replaces it`);
+    return undefined;
+  }
+}
+
+async function anchoredSize(logDir: string): Promise<PublishedHead | undefined> {
+  const path = join(logDir, 'anchor.json');
+  const saved = await readFile(path, 'utf8').then((t) => JSON.parse(t) as { anchoredSize?: unknown }, () => undefined);
+  const size = saved?.anchoredSize;
+  return typeof size === 'number' && Number.isSafeInteger(size) && size > 0 ? { source: path, size, root: undefined } : undefined;
+}
+
+async function bucketCheckpoint(c: { anchor: AnchorConfig; origin: string; verifierKey: string; io: CommandIO }): Promise<PublishedHead | undefined> {
+  const location = `${c.anchor.url.replace(/\/+$/, '')}/${c.origin}`;
+  const note = await gcsBucket(location, c.anchor.endpoint)
+    .get('checkpoint')
+    .catch((e: unknown) => void c.io.err(`tai: cannot read ${location}/checkpoint (${(e as Error).message}); the entries are checked against the local checkpoint and anchor.json only`));
+  if (note === undefined) return undefined;
+  try {
+    const { size, root } = verifyCheckpoint(note, c.verifierKey).checkpoint;
+    return { source: `${location}/checkpoint`, size, root };
+  } catch {
+    return undefined; // another log's: anchoring refuses to start on it
+  }
+}
+
+/** Level-0 tiles of the log folder (a partial tile cut from a wider one when it is gone), undefined if missing. */
+export function localLeafTile(logDir: string): ReadLeafTile {
+  return (k, width) => readTileAt(logDir, { kind: 'hash', level: 0, index: k, width }).catch(() => undefined);
+}
