@@ -23,7 +23,8 @@ async function polled(t: ExecutionContext) {
   const dir = await samples();
   const compiler = new PolicyCompiler();
   const snapshots: number[] = [];
-  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, onSnapshot: (s) => snapshots.push(s.generation) });
+  compiler.onSnapshot((s) => snapshots.push(s.generation));
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 } });
   await policy.load();
   const reports: LoadReport[] = [];
   const failures: unknown[] = [];
@@ -101,7 +102,8 @@ test('a reload that threw is not taken as applied: the next one applies and repo
   const onSnapshot = (): void => {
     if (failNext) throw ((failNext = false), new Error('receipt log unavailable'));
   };
-  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, onSnapshot });
+  compiler.onSnapshot(onSnapshot);
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 } });
   await policy.load();
   await setSeats(dir, 9);
   failNext = true;
@@ -125,7 +127,7 @@ test('a folder that cannot be watched (inotify’s limit) is polled instead, and
   const dir = await samples();
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const compiler = new PolicyCompiler();
-  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, onSnapshot: () => undefined });
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 } });
   await policy.load();
   const messages: string[] = [];
   const poll: { ms?: number; tick?: () => Promise<void> } = {};

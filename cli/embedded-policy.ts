@@ -48,11 +48,8 @@ export class EmbeddedPolicy {
   /** What the last read found (`digestOfManifests`, or the I/O error), to skip reloads that change nothing. */
   #lastRead: string | undefined;
 
-  readonly #onSnapshot: ((snapshot: PolicySnapshot) => void) | undefined;
-
-  /** `onSnapshot` hears every new snapshot, before decisions see it (to record reconcile receipts). */
-  constructor(opts: { dir: string; compiler: PolicyCompiler; clock: Clock; onSnapshot?: (snapshot: PolicySnapshot) => void }) {
-    this.#onSnapshot = opts.onSnapshot;
+  /** Every new snapshot reaches the compiler's `onSnapshot` listeners (reconcile receipts). */
+  constructor(opts: { dir: string; compiler: PolicyCompiler; clock: Clock }) {
     this.#dir = opts.dir;
     this.#compiler = opts.compiler;
     this.#clock = opts.clock;
@@ -126,7 +123,6 @@ export class EmbeddedPolicy {
     this.#state = load.state;
     this.#resources = load.resources;
     const snapshot = this.#compiler.apply(change, this.#clock.now());
-    this.#onSnapshot?.(snapshot);
     this.#loaded = true;
     return this.#report([...load.errors, ...this.#statusProblems(snapshot)].map(formatPolicyError), change.upsert.length + change.remove.length);
   }

@@ -18,6 +18,7 @@ import type { FeedFactory } from './policy-feed.ts';
 import type { ListenAddress } from './listen.ts';
 import { loadRunState, saveRunState, type RunState } from './run-state.ts';
 import { resolveOrigin } from './log-origin.ts';
+import { recordPolicyChanges, type Schedule } from './policy-boundaries.ts';
 
 export const TAI_VERSION = '0.1.0';
 
@@ -42,6 +43,8 @@ export interface ServerOptions {
   /** `json`: pino lines for Cloud Logging (with a line per failed request); `text`: `tai: …` lines. */
   logFormat?: 'text' | 'json';
   clock: Clock;
+  /** Timers for Quota validity boundaries (default: real timers); a test fires them itself. */
+  schedule?: Schedule | undefined;
   io: CommandIO;
 }
 
@@ -95,7 +98,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     usage,
     clock,
     io,
-    onSnapshot: (snapshot) => policyReceipts.record(snapshot, (name) => feed.tenantResource(name)),
+  });
+  // Before the first load: every snapshot, from a load, a decision or the boundary timer, is recorded.
+  const stopRecording = recordPolicyChanges({
+    compiler,
+    receipts: policyReceipts,
+    tenantResource: (name) => feed.tenantResource(name),
+    clock,
+    schedule: opts.schedule,
+    onError: (e) => io.err(`tai: recording a policy change failed (retried with the next change): ${String(e)}`),
   });
   const governor = new Governor({
     policy: compiled,
@@ -159,6 +170,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url,
     stop: async () => {
       await feed.stop();
+      stopRecording();
       auth?.close();
       await server.close();
       clearInterval(checkpoints);

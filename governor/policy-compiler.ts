@@ -49,6 +49,7 @@ export class PolicyCompiler {
   /** SKU names that have a status in the snapshot. */
   #skuStatuses = new Set<string>();
   #snapshot: PolicySnapshot = EMPTY_SNAPSHOT;
+  readonly #listeners = new Set<(snapshot: PolicySnapshot) => void>();
 
   get snapshot(): PolicySnapshot {
     return this.#snapshot;
@@ -59,9 +60,23 @@ export class PolicyCompiler {
     return { skus: this.#skus, tenants: this.#tenants, quotas: this.#grants.quotas };
   }
 
-  /** Applies a change and returns the new snapshot (also kept as `snapshot`). */
+  /**
+   * Subscribes to every new snapshot, whatever made it (`apply`, or `refresh` from a decision or a timer): the
+   * listener runs synchronously once the snapshot is current and before `apply`/`refresh` return it, so before
+   * any decision reads it (reconcile receipts). A listener that throws does not keep the others from hearing the
+   * snapshot; the first error is rethrown to the caller once all have run. Returns a function that unsubscribes.
+   */
+  onSnapshot(listener: (snapshot: PolicySnapshot) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  /**
+   * Applies a change and returns the new snapshot (also kept as `snapshot`). A validity boundary passed since the
+   * last compile is applied too: the new snapshot's `expiresAt` is the next boundary after `now`.
+   */
   apply(change: PolicyChange, now: number): PolicySnapshot {
-    const dirty: Dirty = { tenants: new Set(), quotas: new Set(), skus: false };
+    const dirty = this.#expired(now);
     for (const key of change.remove ?? []) this.#remove(key, dirty);
     for (const r of change.upsert ?? []) this.#upsert(r, dirty);
     if (dirty.skus) this.#memo.clear();
@@ -72,13 +87,20 @@ export class PolicyCompiler {
   refresh(now: number): PolicySnapshot {
     const { expiresAt } = this.#snapshot;
     if (expiresAt === undefined || now < expiresAt) return this.#snapshot;
+    return this.#rebuild(this.#expired(now), now);
+  }
+
+  /** What grants that started or ended by `now` (and are not compiled so) make dirty. */
+  #expired(now: number): Dirty {
     const dirty: Dirty = { tenants: new Set(), quotas: new Set(), skus: false };
+    const { expiresAt } = this.#snapshot;
+    if (expiresAt === undefined || now < expiresAt) return dirty;
     for (const q of this.#grants.quotas.values()) {
       if (isGrantActive(q, now) === this.#active.has(q.metadata.name)) continue;
       dirty.quotas.add(q.metadata.name);
       for (const t of this.#appliesTo(q)) dirty.tenants.add(t);
     }
-    return this.#rebuild(dirty, now);
+    return dirty;
   }
 
   #upsert(r: TaiResource, dirty: Dirty): void {
@@ -136,7 +158,20 @@ export class PolicyCompiler {
       changed: dirty.tenants,
       expiresAt: nextGrantBoundary(this.#grants.quotas.values(), now),
     };
+    this.#notify(this.#snapshot);
     return this.#snapshot;
+  }
+
+  #notify(snapshot: PolicySnapshot): void {
+    let failure: { error: unknown } | undefined;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(snapshot);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
   }
 
   /** Compiles one tenant into the pending snapshot; returns the quotas whose status may have changed. */
