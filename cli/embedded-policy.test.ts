@@ -149,3 +149,31 @@ test('a folder that cannot be watched (inotify’s limit) is polled instead, and
   await poll.tick!();
   t.is(starterSeats(compiler), 8);
 });
+
+test('staleMs counts from the read that found the folder broken, and a restore of the same bytes clears it', async (t) => {
+  const dir = await samples();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const time = { now: Date.parse('2026-11-28T12:00:00Z') };
+  const policy = new EmbeddedPolicy({ dir, compiler: new PolicyCompiler(), clock: { now: () => time.now } });
+  await policy.load();
+  const path = join(dir, 'skus.yaml');
+  const good = await readFile(path, 'utf8');
+  time.now += 27 * 60_000; // 27 minutes of serving a good folder, no reload needed
+  t.like(policy.readiness(), { problems: 0, staleMs: 0 });
+
+  await writeFile(path, good.replace('displayName: Starter', 'displayName: [Starter'));
+  t.true((await policy.reload())!.problems.length > 0);
+  t.like(policy.readiness(), { staleMs: 0 }, 'broken just now');
+  time.now += 3_000;
+  t.like(policy.readiness(), { staleMs: 3_000 }, 'three seconds after the file broke, not 27 minutes');
+
+  await writeFile(path, good); // the very same bytes as before
+  t.deepEqual((await policy.reload())!.problems, []);
+  t.like(policy.readiness(), { problems: 0, staleMs: 0 });
+
+  time.now += 60_000;
+  await writeFile(path, good.replace('displayName: Starter', 'displayName: [Starter'));
+  await policy.reload();
+  time.now += 1_000;
+  t.like(policy.readiness(), { staleMs: 1_000 }, 'a second break counts from itself');
+});

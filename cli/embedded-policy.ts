@@ -43,7 +43,8 @@ export class EmbeddedPolicy {
   #state: ManifestState = new Map();
   #resources: ReadonlyMap<string, SourcedResource> = new Map();
   #problems: string[] = [];
-  #lastGood = 0;
+  /** When a read first found the problems the folder still has (undefined while it has none): staleness counts from it. */
+  #brokenSince: number | undefined;
   #loaded = false;
   /** What the last read found (`digestOfManifests`, or the I/O error), to skip reloads that change nothing. */
   #lastRead: string | undefined;
@@ -53,7 +54,6 @@ export class EmbeddedPolicy {
     this.#dir = opts.dir;
     this.#compiler = opts.compiler;
     this.#clock = opts.clock;
-    this.#lastGood = opts.clock.now();
   }
 
   /** Reads the folder and applies what changed. Never throws for bad content; I/O errors are problems too. */
@@ -140,7 +140,7 @@ export class EmbeddedPolicy {
       generation: snapshot.generation,
       tenants: snapshot.tenants.size,
       problems: this.#problems.length,
-      staleMs: this.#problems.length > 0 ? this.#clock.now() - this.#lastGood : 0,
+      staleMs: this.#brokenSince === undefined ? 0 : this.#clock.now() - this.#brokenSince,
       source: `folder ${this.#dir}`,
     };
   }
@@ -156,7 +156,9 @@ export class EmbeddedPolicy {
 
   #report(problems: string[], changed: number): LoadReport {
     this.#problems = problems;
-    if (problems.length === 0) this.#lastGood = this.#clock.now();
+    // Until this read the folder was last known good (a good folder is not re-read to learn that it still is).
+    if (problems.length === 0) this.#brokenSince = undefined;
+    else this.#brokenSince ??= this.#clock.now();
     const counts = { SKU: 0, Tenant: 0, Quota: 0 };
     for (const r of this.#resources.values()) counts[r.resource.kind]++;
     return { problems, counts, changed, snapshot: this.#compiler.snapshot };
