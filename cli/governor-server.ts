@@ -9,6 +9,7 @@ import { createLogger, ioLogger, type Logger } from '../webhook/logger.ts';
 import { ServerMetrics } from '../webhook/metrics.ts';
 import { LogReplay, type ReplayState } from '../webhook/log-replay.ts';
 import { PolicyReceipts } from '../webhook/policy-receipts.ts';
+import { checkEntitlementsReceipt } from '../webhook/reconcile-size.ts';
 import { RecordedGovernor } from '../webhook/recorded-governor.ts';
 import { anchorReporting, type AnchorConfig } from './anchoring.ts';
 import { openVerifier, type AuthConfig } from './auth-config.ts';
@@ -62,7 +63,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   opts = { ...opts, origin: await resolveOrigin(opts.origin, opts.logDir, () => clock.now()) };
   const logger: Logger | undefined = opts.logFormat === 'json' ? createLogger({ base: { component: 'tai' } }) : undefined;
   const io = logger ? ioLogger(logger) : opts.io;
-  const compiler = new PolicyCompiler();
+  // A tenant whose entitlements could not be recorded is refused, its last good state kept (issue 15, defect 6).
+  const compiler = new PolicyCompiler({ checkTenant: checkEntitlementsReceipt });
   const key = await loadSigningKey({ path: opts.keyPath, name: opts.origin, create: true });
   if (key.created) io.out(`tai: made checkpoint signing key ${opts.keyPath}`);
   io.out(`tai: checkpoints are signed by verifier key ${key.verifierKey}`);

@@ -1,5 +1,5 @@
 import { resourceKey, type Quota, type Sku, type TaiResource, type Tenant } from '../crds/index.ts';
-import { compileTenant } from './compile-tenant.ts';
+import { compileTenant, type TenantCompilation } from './compile-tenant.ts';
 import type { CompileIssue } from './layers.ts';
 import { EMPTY_SNAPSHOT, type PolicySnapshot, type ResourceStatus } from './policy-snapshot.ts';
 import { isGrantActive, nextGrantBoundary } from './quota-grants.ts';
@@ -14,6 +14,15 @@ export interface PolicyChange {
 }
 
 const READY = 'Compiled';
+
+/** What a compiler checks beyond the compile itself. */
+export interface PolicyCompilerOptions {
+  /**
+   * A last check of a compiled tenant (e.g. that the receipt recording its entitlements fits in a log entry): an
+   * issue refuses the new compilation like a compile error, and the last good one keeps serving.
+   */
+  checkTenant?: (name: string, compiled: CompiledTenant) => CompileIssue | undefined;
+}
 
 /** What one apply touches: tenants to recompile, quotas to re-status, and whether SKUs changed. */
 interface Dirty {
@@ -50,6 +59,11 @@ export class PolicyCompiler {
   #skuStatuses = new Set<string>();
   #snapshot: PolicySnapshot = EMPTY_SNAPSHOT;
   readonly #listeners = new Set<(snapshot: PolicySnapshot) => void>();
+  readonly #checkTenant: PolicyCompilerOptions['checkTenant'];
+
+  constructor(options: PolicyCompilerOptions = {}) {
+    this.#checkTenant = options.checkTenant;
+  }
 
   get snapshot(): PolicySnapshot {
     return this.#snapshot;
@@ -186,7 +200,7 @@ export class PolicyCompiler {
       return touched;
     }
     const grants = this.#grants.grantsFor(name).filter((q) => isGrantActive(q, c.now));
-    const result = compileTenant({ tenant, sku: c.sku, grants });
+    const result = this.#checked(name, compileTenant({ tenant, sku: c.sku, grants }));
     this.#recordDependencies(name, result.skus);
     for (const [q, issue] of result.grantIssues) {
       touched.add(q);
@@ -195,6 +209,11 @@ export class PolicyCompiler {
     if (result.compiled) c.pending.tenants.set(name, result.compiled);
     c.pending.statuses.set(resourceKey(tenant), statusOf(result.issue, tenant.metadata.generation));
     return touched;
+  }
+
+  #checked(name: string, result: TenantCompilation): TenantCompilation {
+    const issue = result.compiled && this.#checkTenant?.(name, result.compiled);
+    return issue ? { ...result, compiled: undefined, issue } : result;
   }
 
   #grantIssueMap(q: string): Map<string, CompileIssue | undefined> {

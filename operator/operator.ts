@@ -70,6 +70,7 @@ export class Operator {
         // Refreshed as the decision path is: a validity boundary passed is applied (and recorded) first.
         tenant: (n) => o.compiler.refresh(now()).tenants.get(n),
         skus: () => o.compiler.resources.skus,
+        tenants: () => o.compiler.resources.tenants,
         holds: (key) => this.policy.holds(key),
       },
       membership,

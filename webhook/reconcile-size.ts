@@ -1,0 +1,35 @@
+import { effectiveDocument, type CompileIssue, type CompiledTenant } from '../governor/index.ts';
+import { encodeReceipt, MAX_ENTRY_SIZE, RECEIPT_VERSION, reconcileBody, zeroPrev } from '../receipts/index.ts';
+
+/**
+ * How many bytes the reconcile receipt of a tenant's whole entitlements may take: half of a log entry
+ * (`MAX_ENTRY_SIZE`, 65 535 bytes). A reconcile receipt holds the RFC 7396 merge patch from the recorded
+ * entitlements to the new ones, which is at most both documents together (the new values and a null for each
+ * removed key), so with every tenant's entitlements within half, every change of them fits in one entry.
+ */
+export const ENTITLEMENTS_RECEIPT_BUDGET = Math.floor(MAX_ENTRY_SIZE / 2);
+
+/**
+ * The size of the reconcile receipt that records the tenant's entitlements whole (its first receipt, or the one
+ * after it was removed), with the largest header any log will give it (index, time and generation at 2^53 − 1).
+ */
+export function entitlementsReceiptBytes(name: string, compiled: CompiledTenant): number {
+  const body = reconcileBody({ resource: `Tenant/${name}`, generation: Number.MAX_SAFE_INTEGER, specDigest: '0'.repeat(64), patch: effectiveDocument(compiled) });
+  return encodeReceipt({ v: RECEIPT_VERSION, kind: 'reconcile', index: Number.MAX_SAFE_INTEGER, time: Number.MAX_SAFE_INTEGER, prev: zeroPrev(), body }).length;
+}
+
+/**
+ * A compiled tenant whose entitlements could not be recorded in the receipt log is refused (`ReceiptTooLarge`):
+ * the message names the tenant, the receipt size and the limit. For `PolicyCompiler`'s `checkTenant`.
+ */
+export function checkEntitlementsReceipt(name: string, compiled: CompiledTenant): CompileIssue | undefined {
+  const bytes = entitlementsReceiptBytes(name, compiled);
+  if (bytes <= ENTITLEMENTS_RECEIPT_BUDGET) return undefined;
+  return {
+    reason: 'ReceiptTooLarge',
+    path: 'spec',
+    message:
+      `tenant ${name}: its entitlements make a reconcile receipt of ${bytes} bytes; at most ${ENTITLEMENTS_RECEIPT_BUDGET} are allowed ` +
+      `(half of a log entry's ${MAX_ENTRY_SIZE} bytes, so that any change of them can be recorded): shorten or remove features of its SKU, add-ons or overrides; the last good entitlements keep serving`,
+  };
+}
