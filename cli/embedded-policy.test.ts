@@ -177,3 +177,29 @@ test('staleMs counts from the read that found the folder broken, and a restore o
   time.now += 1_000;
   t.like(policy.readiness(), { staleMs: 1_000 }, 'a second break counts from itself');
 });
+
+test('a reload of a large folder is parsed and compiled in slices: decisions between them answer from the last snapshot', async (t) => {
+  const dir = await samples();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const tenantDoc = (i: number, sku: string): string => `apiVersion: tai.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: bulk-${i}\nspec:\n  sku: ${sku}\n`;
+  const bulk = (sku: string): string => Array.from({ length: 2000 }, (_, i) => tenantDoc(i, sku)).join('---\n');
+  await writeFile(join(dir, 'bulk.yaml'), bulk('starter'));
+  const compiler = new PolicyCompiler();
+  const turns: string[] = [];
+  let answered = 0;
+  const pause = async (): Promise<void> => {
+    // What a decision arriving in this turn of the event loop would read.
+    turns.push(String(compiler.snapshot.tenants.get('bulk-1999')?.quotas['api-calls']?.limit));
+    answered++;
+  };
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, pause });
+  await policy.load();
+  turns.length = 0;
+  await writeFile(join(dir, 'bulk.yaml'), bulk('growth'));
+  const report = (await policy.reload())!;
+  t.deepEqual(report.problems, []);
+  t.true(turns.length >= 10, `${turns.length} turns given to the event loop`);
+  t.deepEqual([...new Set(turns)], ['100000'], 'every turn saw the last snapshot whole (starter’s limit)');
+  t.is(compiler.snapshot.tenants.get('bulk-1999')!.quotas['api-calls']!.limit, 1_000_000);
+  t.true(answered > 0);
+});

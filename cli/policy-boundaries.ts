@@ -54,6 +54,8 @@ export function followPolicyBoundaries(o: Pick<PolicyRecordingOptions, 'compiler
     if (snapshot.expiresAt !== undefined) cancel = schedule(fire, snapshot.expiresAt - o.clock.now());
   };
   const fire = (): void => {
+    // A change being applied in slices makes a snapshot at its end, which re-arms the timer.
+    if (o.compiler.applying) return;
     const before = o.compiler.snapshot;
     try {
       o.compiler.refresh(o.clock.now());

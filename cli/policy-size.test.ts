@@ -88,3 +88,16 @@ test('the server started on the oversize policy stops cleanly and starts again o
   t.true(lines.some((l) => /receipt log .*: \d+ entries/.test(l)));
   await second.stop();
 });
+
+test('the receipt size the check computes is the size of the receipt the log writes', async (t) => {
+  const { entitlementsReceiptBytes } = await import('../webhook/reconcile-size.ts');
+  const { effectiveDocument } = await import('../governor/index.ts');
+  const { encodeReceipt, reconcileBody, zeroPrev } = await import('../receipts/index.ts');
+  const compiler = new PolicyCompiler();
+  compiler.apply({ upsert: oversizePolicy({ addOns: 2, features: 30, chars: 50 }) }, NOW);
+  const big = compiler.snapshot.tenants.get('big')!;
+  const body = reconcileBody({ resource: 'Tenant/big', generation: Number.MAX_SAFE_INTEGER, specDigest: '0'.repeat(64), patch: effectiveDocument(big) });
+  const whole = encodeReceipt({ v: 1, kind: 'reconcile', index: Number.MAX_SAFE_INTEGER, time: Number.MAX_SAFE_INTEGER, prev: zeroPrev(), body }).length;
+  t.is(entitlementsReceiptBytes('big', big), whole);
+  t.is(entitlementsReceiptBytes('big', big), whole, 'again, from the kept lengths');
+});

@@ -14,6 +14,8 @@ export interface PolicyChange {
 }
 
 const READY = 'Compiled';
+/** Tenants compiled between two pauses of `applyInSlices`: a few ms of work. */
+const TENANTS_PER_SLICE = 200;
 
 /** What a compiler checks beyond the compile itself. */
 export interface PolicyCompilerOptions {
@@ -60,6 +62,7 @@ export class PolicyCompiler {
   #snapshot: PolicySnapshot = EMPTY_SNAPSHOT;
   readonly #listeners = new Set<(snapshot: PolicySnapshot) => void>();
   readonly #checkTenant: PolicyCompilerOptions['checkTenant'];
+  #applying = false;
 
   constructor(options: PolicyCompilerOptions = {}) {
     this.#checkTenant = options.checkTenant;
@@ -90,6 +93,7 @@ export class PolicyCompiler {
    * last compile is applied too: the new snapshot's `expiresAt` is the next boundary after `now`.
    */
   apply(change: PolicyChange, now: number): PolicySnapshot {
+    this.#assertIdle();
     const dirty = this.#expired(now);
     for (const key of change.remove ?? []) this.#remove(key, dirty);
     for (const r of change.upsert ?? []) this.#upsert(r, dirty);
@@ -97,10 +101,39 @@ export class PolicyCompiler {
     return this.#rebuild(dirty, now);
   }
 
+  /**
+   * `apply`, compiling the tenants it touches a slice at a time with `pause` in between (a turn of the event loop),
+   * so decisions keep being answered from the current snapshot meanwhile; the new one is made current in one step
+   * at the end. Meanwhile `refresh` returns the current snapshot (a boundary passed is applied by this apply or
+   * the next refresh), and `apply` throws.
+   */
+  async applyInSlices(change: PolicyChange, now: number, pause: () => Promise<void>): Promise<PolicySnapshot> {
+    this.#assertIdle();
+    this.#applying = true;
+    try {
+      const dirty = this.#expired(now);
+      for (const key of change.remove ?? []) this.#remove(key, dirty);
+      for (const r of change.upsert ?? []) this.#upsert(r, dirty);
+      if (dirty.skus) this.#memo.clear();
+      return await this.#rebuildInSlices(dirty, now, pause);
+    } finally {
+      this.#applying = false;
+    }
+  }
+
+  /** Whether an `applyInSlices` is in progress. */
+  get applying(): boolean {
+    return this.#applying;
+  }
+
+  #assertIdle(): void {
+    if (this.#applying) throw new Error('PolicyCompiler: a change is being applied in slices; apply the next one after it');
+  }
+
   /** Recompiles what a time-boxed grant starting or ending since the last compile changes. */
   refresh(now: number): PolicySnapshot {
     const { expiresAt } = this.#snapshot;
-    if (expiresAt === undefined || now < expiresAt) return this.#snapshot;
+    if (expiresAt === undefined || now < expiresAt || this.#applying) return this.#snapshot;
     return this.#rebuild(this.#expired(now), now);
   }
 
@@ -162,6 +195,24 @@ export class PolicyCompiler {
     for (const name of dirty.tenants) {
       for (const q of this.#compileTenantInto(name, { pending, sku, now })) dirty.quotas.add(q);
     }
+    return this.#swap(dirty, { pending, sku, now });
+  }
+
+  /** `#rebuild` with a `pause` after every TENANTS_PER_SLICE tenants compiled. */
+  async #rebuildInSlices(dirty: Dirty, now: number, pause: () => Promise<void>): Promise<PolicySnapshot> {
+    const pending: Pending = { tenants: new Map(), removedTenants: [], statuses: new Map(), removedStatuses: [] };
+    const sku = (n: string): SkuResolution => resolveSku(n, this.#skus, this.#memo);
+    let compiled = 0;
+    for (const name of dirty.tenants) {
+      if (++compiled % TENANTS_PER_SLICE === 0) await pause();
+      for (const q of this.#compileTenantInto(name, { pending, sku, now })) dirty.quotas.add(q);
+    }
+    return this.#swap(dirty, { pending, sku, now });
+  }
+
+  /** Statuses, then the new snapshot made current and told to the listeners. */
+  #swap(dirty: Dirty, c: { pending: Pending; sku: (n: string) => SkuResolution; now: number }): PolicySnapshot {
+    const { pending, sku, now } = c;
     if (dirty.skus) this.#statusSkus(pending, sku);
     for (const q of dirty.quotas) this.#statusQuota(q, { pending, now });
     const prev = this.#snapshot;

@@ -1,5 +1,5 @@
-import { effectiveDocument, type CompileIssue, type CompiledTenant } from '../governor/index.ts';
-import { encodeReceipt, MAX_ENTRY_SIZE, RECEIPT_VERSION, reconcileBody, zeroPrev } from '../receipts/index.ts';
+import { effectiveDocument, type CompileIssue, type CompiledTenant, type EffectiveDocument } from '../governor/index.ts';
+import { encodeDeterministic, encodeReceipt, jsonToCbor, MAX_ENTRY_SIZE, RECEIPT_VERSION, reconcileBody, zeroPrev } from '../receipts/index.ts';
 
 /**
  * How many bytes the reconcile receipt of a tenant's whole entitlements may take: half of a log entry
@@ -14,8 +14,29 @@ export const ENTITLEMENTS_RECEIPT_BUDGET = Math.floor(MAX_ENTRY_SIZE / 2);
  * after it was removed), with the largest header any log will give it (index, time and generation at 2^53 − 1).
  */
 export function entitlementsReceiptBytes(name: string, compiled: CompiledTenant): number {
-  const body = reconcileBody({ resource: `Tenant/${name}`, generation: Number.MAX_SAFE_INTEGER, specDigest: '0'.repeat(64), patch: effectiveDocument(compiled) });
-  return encodeReceipt({ v: RECEIPT_VERSION, kind: 'reconcile', index: Number.MAX_SAFE_INTEGER, time: Number.MAX_SAFE_INTEGER, prev: zeroPrev(), body }).length;
+  // The receipt with the four maps empty, plus each map's own encoding in place of its empty one (1 byte): the
+  // same length as encoding it whole. Each map's length is kept by the compiled object, which tenants that take
+  // their SKU's entitlements unchanged share, so a policy of many such tenants encodes each map once.
+  const doc = effectiveDocument({ ...compiled, features: {}, quotas: {}, rates: {}, resources: {} });
+  const body = reconcileBody({ resource: `Tenant/${name}`, generation: Number.MAX_SAFE_INTEGER, specDigest: '0'.repeat(64), patch: doc });
+  const frame = encodeReceipt({ v: RECEIPT_VERSION, kind: 'reconcile', index: Number.MAX_SAFE_INTEGER, time: Number.MAX_SAFE_INTEGER, prev: zeroPrev(), body }).length;
+  const parts = (['features', 'quotas', 'rates', 'resources'] as const).map((part) => partBytes(compiled, part) - 1);
+  return parts.reduce((a, b) => a + b, frame);
+}
+
+type Part = 'features' | 'quotas' | 'rates' | 'resources';
+const partSizes = new WeakMap<object, number>();
+
+/** The CBOR length of one map of the effective document, computed once per compiled map object. */
+function partBytes(compiled: CompiledTenant, part: Part): number {
+  const key = compiled[part];
+  let bytes = partSizes.get(key);
+  if (bytes === undefined) {
+    const value: EffectiveDocument[Part] = effectiveDocument({ ...compiled, features: {}, quotas: {}, rates: {}, resources: {}, [part]: key })[part];
+    bytes = encodeDeterministic(jsonToCbor(value, part), part).length;
+    partSizes.set(key, bytes);
+  }
+  return bytes;
 }
 
 /**
