@@ -2,7 +2,7 @@
  * Issue 15, defect 9: how long a large embedded policy holds the event loop. Writes a folder of the sample SKUs
  * and N tenants (default 31 000, about 10 MB of YAML), loads it with the server's pipeline (sliced parse,
  * compile with the receipt-size check, reconcile receipts into a real log), then saves one tenant's change and
- * reloads. perf_hooks.monitorEventLoopDelay reports the longest the loop was held in each phase, with the
+ * reloads, then changes the SKU 70 % of the tenants are on (a feature of `starter`) and reloads. perf_hooks.monitorEventLoopDelay reports the longest the loop was held in each phase, with the
  * parse in slices (what the server does) and, as the baseline, whole (a pause that never yields: the old path).
  *
  *   node bench/policy-load-lag.ts [TENANTS]
@@ -60,6 +60,9 @@ async function run(mode: 'sliced' | 'whole'): Promise<void> {
     docs[tenants >> 1] = tenantYaml(tenants >> 1, 'changed');
     await writeFile(file, docs.join('---\n'));
     await measure(`${mode}: reload after one tenant changed`, () => policy.reload());
+    const skus = join(dir, 'skus.yaml');
+    await writeFile(skus, (await readFile(skus, 'utf8')).replace('support: community', 'support: forum'));
+    await measure(`${mode}: reload after the starter SKU changed`, () => policy.reload());
     stop();
     await log.close();
   } finally {

@@ -34,9 +34,12 @@ export interface PolicyRecordingOptions {
  */
 export function recordPolicyChanges(o: PolicyRecordingOptions): () => void {
   const unsubscribe = o.compiler.onSnapshot((snapshot) => o.receipts.record(snapshot, o.tenantResource));
+  // A change applied in slices has its receipt bodies made in slices too, before it is made current.
+  const unprepare = o.compiler.onCompiled((compiled, pause) => o.receipts.prepare(compiled, o.tenantResource, pause));
   const unfollow = followPolicyBoundaries(o);
   return () => {
     unsubscribe();
+    unprepare();
     unfollow();
   };
 }

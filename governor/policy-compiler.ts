@@ -17,6 +17,9 @@ const READY = 'Compiled';
 /** Tenants compiled between two pauses of `applyInSlices`: a few ms of work. */
 const TENANTS_PER_SLICE = 200;
 
+/** Hears the tenants a sliced apply compiled (by name) before they are made current; may pause between slices. */
+export type Preparer = (compiled: ReadonlyMap<string, CompiledTenant>, pause: () => Promise<void>) => Promise<void>;
+
 /** What a compiler checks beyond the compile itself. */
 export interface PolicyCompilerOptions {
   /**
@@ -61,6 +64,7 @@ export class PolicyCompiler {
   #skuStatuses = new Set<string>();
   #snapshot: PolicySnapshot = EMPTY_SNAPSHOT;
   readonly #listeners = new Set<(snapshot: PolicySnapshot) => void>();
+  readonly #preparers = new Set<Preparer>();
   readonly #checkTenant: PolicyCompilerOptions['checkTenant'];
   #applying = false;
 
@@ -86,6 +90,16 @@ export class PolicyCompiler {
   onSnapshot(listener: (snapshot: PolicySnapshot) => void): () => void {
     this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
+  }
+
+  /**
+   * Subscribes to the tenants an `applyInSlices` compiled, before its snapshot is made current: a listener may
+   * prepare what it will do with the snapshot (reconcile receipt bodies) in slices, calling `pause` between them.
+   * Returns a function that unsubscribes.
+   */
+  onCompiled(preparer: Preparer): () => void {
+    this.#preparers.add(preparer);
+    return () => void this.#preparers.delete(preparer);
   }
 
   /**
@@ -207,6 +221,7 @@ export class PolicyCompiler {
       if (++compiled % TENANTS_PER_SLICE === 0) await pause();
       for (const q of this.#compileTenantInto(name, { pending, sku, now })) dirty.quotas.add(q);
     }
+    for (const prepare of [...this.#preparers]) await prepare(pending.tenants, pause);
     return this.#swap(dirty, { pending, sku, now });
   }
 
