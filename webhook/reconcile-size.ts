@@ -51,6 +51,6 @@ export function checkEntitlementsReceipt(name: string, compiled: CompiledTenant)
     path: 'spec',
     message:
       `tenant ${name}: its entitlements make a reconcile receipt of ${bytes} bytes; at most ${ENTITLEMENTS_RECEIPT_BUDGET} are allowed ` +
-      `(half of a log entry's ${MAX_ENTRY_SIZE} bytes, so that any change of them can be recorded): shorten or remove features of its SKU, add-ons or overrides; the last good entitlements keep serving`,
+      `(half of a log entry's ${MAX_ENTRY_SIZE} bytes, so that any change of them can be recorded): shorten or remove features of its SKU, add-ons or overrides (a running governor keeps serving its last good entitlements)`,
   };
 }
