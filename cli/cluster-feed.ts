@@ -13,10 +13,10 @@ export interface ClusterFeedOptions {
 
 /** Cluster mode's feed: the operator's informers compile SKUs, Tenants and Quotas; the elected leader writes status. */
 export function clusterFeed(o: ClusterFeedOptions): FeedFactory {
-  return ({ compiler, usage, clock, io, onSnapshot, onReconcileError }) => {
+  return ({ compiler, usage, clock, io, onReconcileError }) => {
     const api = new KubeClient(loadKubeConfig(o.kubeconfig));
     const log = (m: string): void => io.err(`tai: ${m}`);
-    const operator = new Operator({ api, server: api.server, compiler, usage, clock, log, identity: o.identity, lease: o.lease, onSnapshot, informer: o.informer, usageEveryMs: o.usageEveryMs, onReconcileError });
+    const operator = new Operator({ api, server: api.server, compiler, usage, clock, log, identity: o.identity, lease: o.lease, informer: o.informer, usageEveryMs: o.usageEveryMs, onReconcileError });
     return {
       description: `cluster, policy from ${api.server} (${o.kubeconfig ? `kubeconfig ${o.kubeconfig}` : 'in-cluster service account'}), replica ${o.identity}`,
       async start() {

@@ -7,8 +7,8 @@ import type { FeedFactory } from './policy-feed.ts';
  * that often for mounts whose changes raise no events (Cloud Storage FUSE, NFS).
  */
 export function folderFeed(dir: string, opts: { pollMs?: number } = {}): FeedFactory {
-  return ({ compiler, clock, io, onSnapshot }) => {
-    const policy = new EmbeddedPolicy({ dir, compiler, clock, onSnapshot });
+  return ({ compiler, clock, io }) => {
+    const policy = new EmbeddedPolicy({ dir, compiler, clock });
     let unwatch = (): void => undefined;
     return {
       description: `embedded, policy from ${dir}, watching for changes${opts.pollMs ? ` and re-reading every ${opts.pollMs / 1000} s` : ''}`,

@@ -23,7 +23,8 @@ async function polled(t: ExecutionContext) {
   const dir = await samples();
   const compiler = new PolicyCompiler();
   const snapshots: number[] = [];
-  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, onSnapshot: (s) => snapshots.push(s.generation) });
+  compiler.onSnapshot((s) => snapshots.push(s.generation));
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 } });
   await policy.load();
   const reports: LoadReport[] = [];
   const failures: unknown[] = [];
@@ -101,7 +102,8 @@ test('a reload that threw is not taken as applied: the next one applies and repo
   const onSnapshot = (): void => {
     if (failNext) throw ((failNext = false), new Error('receipt log unavailable'));
   };
-  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, onSnapshot });
+  compiler.onSnapshot(onSnapshot);
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 } });
   await policy.load();
   await setSeats(dir, 9);
   failNext = true;
@@ -125,7 +127,7 @@ test('a folder that cannot be watched (inotify’s limit) is polled instead, and
   const dir = await samples();
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const compiler = new PolicyCompiler();
-  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, onSnapshot: () => undefined });
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 } });
   await policy.load();
   const messages: string[] = [];
   const poll: { ms?: number; tick?: () => Promise<void> } = {};
@@ -164,4 +166,58 @@ test('a lone surrogate escape in a feature value is a problem naming file, line 
   t.is(compiler.resources.skus.get('starter')?.spec.features?.support, 'community');
   t.is(reports[0]!.changed, 0);
   t.true(compiler.snapshot.generation >= generation);
+});
+
+test('staleMs counts from the read that found the folder broken, and a restore of the same bytes clears it', async (t) => {
+  const dir = await samples();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const time = { now: Date.parse('2026-11-28T12:00:00Z') };
+  const policy = new EmbeddedPolicy({ dir, compiler: new PolicyCompiler(), clock: { now: () => time.now } });
+  await policy.load();
+  const path = join(dir, 'skus.yaml');
+  const good = await readFile(path, 'utf8');
+  time.now += 27 * 60_000; // 27 minutes of serving a good folder, no reload needed
+  t.like(policy.readiness(), { problems: 0, staleMs: 0 });
+
+  await writeFile(path, good.replace('displayName: Starter', 'displayName: [Starter'));
+  t.true((await policy.reload())!.problems.length > 0);
+  t.like(policy.readiness(), { staleMs: 0 }, 'broken just now');
+  time.now += 3_000;
+  t.like(policy.readiness(), { staleMs: 3_000 }, 'three seconds after the file broke, not 27 minutes');
+
+  await writeFile(path, good); // the very same bytes as before
+  t.deepEqual((await policy.reload())!.problems, []);
+  t.like(policy.readiness(), { problems: 0, staleMs: 0 });
+
+  time.now += 60_000;
+  await writeFile(path, good.replace('displayName: Starter', 'displayName: [Starter'));
+  await policy.reload();
+  time.now += 1_000;
+  t.like(policy.readiness(), { staleMs: 1_000 }, 'a second break counts from itself');
+});
+
+test('a reload of a large folder is parsed and compiled in slices: decisions between them answer from the last snapshot', async (t) => {
+  const dir = await samples();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const tenantDoc = (i: number, sku: string): string => `apiVersion: tai.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: bulk-${i}\nspec:\n  sku: ${sku}\n`;
+  const bulk = (sku: string): string => Array.from({ length: 2000 }, (_, i) => tenantDoc(i, sku)).join('---\n');
+  await writeFile(join(dir, 'bulk.yaml'), bulk('starter'));
+  const compiler = new PolicyCompiler();
+  const turns: string[] = [];
+  let answered = 0;
+  const pause = async (): Promise<void> => {
+    // What a decision arriving in this turn of the event loop would read.
+    turns.push(String(compiler.snapshot.tenants.get('bulk-1999')?.quotas['api-calls']?.limit));
+    answered++;
+  };
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, pause });
+  await policy.load();
+  turns.length = 0;
+  await writeFile(join(dir, 'bulk.yaml'), bulk('growth'));
+  const report = (await policy.reload())!;
+  t.deepEqual(report.problems, []);
+  t.true(turns.length >= 10, `${turns.length} turns given to the event loop`);
+  t.deepEqual([...new Set(turns)], ['100000'], 'every turn saw the last snapshot whole (starter’s limit)');
+  t.is(compiler.snapshot.tenants.get('bulk-1999')!.quotas['api-calls']!.limit, 1_000_000);
+  t.true(answered > 0);
 });

@@ -1,5 +1,5 @@
-import { formatPolicyError, loadManifestSet, type ManifestFile, type ManifestState, type PolicyError, type SourcedResource, type Tenant } from '../crds/index.ts';
-import { diffResources, type Clock, type PolicyCompiler, type PolicySnapshot } from '../governor/index.ts';
+import { formatPolicyError, loadManifestSetInSlices, pauseForIo, type ManifestFile, type Pause, type ManifestState, type PolicyError, type SourcedResource, type Tenant } from '../crds/index.ts';
+import { diffResourcesInSlices, type Clock, type PolicyCompiler, type PolicySnapshot } from '../governor/index.ts';
 import type { Readiness } from '../webhook/health.ts';
 import { digestOfManifests, readManifestFiles, watchPolicyFolder } from './policy-folder.ts';
 import { pollEvery, type Poller } from './poll-every.ts';
@@ -43,25 +43,29 @@ export class EmbeddedPolicy {
   #state: ManifestState = new Map();
   #resources: ReadonlyMap<string, SourcedResource> = new Map();
   #problems: string[] = [];
-  #lastGood = 0;
+  /** When a read first found the problems the folder still has (undefined while it has none): staleness counts from it. */
+  #brokenSince: number | undefined;
   #loaded = false;
   /** What the last read found (`digestOfManifests`, or the I/O error), to skip reloads that change nothing. */
   #lastRead: string | undefined;
 
-  readonly #onSnapshot: ((snapshot: PolicySnapshot) => void) | undefined;
+  readonly #pause: Pause;
 
-  /** `onSnapshot` hears every new snapshot, before decisions see it (to record reconcile receipts). */
-  constructor(opts: { dir: string; compiler: PolicyCompiler; clock: Clock; onSnapshot?: (snapshot: PolicySnapshot) => void }) {
-    this.#onSnapshot = opts.onSnapshot;
+  /**
+   * Every new snapshot reaches the compiler's `onSnapshot` listeners (reconcile receipts). Files are parsed a few
+   * documents at a time with `pause` between slices (default: a turn of the event loop), so decisions keep being
+   * answered from the last snapshot while a large folder loads.
+   */
+  constructor(opts: { dir: string; compiler: PolicyCompiler; clock: Clock; pause?: Pause }) {
+    this.#pause = opts.pause ?? pauseForIo;
     this.#dir = opts.dir;
     this.#compiler = opts.compiler;
     this.#clock = opts.clock;
-    this.#lastGood = opts.clock.now();
   }
 
   /** Reads the folder and applies what changed. Never throws for bad content; I/O errors are problems too. */
   async load(): Promise<LoadReport> {
-    return this.#apply(await this.#readFolder());
+    return await this.#apply(await this.#readFolder());
   }
 
   /**
@@ -70,7 +74,7 @@ export class EmbeddedPolicy {
    */
   async reload(): Promise<LoadReport | undefined> {
     const read = await this.#readFolder();
-    return read.digest === this.#lastRead ? undefined : this.#apply(read);
+    return read.digest === this.#lastRead ? undefined : await this.#apply(read);
   }
 
   /**
@@ -114,19 +118,18 @@ export class EmbeddedPolicy {
   }
 
   /** Applies a read; it counts as the last read only once applied, so a reload that threw is tried again. */
-  #apply(read: FolderRead): LoadReport {
-    const report = 'problem' in read ? this.#report([read.problem], 0) : this.#applyFiles(read.files);
+  async #apply(read: FolderRead): Promise<LoadReport> {
+    const report = 'problem' in read ? this.#report([read.problem], 0) : await this.#applyFiles(read.files);
     this.#lastRead = read.digest;
     return report;
   }
 
-  #applyFiles(files: ManifestFile[]): LoadReport {
-    const load = loadManifestSet(files, this.#state);
-    const change = diffResources(this.#resources, load.resources);
+  async #applyFiles(files: ManifestFile[]): Promise<LoadReport> {
+    const load = await loadManifestSetInSlices(files, this.#state, this.#pause);
+    const change = await diffResourcesInSlices(this.#resources, load.resources, this.#pause);
     this.#state = load.state;
     this.#resources = load.resources;
-    const snapshot = this.#compiler.apply(change, this.#clock.now());
-    this.#onSnapshot?.(snapshot);
+    const snapshot = await this.#compiler.applyInSlices(change, this.#clock.now(), this.#pause);
     this.#loaded = true;
     return this.#report([...load.errors, ...this.#statusProblems(snapshot)].map(formatPolicyError), change.upsert.length + change.remove.length);
   }
@@ -144,7 +147,7 @@ export class EmbeddedPolicy {
       generation: snapshot.generation,
       tenants: snapshot.tenants.size,
       problems: this.#problems.length,
-      staleMs: this.#problems.length > 0 ? this.#clock.now() - this.#lastGood : 0,
+      staleMs: this.#brokenSince === undefined ? 0 : this.#clock.now() - this.#brokenSince,
       source: `folder ${this.#dir}`,
     };
   }
@@ -160,7 +163,9 @@ export class EmbeddedPolicy {
 
   #report(problems: string[], changed: number): LoadReport {
     this.#problems = problems;
-    if (problems.length === 0) this.#lastGood = this.#clock.now();
+    // Until this read the folder was last known good (a good folder is not re-read to learn that it still is).
+    if (problems.length === 0) this.#brokenSince = undefined;
+    else this.#brokenSince ??= this.#clock.now();
     const counts = { SKU: 0, Tenant: 0, Quota: 0 };
     for (const r of this.#resources.values()) counts[r.resource.kind]++;
     return { problems, counts, changed, snapshot: this.#compiler.snapshot };

@@ -1,4 +1,4 @@
-import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock, type PolicySnapshot } from '../governor/index.ts';
+import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock } from '../governor/index.ts';
 import { lifecycleBody, toHex } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
@@ -10,6 +10,7 @@ import { createLogger, ioLogger, type Logger } from '../webhook/logger.ts';
 import { ServerMetrics } from '../webhook/metrics.ts';
 import { LogReplay, replayStateOf } from '../webhook/log-replay.ts';
 import { PolicyReceipts } from '../webhook/policy-receipts.ts';
+import { checkEntitlementsReceipt } from '../webhook/reconcile-size.ts';
 import { RecordedGovernor, recordThreshold } from '../webhook/recorded-governor.ts';
 import { anchorReporting, type AnchorConfig } from './anchoring.ts';
 import { openVerifier, type AuthConfig } from './auth-config.ts';
@@ -22,6 +23,7 @@ import { resolveOrigin } from './log-origin.ts';
 import { loadServeKey } from './log-key.ts';
 import { logReader } from './log-source.ts';
 import { localLeafTile, publishedHeads } from './published-heads.ts';
+import { recordPolicyChanges, type Schedule } from './policy-boundaries.ts';
 
 export const TAI_VERSION = '0.1.0';
 
@@ -48,6 +50,8 @@ export interface ServerOptions {
   /** `json`: pino lines for Cloud Logging (with a line per failed request); `text`: `tai: …` lines. */
   logFormat?: 'text' | 'json';
   clock: Clock;
+  /** Timers for Quota validity boundaries (default: real timers); a test fires them itself. */
+  schedule?: Schedule | undefined;
   io: CommandIO;
 }
 
@@ -68,38 +72,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   opts = { ...opts, origin: await resolveOrigin(opts.origin, opts.logDir, () => clock.now()) };
   const logger: Logger | undefined = opts.logFormat === 'json' ? createLogger({ base: { component: 'tai' } }) : undefined;
   const io = logger ? ioLogger(logger) : opts.io;
-  const compiler = new PolicyCompiler();
+  // A tenant whose entitlements could not be recorded is refused, its last good state kept (issue 15, defect 6).
+  const compiler = new PolicyCompiler({ checkTenant: checkEntitlementsReceipt });
   const key = await loadServeKey({ keyPath: opts.keyPath, logDir: opts.logDir, origin: opts.origin, read: logReader(opts.logDir) });
   if (key.created) io.out(`tai: made checkpoint signing key ${opts.keyPath}`);
   io.out(`tai: checkpoints are signed by verifier key ${key.verifierKey}`);
   const statePath = join(opts.logDir, 'state.json');
   const logEvents = { onHealth: (_h: LogHealth): void => undefined };
   const onHealth = (h: LogHealth): void => logEvents.onHealth(h);
-  const published = await publishedHeads({ logDir: opts.logDir, anchor: opts.anchor, origin: opts.origin, verifierKey: key.verifierKey, io });
-  const { log, replay, publisher } = await openLog({ ...opts, signer: key.signer, published, saved: await loadRunState(statePath), onHealth }).catch((e: unknown) => {
-    if (!(e instanceof StaleResumeError)) throw e;
-    io.out(`tai: ${statePath} is stale; replaying the whole log`);
-    return openLog({ ...opts, signer: key.signer, published, saved: undefined, onHealth });
-  });
-  const { recovery } = log;
-  io.out(
-    `tai: receipt log ${opts.logDir}: ${log.size} entries (${log.size - recovery.resumedAt} replayed${recovery.resumedAt ? ` after the saved state at ${recovery.resumedAt}` : ''})` +
-      (recovery.truncatedBytes ? `, ${recovery.truncatedBytes} bytes of an unfinished write cut off` : ''),
-  );
-  for (const note of recovery.notes) io.err(`tai: ${note}`);
+  const { log, replay, publisher } = await openRecoveredLog({ ...opts, io, signer: key.signer, verifierKey: key.verifierKey, statePath, onHealth });
   const anchoring = await anchorReporting({ config: opts.anchor, logDir: opts.logDir, origin: opts.origin, verifierKey: key.verifierKey, localSize: log.durableSize, durableSize: () => log.durableSize, now: () => clock.now(), io });
   const compiled = new CompiledPolicy(compiler);
   const usage = new MemoryUsageStore();
   const policyReceipts = new PolicyReceipts(log, replay.effective);
-  // While the log cannot write, the changed tenants stay pending in PolicyReceipts and are recorded when it writes
-  // again, before any decision (which is refused until then) can use the new policy.
-  const recordPolicy = (snapshot: PolicySnapshot): void => {
-    try {
-      policyReceipts.record(snapshot, (name) => feed.tenantResource(name));
-    } catch (e) {
-      if (!(e instanceof LogUnavailableError)) throw e;
-    }
-  };
   let publishedAt = clock.now();
   const metrics = new ServerMetrics({
     defaultMetrics: true,
@@ -118,7 +103,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     usage,
     clock,
     io,
-    onSnapshot: (snapshot) => recordPolicy(snapshot),
+  });
+  // Before the first load: every snapshot, from a load, a decision or the boundary timer, is recorded.
+  const stopRecording = recordPolicyChanges({
+    compiler,
+    receipts: policyReceipts,
+    tenantResource: (name) => feed.tenantResource(name),
+    clock,
+    schedule: opts.schedule,
+    onError: (e) => io.err(`tai: recording a policy change failed (retried with the next change): ${String(e)}`),
   });
   const governor = new Governor({
     policy: compiled,
@@ -132,7 +125,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
   });
   replay.restore(governor);
-  logEvents.onHealth = logHealthReporter({ io, clock, onRecovered: () => recordPolicy(compiler.snapshot) });
+  logEvents.onHealth = logHealthReporter({ io, clock, onRecovered: () => policyReceipts.record(compiler.snapshot, (name) => feed.tenantResource(name)) });
   log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION }));
   await feed.start();
   // A log that cannot write at start (a full disk) is not fatal: the server starts not ready and recovers by itself.
@@ -191,6 +184,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url,
     stop: async () => {
       await feed.stop();
+      stopRecording();
       auth?.close();
       await server.close();
       clearInterval(checkpoints);
@@ -251,6 +245,28 @@ function logHealthReporter(c: { io: CommandIO; clock: Clock; onRecovered: () => 
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Opens the log as startServer needs it: checked against every head already published (the server refuses to
+ * start on history it would rewrite), resumed from state.json unless that is stale, and what recovery did printed.
+ */
+async function openRecoveredLog(o: ServerOptions & { io: CommandIO; signer: NoteSigner; verifierKey: string; statePath: string; onHealth: (h: LogHealth) => void }): Promise<Awaited<ReturnType<typeof openLog>>> {
+  const { io, statePath } = o;
+  const published = await publishedHeads({ logDir: o.logDir, anchor: o.anchor, origin: o.origin, verifierKey: o.verifierKey, io });
+  const opened = await openLog({ ...o, published, saved: await loadRunState(statePath) }).catch((e: unknown) => {
+    if (!(e instanceof StaleResumeError)) throw e;
+    io.out(`tai: ${statePath} is stale; replaying the whole log`);
+    return openLog({ ...o, published, saved: undefined });
+  });
+  const { log } = opened;
+  const { recovery } = log;
+  io.out(
+    `tai: receipt log ${o.logDir}: ${log.size} entries (${log.size - recovery.resumedAt} replayed${recovery.resumedAt ? ` after the saved state at ${recovery.resumedAt}` : ''})` +
+      (recovery.truncatedBytes ? `, ${recovery.truncatedBytes} bytes of an unfinished write cut off` : ''),
+  );
+  for (const note of recovery.notes) io.err(`tai: ${note}`);
+  return opened;
 }
 
 /** Opens the log resuming from the saved run state (if any), with the replay and publisher seeded from it. */

@@ -1,5 +1,5 @@
 import type { Tenant } from '../crds/index.ts';
-import type { Clock, PolicyCompiler, PolicySnapshot, ThresholdEvent, UsageStore } from '../governor/index.ts';
+import type { Clock, PolicyCompiler, ThresholdEvent, UsageStore } from '../governor/index.ts';
 import type { KubeApi } from '../operator/kube-client.ts';
 import type { AdmissionController } from '../webhook/admission/index.ts';
 import type { Readiness } from '../webhook/health.ts';
@@ -23,14 +23,12 @@ export interface PolicyFeed {
   readonly kube?: KubeApi;
 }
 
-/** What a feed is built from: the compiler it feeds, the usage it reports, and where new snapshots go. */
+/** What a feed is built from: the compiler it feeds (whose `onSnapshot` listeners hear every new snapshot) and the usage it reports. */
 export interface FeedContext {
   compiler: PolicyCompiler;
   usage: UsageStore;
   clock: Clock;
   io: CommandIO;
-  /** Must hear every new snapshot before decisions see it (reconcile receipts). */
-  onSnapshot: (snapshot: PolicySnapshot) => void;
   /** Hears every failed reconcile, by kind (metrics). */
   onReconcileError?: (kind: string) => void;
 }

@@ -2,11 +2,12 @@ import { formatPolicyError, loadManifestSet, type PolicyError, type SourcedResou
 import { PolicyCompiler, type ResourceStatus } from '../governor/index.ts';
 import { EXIT, parseCommandArgs, UsageError, type Command } from './io.ts';
 import { readManifestFiles } from './policy-folder.ts';
+import { checkEntitlementsReceipt } from '../webhook/reconcile-size.ts';
 
 /** Loads and compiles files offline; returns every problem with file, line and field path. */
 export async function validatePaths(paths: readonly string[], now: number): Promise<{ errors: PolicyError[]; counts: Record<string, number> }> {
   const load = loadManifestSet(await readManifestFiles(paths));
-  const compiler = new PolicyCompiler();
+  const compiler = new PolicyCompiler({ checkTenant: checkEntitlementsReceipt });
   const snapshot = compiler.apply({ upsert: [...load.resources.values()].map((r) => r.resource) }, now);
   const errors = [...load.errors];
   for (const [key, status] of snapshot.statuses) {

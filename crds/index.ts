@@ -8,3 +8,4 @@ export * from './kinds.ts';
 export * from './manifests.ts';
 export * from './manifest-set.ts';
 export * from './api-object.ts';
+export * from './manifest-slices.ts';

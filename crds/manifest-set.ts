@@ -1,4 +1,4 @@
-import { parseManifests, resourceKey, type PolicyError, type SourcedResource } from './manifests.ts';
+import { parseManifests, resourceKey, type ParsedManifests, type PolicyError, type SourcedResource } from './manifests.ts';
 
 /** One file's text, as read by the caller. */
 export interface ManifestFile {
@@ -27,10 +27,22 @@ export function isManifestFile(name: string): boolean {
  * in two files is an error on the second.
  */
 export function loadManifestSet(files: readonly ManifestFile[], previous: ManifestState = new Map()): ManifestLoad {
+  return assembleManifestSet(
+    sortedFiles(files).map(({ file, text }) => ({ file, parsed: parseManifests(text, file) })),
+    previous,
+  );
+}
+
+/** The files in the order a set is loaded (by name). */
+export function sortedFiles(files: readonly ManifestFile[]): ManifestFile[] {
+  return [...files].sort((a, b) => a.file.localeCompare(b.file));
+}
+
+/** `loadManifestSet` from files parsed already (in `sortedFiles` order), e.g. in slices (manifest-slices.ts). */
+export function assembleManifestSet(files: ReadonlyArray<{ file: string; parsed: ParsedManifests }>, previous: ManifestState = new Map()): ManifestLoad {
   const state = new Map<string, ReadonlyMap<string, SourcedResource>>();
   const errors: PolicyError[] = [];
-  for (const { file, text } of [...files].sort((a, b) => a.file.localeCompare(b.file))) {
-    const parsed = parseManifests(text, file);
+  for (const { file, parsed } of files) {
     errors.push(...parsed.errors);
     const mine = new Map(parsed.errors.length > 0 ? (previous.get(file) ?? []) : []);
     for (const r of parsed.resources) mine.set(resourceKey(r.resource), r);

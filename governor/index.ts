@@ -14,3 +14,4 @@ export * from './idempotency.ts';
 export * from './compiled-policy.ts';
 export * from './effective-document.ts';
 export { resolveSku, type SkuResolution } from './resolve-sku.ts';
+export type { CompileIssue } from './layers.ts';

@@ -131,6 +131,72 @@ test('time-boxed quotas apply only inside their window, and refresh swaps them i
   t.like(c.snapshot.statuses.get('Quota/bf'), { active: false });
 });
 
+test('a change applied after a boundary passed also applies the boundary, and listeners hear every snapshot', (t) => {
+  const c = new PolicyCompiler();
+  const heard: Array<{ generation: number; changed: string[] }> = [];
+  c.onSnapshot((s) => heard.push({ generation: s.generation, changed: [...s.changed].sort() }));
+  const bf = quotaOf('bf', { tenant: 'acme', metric: 'api-calls', limit: 5, validUntil: '2026-12-01T00:00:00Z' });
+  c.apply({ upsert: [...ladder, tenantOf('acme', { sku: 'growth' }), tenantOf('other', { sku: 'starter' }), bf] }, Date.parse('2026-11-30T00:00:00Z'));
+  t.is(c.snapshot.tenants.get('acme')!.quotas['api-calls']!.limit, 1_000_005);
+  // No decision and no timer looked at the boundary; an unrelated change comes after it.
+  const next = c.apply({ upsert: [tenantOf('other', { sku: 'growth' })] }, Date.parse('2026-12-02T00:00:00Z'));
+  t.is(next.tenants.get('acme')!.quotas['api-calls']!.limit, 1_000_000, 'the grant ended');
+  t.deepEqual([...next.changed].sort(), ['acme', 'other']);
+  t.like(next.statuses.get('Quota/bf'), { active: false });
+  t.is(next.expiresAt, undefined);
+  c.refresh(Date.parse('2026-12-03T00:00:00Z'));
+  t.deepEqual(heard, [
+    { generation: 1, changed: ['acme', 'other'] },
+    { generation: 2, changed: ['acme', 'other'] },
+  ], 'a refresh with nothing to do makes no snapshot');
+});
+
+test('a listener that throws does not keep the others from hearing the snapshot', (t) => {
+  const c = new PolicyCompiler();
+  const heard: number[] = [];
+  c.onSnapshot(() => {
+    throw new Error('EIO: receipt log');
+  });
+  const off = c.onSnapshot((s) => heard.push(s.generation));
+  t.throws(() => c.apply({ upsert: ladder }, NOW), { message: /EIO/ });
+  t.deepEqual(heard, [1]);
+  t.is(c.snapshot.generation, 1, 'the snapshot is current all the same');
+  off();
+  t.throws(() => c.apply({ upsert: [tenantOf('a', { sku: 'growth' })] }, NOW));
+  t.deepEqual(heard, [1], 'unsubscribed');
+});
+
+test('applyInSlices: decisions keep the current snapshot until the whole change is compiled, then it swaps in one step', async (t) => {
+  const c = new PolicyCompiler();
+  const bf = quotaOf('bf', { tenant: 't-0', metric: 'api-calls', limit: 5, validUntil: '2026-12-01T00:00:00Z' });
+  const tenants = Array.from({ length: 1000 }, (_, i) => tenantOf(`t-${i}`, { sku: 'starter' }));
+  const before = c.apply({ upsert: [...ladder, ...tenants, bf] }, Date.parse('2026-11-30T00:00:00Z'));
+  const heard: number[] = [];
+  c.onSnapshot((s) => heard.push(s.changed.size));
+  const pauses: Array<() => void> = [];
+  const pause = (): Promise<void> => new Promise((resolve) => pauses.push(resolve));
+  // Every tenant moves to growth; meanwhile bf's validUntil passes.
+  const applying = c.applyInSlices({ upsert: tenants.map((x) => tenantOf(x.metadata.name, { sku: 'growth' })) }, Date.parse('2026-12-02T00:00:00Z'), pause);
+  await Promise.resolve();
+  t.is(pauses.length, 1, 'paused after the first slice');
+  t.true(c.applying);
+  t.is(c.snapshot, before, 'decisions read the last snapshot');
+  t.is(c.refresh(Date.parse('2026-12-02T00:00:00Z')), before, 'a refresh waits for the change being applied');
+  t.is(c.snapshot.tenants.get('t-999')!.quotas['api-calls']!.limit, 1000);
+  t.throws(() => c.apply({ upsert: [tenantOf('x', { sku: 'growth' })] }, 0), { message: /being applied in slices/ });
+  while (pauses.length > 0) {
+    pauses.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const after = await applying;
+  t.false(c.applying);
+  t.is(after.generation, before.generation + 1, 'one new snapshot');
+  t.deepEqual(heard, [1000]);
+  t.is(after.tenants.get('t-999')!.quotas['api-calls']!.limit, 1_000_000);
+  t.is(after.tenants.get('t-0')!.quotas['api-calls']!.limit, 1_000_000, 'the boundary passed is applied with it');
+  t.like(after.statuses.get('Quota/bf'), { active: false });
+});
+
 test('selector grants follow tenant labels', (t) => {
   const c = new PolicyCompiler();
   const q = quotaOf('trial', { tenantSelector: { matchLabels: { trial: 'true' } }, metric: 'api-calls', mode: 'replace', limit: 7 });

@@ -1,5 +1,5 @@
 import { resourceKey, type Quota, type Sku, type TaiResource, type Tenant } from '../crds/index.ts';
-import { compileTenant } from './compile-tenant.ts';
+import { compileTenant, type TenantCompilation } from './compile-tenant.ts';
 import type { CompileIssue } from './layers.ts';
 import { EMPTY_SNAPSHOT, type PolicySnapshot, type ResourceStatus } from './policy-snapshot.ts';
 import { isGrantActive, nextGrantBoundary } from './quota-grants.ts';
@@ -14,6 +14,20 @@ export interface PolicyChange {
 }
 
 const READY = 'Compiled';
+/** Tenants compiled between two pauses of `applyInSlices`: a few ms of work. */
+const TENANTS_PER_SLICE = 200;
+
+/** Hears the tenants a sliced apply compiled (by name) before they are made current; may pause between slices. */
+export type Preparer = (compiled: ReadonlyMap<string, CompiledTenant>, pause: () => Promise<void>) => Promise<void>;
+
+/** What a compiler checks beyond the compile itself. */
+export interface PolicyCompilerOptions {
+  /**
+   * A last check of a compiled tenant (e.g. that the receipt recording its entitlements fits in a log entry): an
+   * issue refuses the new compilation like a compile error, and the last good one keeps serving.
+   */
+  checkTenant?: (name: string, compiled: CompiledTenant) => CompileIssue | undefined;
+}
 
 /** What one apply touches: tenants to recompile, quotas to re-status, and whether SKUs changed. */
 interface Dirty {
@@ -49,6 +63,14 @@ export class PolicyCompiler {
   /** SKU names that have a status in the snapshot. */
   #skuStatuses = new Set<string>();
   #snapshot: PolicySnapshot = EMPTY_SNAPSHOT;
+  readonly #listeners = new Set<(snapshot: PolicySnapshot) => void>();
+  readonly #preparers = new Set<Preparer>();
+  readonly #checkTenant: PolicyCompilerOptions['checkTenant'];
+  #applying = false;
+
+  constructor(options: PolicyCompilerOptions = {}) {
+    this.#checkTenant = options.checkTenant;
+  }
 
   get snapshot(): PolicySnapshot {
     return this.#snapshot;
@@ -59,26 +81,87 @@ export class PolicyCompiler {
     return { skus: this.#skus, tenants: this.#tenants, quotas: this.#grants.quotas };
   }
 
-  /** Applies a change and returns the new snapshot (also kept as `snapshot`). */
+  /**
+   * Subscribes to every new snapshot, whatever made it (`apply`, or `refresh` from a decision or a timer): the
+   * listener runs synchronously once the snapshot is current and before `apply`/`refresh` return it, so before
+   * any decision reads it (reconcile receipts). A listener that throws does not keep the others from hearing the
+   * snapshot; the first error is rethrown to the caller once all have run. Returns a function that unsubscribes.
+   */
+  onSnapshot(listener: (snapshot: PolicySnapshot) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  /**
+   * Subscribes to the tenants an `applyInSlices` compiled, before its snapshot is made current: a listener may
+   * prepare what it will do with the snapshot (reconcile receipt bodies) in slices, calling `pause` between them.
+   * Returns a function that unsubscribes.
+   */
+  onCompiled(preparer: Preparer): () => void {
+    this.#preparers.add(preparer);
+    return () => void this.#preparers.delete(preparer);
+  }
+
+  /**
+   * Applies a change and returns the new snapshot (also kept as `snapshot`). A validity boundary passed since the
+   * last compile is applied too: the new snapshot's `expiresAt` is the next boundary after `now`.
+   */
   apply(change: PolicyChange, now: number): PolicySnapshot {
-    const dirty: Dirty = { tenants: new Set(), quotas: new Set(), skus: false };
+    this.#assertIdle();
+    const dirty = this.#expired(now);
     for (const key of change.remove ?? []) this.#remove(key, dirty);
     for (const r of change.upsert ?? []) this.#upsert(r, dirty);
     if (dirty.skus) this.#memo.clear();
     return this.#rebuild(dirty, now);
   }
 
+  /**
+   * `apply`, compiling the tenants it touches a slice at a time with `pause` in between (a turn of the event loop),
+   * so decisions keep being answered from the current snapshot meanwhile; the new one is made current in one step
+   * at the end. Meanwhile `refresh` returns the current snapshot (a boundary passed is applied by this apply or
+   * the next refresh), and `apply` throws.
+   */
+  async applyInSlices(change: PolicyChange, now: number, pause: () => Promise<void>): Promise<PolicySnapshot> {
+    this.#assertIdle();
+    this.#applying = true;
+    try {
+      const dirty = this.#expired(now);
+      for (const key of change.remove ?? []) this.#remove(key, dirty);
+      for (const r of change.upsert ?? []) this.#upsert(r, dirty);
+      if (dirty.skus) this.#memo.clear();
+      return await this.#rebuildInSlices(dirty, now, pause);
+    } finally {
+      this.#applying = false;
+    }
+  }
+
+  /** Whether an `applyInSlices` is in progress. */
+  get applying(): boolean {
+    return this.#applying;
+  }
+
+  #assertIdle(): void {
+    if (this.#applying) throw new Error('PolicyCompiler: a change is being applied in slices; apply the next one after it');
+  }
+
   /** Recompiles what a time-boxed grant starting or ending since the last compile changes. */
   refresh(now: number): PolicySnapshot {
     const { expiresAt } = this.#snapshot;
-    if (expiresAt === undefined || now < expiresAt) return this.#snapshot;
+    if (expiresAt === undefined || now < expiresAt || this.#applying) return this.#snapshot;
+    return this.#rebuild(this.#expired(now), now);
+  }
+
+  /** What grants that started or ended by `now` (and are not compiled so) make dirty. */
+  #expired(now: number): Dirty {
     const dirty: Dirty = { tenants: new Set(), quotas: new Set(), skus: false };
+    const { expiresAt } = this.#snapshot;
+    if (expiresAt === undefined || now < expiresAt) return dirty;
     for (const q of this.#grants.quotas.values()) {
       if (isGrantActive(q, now) === this.#active.has(q.metadata.name)) continue;
       dirty.quotas.add(q.metadata.name);
       for (const t of this.#appliesTo(q)) dirty.tenants.add(t);
     }
-    return this.#rebuild(dirty, now);
+    return dirty;
   }
 
   #upsert(r: TaiResource, dirty: Dirty): void {
@@ -126,6 +209,25 @@ export class PolicyCompiler {
     for (const name of dirty.tenants) {
       for (const q of this.#compileTenantInto(name, { pending, sku, now })) dirty.quotas.add(q);
     }
+    return this.#swap(dirty, { pending, sku, now });
+  }
+
+  /** `#rebuild` with a `pause` after every TENANTS_PER_SLICE tenants compiled. */
+  async #rebuildInSlices(dirty: Dirty, now: number, pause: () => Promise<void>): Promise<PolicySnapshot> {
+    const pending: Pending = { tenants: new Map(), removedTenants: [], statuses: new Map(), removedStatuses: [] };
+    const sku = (n: string): SkuResolution => resolveSku(n, this.#skus, this.#memo);
+    let compiled = 0;
+    for (const name of dirty.tenants) {
+      if (++compiled % TENANTS_PER_SLICE === 0) await pause();
+      for (const q of this.#compileTenantInto(name, { pending, sku, now })) dirty.quotas.add(q);
+    }
+    for (const prepare of [...this.#preparers]) await prepare(pending.tenants, pause);
+    return this.#swap(dirty, { pending, sku, now });
+  }
+
+  /** Statuses, then the new snapshot made current and told to the listeners. */
+  #swap(dirty: Dirty, c: { pending: Pending; sku: (n: string) => SkuResolution; now: number }): PolicySnapshot {
+    const { pending, sku, now } = c;
     if (dirty.skus) this.#statusSkus(pending, sku);
     for (const q of dirty.quotas) this.#statusQuota(q, { pending, now });
     const prev = this.#snapshot;
@@ -136,7 +238,20 @@ export class PolicyCompiler {
       changed: dirty.tenants,
       expiresAt: nextGrantBoundary(this.#grants.quotas.values(), now),
     };
+    this.#notify(this.#snapshot);
     return this.#snapshot;
+  }
+
+  #notify(snapshot: PolicySnapshot): void {
+    let failure: { error: unknown } | undefined;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(snapshot);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
   }
 
   /** Compiles one tenant into the pending snapshot; returns the quotas whose status may have changed. */
@@ -151,7 +266,7 @@ export class PolicyCompiler {
       return touched;
     }
     const grants = this.#grants.grantsFor(name).filter((q) => isGrantActive(q, c.now));
-    const result = compileTenant({ tenant, sku: c.sku, grants });
+    const result = this.#checked(name, compileTenant({ tenant, sku: c.sku, grants }));
     this.#recordDependencies(name, result.skus);
     for (const [q, issue] of result.grantIssues) {
       touched.add(q);
@@ -160,6 +275,11 @@ export class PolicyCompiler {
     if (result.compiled) c.pending.tenants.set(name, result.compiled);
     c.pending.statuses.set(resourceKey(tenant), statusOf(result.issue, tenant.metadata.generation));
     return touched;
+  }
+
+  #checked(name: string, result: TenantCompilation): TenantCompilation {
+    const issue = result.compiled && this.#checkTenant?.(name, result.compiled);
+    return issue ? { ...result, compiled: undefined, issue } : result;
   }
 
   #grantIssueMap(q: string): Map<string, CompileIssue | undefined> {

@@ -15,8 +15,6 @@ export interface ClusterPolicyOptions {
   api: KubeApi;
   compiler: PolicyCompiler;
   clock: Clock;
-  /** Hears every new snapshot before decisions see it (to record reconcile receipts). */
-  onSnapshot?: (snapshot: PolicySnapshot) => void;
   log: (message: string) => void;
   /** For /readyz: where policy comes from, e.g. `kubernetes https://10.0.0.1:443`. */
   source: string;
@@ -117,7 +115,6 @@ export class ClusterPolicy {
     this.#pending.clear();
     if (upsert.length === 0 && remove.length === 0) return { snapshot: this.#o.compiler.snapshot, keys };
     const snapshot = this.#o.compiler.apply({ upsert, remove }, this.#o.clock.now());
-    this.#o.onSnapshot?.(snapshot);
     return { snapshot, keys };
   }
 

@@ -26,8 +26,6 @@ export interface OperatorOptions {
   /** This replica, for the Lease and for Events. */
   identity: string;
   lease: { namespace: string; name: string; durationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
-  /** Hears every new snapshot before decisions see it (reconcile receipts). */
-  onSnapshot: (snapshot: PolicySnapshot) => void;
   informer?: Pick<InformerOptions<KubeObject>, 'backoff' | 'silenceMs' | 'watchTimeoutSeconds'>;
   usageEveryMs?: number;
   /** Hears every failed reconcile (metrics). */
@@ -60,7 +58,7 @@ export class Operator {
   constructor(o: OperatorOptions) {
     this.#o = o;
     const now = (): number => o.clock.now();
-    this.policy = new ClusterPolicy({ api: o.api, compiler: o.compiler, clock: o.clock, log: o.log, onSnapshot: o.onSnapshot, source: `kubernetes ${o.server}`, informer: o.informer });
+    this.policy = new ClusterPolicy({ api: o.api, compiler: o.compiler, clock: o.clock, log: o.log, source: `kubernetes ${o.server}`, informer: o.informer });
     const core = (name: keyof typeof CORE_PATHS): Informer =>
       new Informer({ api: o.api, path: CORE_PATHS[name], name, now, log: o.log, onChange: (c) => this.#coreChanged(name, c), ...o.informer });
     this.core = { namespaces: core('namespaces'), pods: core('pods'), services: core('services'), persistentvolumeclaims: core('persistentvolumeclaims') };
@@ -69,8 +67,10 @@ export class Operator {
     const membership = new TenantMembership({ tenants: () => o.compiler.resources.tenants, generation: () => o.compiler.snapshot.generation }, this.ledger);
     this.admission = new AdmissionController({
       policy: {
-        tenant: (n) => o.compiler.snapshot.tenants.get(n),
+        // Refreshed as the decision path is: a validity boundary passed is applied (and recorded) first.
+        tenant: (n) => o.compiler.refresh(now()).tenants.get(n),
         skus: () => o.compiler.resources.skus,
+        tenants: () => o.compiler.resources.tenants,
         holds: (key) => this.policy.holds(key),
       },
       membership,
@@ -192,8 +192,8 @@ export class Operator {
     clearTimeout(this.#expiry);
     if (snapshot.expiresAt === undefined) return;
     this.#expiry = setTimeout(() => {
+      // The compiler's listeners hear the refreshed snapshot (reconcile receipts); this queues the status writes.
       const next = this.#o.compiler.refresh(this.#o.clock.now());
-      if (next !== snapshot) this.#o.onSnapshot(next);
       this.#applied({ snapshot: next, keys: [...this.policy.informers.quotas.list()].map((q) => `Quota/${q.metadata.name}`) });
     }, Math.max(0, Math.min(snapshot.expiresAt - this.#o.clock.now() + 5, 2 ** 31 - 1)));
     this.#expiry.unref();

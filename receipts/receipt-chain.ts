@@ -1,7 +1,8 @@
 import { decodeReceipt, encodeReceipt } from './cbor.ts';
 import { CompactRange, type CompactRangeState, type TreeNode } from './compact-range.ts';
 import { bytesEqual, fromHex, hashLeaf, toHex } from './merkle-hash.ts';
-import { RECEIPT_VERSION, zeroPrev, type Receipt, type ReceiptBody, type ReceiptKind } from './receipt.ts';
+import { RECEIPT_VERSION, ReceiptTooLargeError, zeroPrev, type Receipt, type ReceiptBody, type ReceiptKind } from './receipt.ts';
+import { MAX_ENTRY_SIZE } from './tlog-tiles.ts';
 
 /** One entry as appended: its bytes, where it sits, and what it completed in the tree. */
 export interface ChainedEntry {
@@ -62,10 +63,15 @@ export class ReceiptChain {
     return this.#tree.root();
   }
 
-  /** Encodes, hashes, chains and adds the next receipt. */
+  /**
+   * Encodes, hashes, chains and adds the next receipt. A receipt longer than `MAX_ENTRY_SIZE` (what an entry
+   * bundle, and so the entry file's reader, holds) throws ReceiptTooLargeError and changes nothing.
+   */
   append(kind: ReceiptKind, body: ReceiptBody, timeMicros: number): ChainedEntry {
     const receipt: Receipt = { v: RECEIPT_VERSION, kind, index: this.size, time: timeMicros, prev: this.#prev, body };
-    return this.#add(receipt, encodeReceipt(receipt));
+    const bytes = encodeReceipt(receipt);
+    if (bytes.length > MAX_ENTRY_SIZE) throw new ReceiptTooLargeError({ kind, bytes: bytes.length, limit: MAX_ENTRY_SIZE });
+    return this.#add(receipt, bytes);
   }
 
   /**

@@ -87,6 +87,24 @@ export class ReceiptEncodeError extends Error {
 }
 
 /**
+ * A receipt whose encoding is longer than a log entry may be (`MAX_ENTRY_SIZE` in tlog-tiles.ts, the one limit
+ * the writer, the entry file's reader and the entry bundles share). Thrown before the log changes.
+ */
+export class ReceiptTooLargeError extends Error {
+  readonly kind: string;
+  readonly bytes: number;
+  readonly limit: number;
+
+  constructor(c: { kind: string; bytes: number; limit: number }) {
+    super(`a ${c.kind} receipt of ${c.bytes} bytes is larger than a log entry may be (${c.limit} bytes): nothing was appended`);
+    this.name = 'ReceiptTooLargeError';
+    this.kind = c.kind;
+    this.bytes = c.bytes;
+    this.limit = c.limit;
+  }
+}
+
+/**
  * Bytes that are not a receipt in core deterministic CBOR. `offset` is where the offending item starts
  * (the byte offset in the input), or undefined when the problem is not at one place (e.g. a missing key).
  */

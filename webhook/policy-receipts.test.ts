@@ -38,3 +38,35 @@ test('a change whose append threw is recorded with the next snapshot, with the p
   t.is(receipts.record(third, () => undefined), 1);
   t.is(appended.at(-1)!.tenant, 'd');
 });
+
+test('bodies prepared ahead in slices give the same receipts as recording alone, and stale ones are not used', async (t) => {
+  const change = (limit: number) => ({ upsert: [skuOf('plan', { features: { sso: false }, quotas: { calls: { limit } } }), tenantOf('a', { sku: 'plan' }), tenantOf('b', { sku: 'plan' })] });
+  const run = async (prepareAhead: boolean) => {
+    const compiler = new PolicyCompiler();
+    const { log, appended } = flakyLog(new Set());
+    const receipts = new PolicyReceipts(log, new Map());
+    compiler.onSnapshot((s) => receipts.record(s, () => undefined));
+    if (prepareAhead) compiler.onCompiled((compiled, pause) => receipts.prepare(compiled, () => undefined, pause));
+    let pauses = 0;
+    await compiler.applyInSlices(change(5), 0, async () => void pauses++);
+    await compiler.applyInSlices(change(7), 1, async () => void pauses++);
+    return appended;
+  };
+  t.deepEqual(await run(true), await run(false));
+  t.is((await run(true)).length, 4);
+
+  // Prepared against a recorded state that moved on before the snapshot came: recomputed from the new one.
+  const compiler = new PolicyCompiler();
+  const { log, appended } = flakyLog(new Set());
+  const receipts = new PolicyReceipts(log, new Map());
+  const first = compiler.apply(change(5), 0);
+  const second = compiler.apply(change(7), 1);
+  // Made while nothing was recorded: a patch of the whole document, which is stale once `first` is recorded.
+  await receipts.prepare(new Map([['a', second.tenants.get('a')!]]), () => undefined, async () => undefined);
+  receipts.record(first, () => undefined);
+  receipts.record(second, () => undefined);
+  t.deepEqual(appended.filter((a) => a.tenant === 'a').map((a) => a.patch), [
+    { sku: 'plan', suspended: false, features: { sso: false }, quotas: { calls: { limit: 5, kind: 'counter', window: 'month', reset: 'calendar', enforcement: 'hard', alertAt: [70, 90, 100] } }, rates: {}, resources: {} },
+    { quotas: { calls: { limit: 7 } } },
+  ]);
+});

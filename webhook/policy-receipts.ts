@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import mergePatch from 'json-merge-patch';
 import type { Tenant } from '../crds/index.ts';
-import { effectiveDocument, type EffectiveDocument, type PolicySnapshot } from '../governor/index.ts';
-import { reconcileBody } from '../receipts/index.ts';
+import { effectiveDocument, type CompiledTenant, type EffectiveDocument, type PolicySnapshot } from '../governor/index.ts';
+import { reconcileBody, type ReceiptBody } from '../receipts/index.ts';
 import type { ReceiptLog } from '../receipts/store/index.ts';
 
 /**
@@ -15,6 +15,8 @@ export class PolicyReceipts {
   readonly #recorded: Map<string, EffectiveDocument>;
   /** Tenants whose change is not recorded yet because an append threw: the next snapshot records them. */
   readonly #pending = new Set<string>();
+  /** Receipt bodies made ahead by `prepare`, by tenant, with what they were made from. */
+  #prepared = new Map<string, Prepared>();
 
   constructor(log: ReceiptLog, recorded: Map<string, EffectiveDocument>) {
     this.#log = log;
@@ -27,6 +29,23 @@ export class PolicyReceipts {
   }
 
   /**
+   * Makes the receipt bodies of compiled tenants ahead of `record`, a slice at a time with `pause` in between, so
+   * that recording a change of many tenants holds the event loop only for the appends. A body is used by `record`
+   * only if the tenant is compiled and recorded as it was when it was made.
+   */
+  async prepare(compiled: ReadonlyMap<string, CompiledTenant>, tenantResource: (name: string) => Tenant | undefined, pause: () => Promise<void>): Promise<void> {
+    this.#prepared = new Map();
+    let made = 0;
+    for (const [name, tenant] of compiled) {
+      if (++made % BODIES_PER_SLICE === 0) await pause();
+      const basis = this.#recorded.get(name);
+      const doc = effectiveDocument(tenant);
+      const patch = patchFrom(basis, doc);
+      this.#prepared.set(name, { tenant, basis, doc, body: patch === undefined ? undefined : bodyFor(name, { resource: tenantResource(name), patch }) });
+    }
+  }
+
+  /**
    * Appends a receipt for each tenant of `snapshot.changed` (and each left pending by an append that threw) whose
    * effective entitlements differ from the recorded ones; returns how many. When an append throws, the tenants not
    * yet recorded stay pending, so the policy change they made is recorded with the next snapshot, not lost.
@@ -35,19 +54,41 @@ export class PolicyReceipts {
     for (const name of snapshot.changed) this.#pending.add(name);
     let appended = 0;
     for (const name of [...this.#pending]) {
-      const compiled = snapshot.tenants.get(name);
-      const doc = compiled ? effectiveDocument(compiled) : undefined;
-      const patch = patchFrom(this.#recorded.get(name), doc);
-      if (patch !== undefined) {
-        this.#log.append('reconcile', bodyFor(name, { resource: tenantResource(name), patch }));
+      const { doc, body } = this.#change(name, snapshot.tenants.get(name), tenantResource);
+      if (body !== undefined) {
+        // While the log cannot write, this tenant and the rest stay pending: the server records them when it writes
+        // again, before any decision (refused until then) can use the new policy.
+        if (!this.#log.health.writable) break;
+        this.#log.append('reconcile', body);
         if (doc === undefined) this.#recorded.delete(name);
         else this.#recorded.set(name, doc);
         appended++;
       }
       this.#pending.delete(name);
     }
+    this.#prepared.clear();
     return appended;
   }
+
+  /** The tenant's new document and the body recording the change to it (undefined: nothing changed). */
+  #change(name: string, compiled: CompiledTenant | undefined, tenantResource: (name: string) => Tenant | undefined): { doc: EffectiveDocument | undefined; body: ReceiptBody | undefined } {
+    const prepared = this.#prepared.get(name);
+    if (prepared && compiled === prepared.tenant && this.#recorded.get(name) === prepared.basis) return prepared;
+    const doc = compiled ? effectiveDocument(compiled) : undefined;
+    const patch = patchFrom(this.#recorded.get(name), doc);
+    return { doc, body: patch === undefined ? undefined : bodyFor(name, { resource: tenantResource(name), patch }) };
+  }
+}
+
+/** Receipt bodies made between two pauses of `prepare`. */
+const BODIES_PER_SLICE = 200;
+
+/** A body made ahead by `prepare`: valid while the tenant is compiled as `tenant` and recorded as `basis`. */
+interface Prepared {
+  tenant: CompiledTenant;
+  basis: EffectiveDocument | undefined;
+  doc: EffectiveDocument;
+  body: ReceiptBody | undefined;
 }
 
 /** The merge patch from one recorded state to the next: undefined when equal, null when the tenant is gone. */
@@ -56,7 +97,7 @@ function patchFrom(before: EffectiveDocument | undefined, after: EffectiveDocume
   return mergePatch.generate(before ?? {}, after);
 }
 
-function bodyFor(name: string, c: { resource: Tenant | undefined; patch: unknown }): ReturnType<typeof reconcileBody> {
+function bodyFor(name: string, c: { resource: Tenant | undefined; patch: unknown }): ReceiptBody {
   return reconcileBody({
     resource: `Tenant/${name}`,
     generation: c.resource?.metadata.generation ?? 0,

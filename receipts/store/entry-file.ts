@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 export const FRAME_HEADER = 4;
 const READ_CHUNK = 8 * 1024 * 1024;
 /** Largest entry accepted back: receipts are small; a larger length means a torn or foreign file. */
-export const MAX_ENTRY_BYTES = 1024 * 1024;
+import { MAX_ENTRY_SIZE as MAX_ENTRY_BYTES } from '../tlog-tiles.ts'; export { MAX_ENTRY_BYTES }; // one limit for writer, reader and bundles
 
 /** The file operations the entry file uses: a FileHandle of node:fs/promises satisfies it. */
 export interface EntryHandle {

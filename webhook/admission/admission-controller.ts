@@ -1,4 +1,4 @@
-import type { Sku } from '../../crds/index.ts';
+import type { Sku, Tenant } from '../../crds/index.ts';
 import { TENANT_LABEL, type CompiledTenant } from '../../governor/index.ts';
 import { CAP_CHECKS, runChecks, type CapBreach, type CapInput, type Denial } from './cap-checks.ts';
 import { isCountedResource, objectUsage, record, type CountedResource } from './object-usage.ts';
@@ -14,6 +14,8 @@ export interface AdmissionPolicy {
   /** A tenant's compiled entitlements now. */
   tenant(name: string): CompiledTenant | undefined;
   skus(): ReadonlyMap<string, Sku>;
+  /** The stored tenants (an SKU change is checked against those that use it). */
+  tenants?(): ReadonlyMap<string, Tenant>;
   /** Whether the governor holds this TAI object (`SKU/name`, `Tenant/name`) yet. */
   holds(key: string): boolean;
 }
@@ -80,7 +82,7 @@ export class AdmissionController {
   }
 
   #policyObject(req: AdmissionRequest): AdmissionOutcome {
-    const verdict = outcome(checkPolicyObject({ object: req.object, skus: this.#o.policy.skus() }));
+    const verdict = outcome(checkPolicyObject({ object: req.object, skus: this.#o.policy.skus(), tenants: this.#o.policy.tenants?.() }));
     if (verdict.allowed && req.dryRun !== true) this.#admitted.set(`${req.kind.kind}/${nameOf(req)}`, this.#o.now() + TTL_MS);
     return verdict;
   }

@@ -1,11 +1,14 @@
 import { formatPolicyError, parseApiObject, type Sku, type TaiResource, type Tenant } from '../../crds/index.ts';
 import { resolveSku } from '../../governor/index.ts';
 import { deny, runChecks, type Denial } from './cap-checks.ts';
+import { checkReceiptSize } from './receipt-size-check.ts';
 
 /** A SKU, Tenant or Quota being created or changed, judged against the SKUs the governor holds. */
 export interface PolicyInput {
   object: unknown;
   skus: ReadonlyMap<string, Sku>;
+  /** The stored tenants (an SKU is checked against those that use it); none when left out. */
+  tenants?: ReadonlyMap<string, Tenant>;
 }
 
 type Parsed = { resource: TaiResource } | { denial: Denial };
@@ -21,9 +24,8 @@ export function checkPolicyObject(input: PolicyInput): Denial | undefined {
   const parsed = parse(input.object);
   if ('denial' in parsed) return parsed.denial;
   const { resource } = parsed;
-  if (resource.kind === 'Tenant') return runChecks(TENANT_CHECKS, { tenant: resource, skus: input.skus });
-  if (resource.kind === 'SKU') return skuChain(resource, input.skus);
-  return undefined;
+  const structural = resource.kind === 'Tenant' ? runChecks(TENANT_CHECKS, { tenant: resource, skus: input.skus }) : resource.kind === 'SKU' ? skuChain(resource, input.skus) : undefined;
+  return structural ?? checkReceiptSize(resource, { skus: input.skus, tenants: input.tenants ?? new Map() });
 }
 
 function parse(object: unknown): Parsed {
