@@ -1,10 +1,14 @@
 import { open } from 'node:fs/promises';
+import { MAX_ENTRY_SIZE } from '../tlog-tiles.ts';
 
 /** Bytes of the big-endian length that frames each entry in the file. */
 export const FRAME_HEADER = 4;
 const READ_CHUNK = 8 * 1024 * 1024;
-/** Largest entry accepted back: receipts are small; a larger length means a torn or foreign file. */
-import { MAX_ENTRY_SIZE as MAX_ENTRY_BYTES } from '../tlog-tiles.ts'; export { MAX_ENTRY_BYTES }; // one limit for writer, reader and bundles
+/**
+ * Largest entry written or read back: the entry bundle's limit (a 2-byte length), one limit for the writer, the
+ * reader and the published bundles; a larger frame length means a torn or foreign file.
+ */
+export const MAX_ENTRY_BYTES = MAX_ENTRY_SIZE;
 
 /** The file operations the entry file uses: a FileHandle of node:fs/promises satisfies it. */
 export interface EntryHandle {
