@@ -2,16 +2,16 @@
 import test from 'ava';
 import { PolicyCompiler } from '../governor/index.ts';
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
-import type { ReceiptLog } from '../receipts/store/index.ts';
+import { LogUnavailableError, type ReceiptLog } from '../receipts/store/index.ts';
 import { PolicyReceipts } from './policy-receipts.ts';
 
 /** A log that keeps what is appended, and throws on the appends a test says (a full disk, a failed write). */
-function flakyLog(failAt: Set<number>) {
+function flakyLog(failAt: Set<number>, failure: () => Error = () => new Error('EIO: write failed')) {
   const appended: Array<{ tenant: string; patch: unknown }> = [];
   let calls = 0;
   const log = {
     append(_kind: string, body: { resource: string; patch: unknown }) {
-      if (failAt.has(++calls)) throw new Error('EIO: write failed');
+      if (failAt.has(++calls)) throw failure();
       appended.push({ tenant: body.resource.replace('Tenant/', ''), patch: body.patch });
     },
   };
@@ -37,6 +37,19 @@ test('a change whose append threw is recorded with the next snapshot, with the p
   const third = compiler.apply({ upsert: [tenantOf('d', { sku: 'plan' })] }, 2);
   t.is(receipts.record(third, () => undefined), 1);
   t.is(appended.at(-1)!.tenant, 'd');
+});
+
+// A log outage (ADR 10): the snapshot is applied (the feed must not fail), its changes wait, and the call the server
+// makes when the log writes again records them, before any decision (refused meanwhile) can use the new policy.
+test('while the log cannot write, changes wait without an error and are recorded by the next call', (t) => {
+  const compiler = new PolicyCompiler();
+  const { log, appended } = flakyLog(new Set([1]), () => new LogUnavailableError('ENOSPC', 'refused'));
+  const receipts = new PolicyReceipts(log, new Map());
+  const snapshot = compiler.apply({ upsert: [skuOf('plan', { features: { sso: false } }), tenantOf('a', { sku: 'plan' }), tenantOf('b', { sku: 'plan' })] }, 0);
+  t.is(receipts.record(snapshot, () => undefined), 0);
+  t.deepEqual(appended, [], 'nothing recorded during the outage');
+  t.is(receipts.record(compiler.snapshot, () => undefined), 2, 'both recorded once the log writes again');
+  t.deepEqual(appended.map((a) => a.tenant).sort(), ['a', 'b']);
 });
 
 test('bodies prepared ahead in slices give the same receipts as recording alone, and stale ones are not used', async (t) => {

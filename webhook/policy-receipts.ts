@@ -3,7 +3,7 @@ import mergePatch from 'json-merge-patch';
 import type { Tenant } from '../crds/index.ts';
 import { effectiveDocument, type CompiledTenant, type EffectiveDocument, type PolicySnapshot } from '../governor/index.ts';
 import { reconcileBody, type ReceiptBody } from '../receipts/index.ts';
-import type { ReceiptLog } from '../receipts/store/index.ts';
+import { LogUnavailableError, type ReceiptLog } from '../receipts/store/index.ts';
 
 /**
  * Records every change of a tenant's effective entitlements as a `reconcile` receipt holding the RFC 7396 merge
@@ -58,8 +58,7 @@ export class PolicyReceipts {
       if (body !== undefined) {
         // While the log cannot write, this tenant and the rest stay pending: the server records them when it writes
         // again, before any decision (refused until then) can use the new policy.
-        if (!this.#log.health.writable) break;
-        this.#log.append('reconcile', body);
+        if (!this.#appended(body)) break;
         if (doc === undefined) this.#recorded.delete(name);
         else this.#recorded.set(name, doc);
         appended++;
@@ -68,6 +67,17 @@ export class PolicyReceipts {
     }
     this.#prepared.clear();
     return appended;
+  }
+
+  /** Appends a reconcile receipt; false while the log cannot write (LogUnavailableError), any other error thrown. */
+  #appended(body: ReceiptBody): boolean {
+    try {
+      this.#log.append('reconcile', body);
+      return true;
+    } catch (e) {
+      if (e instanceof LogUnavailableError) return false;
+      throw e;
+    }
   }
 
   /** The tenant's new document and the body recording the change to it (undefined: nothing changed). */
