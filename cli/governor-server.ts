@@ -1,5 +1,5 @@
 import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock } from '../governor/index.ts';
-import { lifecycleBody, toHex } from '../receipts/index.ts';
+import { lifecycleBody } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
 import { LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type LogHealth, type PublishedHead } from '../receipts/store/index.ts';
@@ -11,6 +11,7 @@ import { ServerMetrics } from '../webhook/metrics.ts';
 import { LogReplay, replayStateOf } from '../webhook/log-replay.ts';
 import { PolicyReceipts } from '../webhook/policy-receipts.ts';
 import { checkEntitlementsReceipt } from '../webhook/reconcile-size.ts';
+import { admissionLog } from '../webhook/admission/admission-log.ts';
 import { RecordedGovernor, recordThreshold } from '../webhook/recorded-governor.ts';
 import { anchorReporting, type AnchorConfig } from './anchoring.ts';
 import { openVerifier, type AuthConfig } from './auth-config.ts';
@@ -168,11 +169,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     auth: auth && bearerAuth({ verifier: auth.verifier, onUnavailable: (e) => io.err(`tai: cannot check a bearer token: ${(e as Error).message}`) }),
     admission: feed.admission && {
       controller: feed.admission,
-      record: async (body) => {
-        const appended = log.append('admission', body);
-        if (log.durability === 'sync') await appended.durable;
-        return { index: appended.index, leafHash: toHex(appended.leafHash) };
-      },
+      ...admissionLog(log),
       observe: ({ request, outcome, seconds }) => metrics.observeAdmission({ operation: request.operation, kind: request.kind.kind, allowed: outcome.allowed, reason: outcome.reason, seconds }),
     },
     onError: (error, path) => io.err(`tai: internal error on ${path}: ${(error as Error).stack ?? String(error)}`),

@@ -9,17 +9,30 @@ import { admissionResponse, parseAdmissionReview, type AdmissionRequest } from '
 
 export interface AdmissionApiOptions {
   controller: AdmissionController;
-  /** Appends the review's receipt; resolves once it is durable (per the log's durability). */
+  /**
+   * Throws LogUnavailableError while the receipt log cannot write. Called right before a review is decided, so a
+   * review the log could not record is never decided and reserves nothing (docs/adr/0010).
+   */
+  checkWritable?: () => void;
+  /**
+   * Appends the review's receipt (synchronously, in the turn it is called: no other review is decided between a
+   * verdict and its append); resolves once it is durable (per the log's durability).
+   */
   record: (body: ReceiptBody) => Promise<ReceiptRef>;
   /** Hears every answered review (metrics). */
   observe?: (review: { request: AdmissionRequest; outcome: AdmissionOutcome; seconds: number }) => void;
 }
 
+/** What the API server does with a 503: what a platform team on the default `failurePolicy: Fail` sees. */
+const FAILURE_POLICY = "the API server applies the webhook's failurePolicy (Fail, the default: the request is refused; retry it once TAI's /readyz is ready)";
+
 /**
  * `POST /admission/validate`: AdmissionReview `admission.k8s.io/v1` in, the verdict out (HTTP 200 either way),
  * once its `admission` receipt is recorded. The receipt's index goes back in `auditAnnotations`, so the API
- * server's audit log points at it. A malformed review is a 400 problem; a log that cannot record is a 503,
- * and the API server then applies the webhook's failurePolicy.
+ * server's audit log points at it. A malformed review is a 400 problem. A review the log cannot record is a 503
+ * `log-unavailable`, and the API server then applies the webhook's failurePolicy: while the log cannot write,
+ * before anything is decided (nothing reserved, nothing recorded); if the receipt's write fails, after the
+ * capacity the verdict reserved is released (the API server never got "allowed").
  */
 export function admissionApi(o: AdmissionApiOptions): Hono {
   const app = new Hono();
@@ -30,19 +43,47 @@ export function admissionApi(o: AdmissionApiOptions): Hono {
     const parsed = parseAdmissionReview(body);
     if ('error' in parsed) return problem(c, 'invalid-request', parsed.error);
     const { request } = parsed;
-    const outcome = await o.controller.review(request);
+    await o.controller.awaitReferences(request);
+    const refusal = unwritable(o.checkWritable);
+    if (refusal) return problem(c, 'log-unavailable', `${refusal}: nothing was decided, reserved or recorded for this review; ${FAILURE_POLICY}`);
+    const outcome = o.controller.decide(request);
+    let receipt: ReceiptRef;
     try {
-      const receipt = await o.record(admissionBody(receiptInput(request, outcome)));
-      o.observe?.({ request, outcome, seconds: (performance.now() - started) / 1000 });
-      const answer = admissionResponse(request.uid, outcome) as { response: Record<string, unknown> };
-      answer.response.auditAnnotations = { receipt: String(receipt.index), 'receipt-leaf-hash': receipt.leafHash };
-      return c.json(answer);
+      receipt = await o.record(admissionBody(receiptInput(request, outcome)));
     } catch (e) {
-      if (e instanceof LogUnavailableError) return problem(c, 'log-unavailable', `${e.message}; the review was not answered`);
+      o.controller.release(request);
+      if (e instanceof LogUnavailableError) return problem(c, 'log-unavailable', unrecorded(e, outcome, o.checkWritable));
       throw e;
     }
+    o.observe?.({ request, outcome, seconds: (performance.now() - started) / 1000 });
+    const answer = admissionResponse(request.uid, outcome) as { response: Record<string, unknown> };
+    answer.response.auditAnnotations = { receipt: String(receipt.index), 'receipt-leaf-hash': receipt.leafHash };
+    return c.json(answer);
   });
   return app;
+}
+
+/** The log's refusal while it cannot write, if it cannot. */
+function unwritable(checkWritable: (() => void) | undefined): string | undefined {
+  try {
+    checkWritable?.();
+    return undefined;
+  } catch (e) {
+    if (e instanceof LogUnavailableError) return e.message;
+    throw e;
+  }
+}
+
+/** Why a decided review got no answer: its receipt was refused, or its write failed (the receipt is then written later). */
+function unrecorded(e: LogUnavailableError, outcome: AdmissionOutcome, checkWritable: (() => void) | undefined): string {
+  const verdict = `${outcome.allowed ? 'allowed' : 'denied'} (${outcome.reason})`;
+  const released = outcome.reserved ? ' and the capacity it reserved is released' : '';
+  if (e.outcome === 'refused') return `${e.message}: nothing was recorded for this review, so its verdict, ${verdict}, was not given${released}; ${FAILURE_POLICY}`;
+  const log = unwritable(checkWritable) ?? 'the receipt log failed writing it';
+  return (
+    `the receipt of this review could not be written (${log}): it stays in memory and is written when the log recovers, unless the server stops first, ` +
+    `but its verdict, ${verdict}, was not given${released}; ${FAILURE_POLICY}`
+  );
 }
 
 function receiptInput(r: AdmissionRequest, o: AdmissionOutcome): Parameters<typeof admissionBody>[0] {

@@ -65,9 +65,23 @@ export class AdmissionController {
    * the watch has delivered it; such a review waits (briefly, bounded) for what it references. Then `decide`.
    */
   async review(req: AdmissionRequest): Promise<AdmissionOutcome> {
+    await this.awaitReferences(req);
+    return this.decide(req);
+  }
+
+  /** Waits (briefly, bounded) for the TAI objects a request references that this webhook admitted moments ago. */
+  async awaitReferences(req: AdmissionRequest): Promise<void> {
     const waiting = references(req).filter((key) => this.#pending(key));
     if (waiting.length > 0) await until(() => waiting.every((key) => this.#o.policy.holds(key)), this.#o.barrierMs ?? BARRIER_MS);
-    return this.decide(req);
+  }
+
+  /**
+   * Undoes what `decide` kept for a request whose answer never reached the API server (its receipt could not be
+   * written): its reservation, and the wait of later reviews for the TAI object it admitted.
+   */
+  release(req: AdmissionRequest): void {
+    this.#o.reservations.release(req.uid);
+    if (req.resource.group === 'tai.dev') this.#admitted.delete(`${req.kind.kind}/${nameOf(req)}`);
   }
 
   /** The verdict from what the governor and the informers hold now; synchronous from reading usage to reserving. */

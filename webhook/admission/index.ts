@@ -1,5 +1,6 @@
 export * from './admission-api.ts';
 export * from './admission-controller.ts';
+export * from './admission-log.ts';
 export * from './object-usage.ts';
 export * from './reservations.ts';
 export * from './resource-ledger.ts';

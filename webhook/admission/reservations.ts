@@ -18,8 +18,9 @@ export interface Reservation {
 /**
  * In-flight reservations. Admission checks a cap against what the informers count plus what is reserved,
  * and reserves in the same turn of the event loop, so concurrent creates cannot together pass a cap. A
- * reservation ends when the watch delivers its object (now counted by the ledger) or when it expires (the
- * create failed after admission, or never reached storage).
+ * reservation ends when the watch delivers its object (now counted by the ledger), when its review could not be
+ * recorded (released: the API server got no "allowed"), or when it expires (the create failed after admission, or
+ * never reached storage).
  */
 export class Reservations {
   readonly #byUid = new Map<string, Reservation>();
@@ -63,6 +64,11 @@ export class Reservations {
       if (r.labels && r.expiresAt > now) return r.labels;
     }
     return undefined;
+  }
+
+  /** Ends a reservation whose admission was never answered "allowed" (its receipt could not be written). */
+  release(uid: string): void {
+    this.#drop(uid);
   }
 
   /** Drops every reservation that has expired at `now` (the periodic sweep). */
