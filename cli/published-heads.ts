@@ -11,7 +11,7 @@ import type { CommandIO } from './io.ts';
 /**
  * The heads the log has shown the world: LOG/checkpoint (the last signed one served), the size in LOG/anchor.json
  * (anchored in a bucket) and, with --gcs, the bucket's latest anchored checkpoint. A local checkpoint that does
- * not parse (a power loss can leave it empty: it is replaced without fsync) is reported and skipped; so is a
+ * not parse (it is written whole, so only damage or a log from before that can leave it so) is reported and skipped; so is a
  * bucket that cannot be read now (anchor.json still holds the anchored size) or that another key signs (anchoring
  * refuses it when it starts).
  */
