@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyCheckpoint } from '../checkpoint.ts';
@@ -116,4 +116,29 @@ test('a full tile left short by an earlier full disk is rewritten whole; one hol
   other.grow(256);
   await t.throwsAsync(other.publisher.publish(), { instanceOf: TileConflictError, message: /tile\/0\/000 holds other hashes/ });
   t.false(await exists(join(other.dir, 'checkpoint')), 'no checkpoint names a tile that disagrees with it');
+});
+
+// Review of issue 15: a state taken while a publish is writing the full tiles it drained left them out, so a run
+// resumed from it (after a crash) never wrote them, yet signed checkpoints past them.
+test('a state taken while a publish is writing its full tiles still holds them: the resumed run writes them', async (t) => {
+  const log = await setup();
+  log.grow(200);
+  await log.publisher.publish();
+  await mkdir(join(log.dir, 'tile/0/000'), { recursive: true }); // the full tile cannot be written (as on a full disk)
+  log.grow(260); // tile 0/000 and bundle 000 complete
+  const saving = log.publisher.stateAt(300); // a state.json save waiting for entries to be durable
+  const publishing = log.publisher.publish();
+  await new Promise((r) => setImmediate(r)); // the publish has drained at 260 and is writing
+  log.grow(300);
+  const state = await saving;
+  await t.throwsAsync(publishing);
+  t.true(state.tiles.pending.some((f) => f.path === 'tile/0/000'), 'the drained full tile is in the state');
+  t.true(await Promise.all([log.publisher.stateAt(300), log.publisher.stateAt(300)]).then((s) => s.length === 2), 'two states at one size both resolve');
+
+  await rm(join(log.dir, 'tile/0/000'), { recursive: true }); // the crash, and a disk with room again
+  const resumed = new LogPublisher({ dir: log.dir, origin: ORIGIN, signer: parseSignerKey(key.signerKey), resume: state });
+  await resumed.publish();
+  t.is((await readFile(join(log.dir, 'tile/0/000'))).length, 256 * 32);
+  t.true(await exists(join(log.dir, 'tile/entries/000')));
+  t.is((await log.checkpoint()).checkpoint.size, 300);
 });

@@ -46,9 +46,11 @@ export class LogPublisher {
   readonly #superseded = new Map<string, number>();
   #leftoversAdopted = false;
   #publishing: Promise<void> = Promise.resolve();
-  readonly #waiting = new Map<number, (state: PublisherState) => void>();
+  readonly #waiting = new Map<number, Array<(state: PublisherState) => void>>();
+  /** Full files a publish in flight has drained and not yet written: part of any state taken meanwhile. */
+  #unwritten: TileFile[] = [];
 
-  /** `resume`: the state() of a previous run whose files are already written. */
+  /** `resume`: a stateAt() of a previous run; the full files it lists as pending are written (again) by the next publish. */
   constructor(opts: { dir: string; origin: string; signer: NoteSigner; resume?: PublisherState | undefined; now?: () => number; partialRetentionMs?: number }) {
     this.#dir = opts.dir;
     this.#origin = opts.origin;
@@ -64,11 +66,18 @@ export class LogPublisher {
   stateAt(size: number): Promise<PublisherState> {
     if (this.#tiles.size === size) return Promise.resolve(this.#state());
     if (this.#tiles.size > size) return Promise.reject(new RangeError(`publisher is past ${size}`));
-    return new Promise((resolve) => this.#waiting.set(size, resolve));
+    return new Promise((resolve) => this.#waiting.set(size, [...(this.#waiting.get(size) ?? []), resolve]));
   }
 
+  /**
+   * The builder's state, with the full files a publish in flight is still writing put back among the pending ones:
+   * a run resumed from it writes them again (an identical existing file is fine), so a crash between a drain and
+   * its writes never leaves a full tile that no run writes.
+   */
   #state(): PublisherState {
-    return { tiles: this.#tiles.state(), tree: this.#tree.toState() };
+    const tiles = this.#tiles.state();
+    const unwritten = this.#unwritten.map((f) => ({ path: f.path, bytes: Buffer.from(f.bytes).toString('base64') }));
+    return { tiles: { ...tiles, pending: [...unwritten, ...tiles.pending] }, tree: this.#tree.toState() };
   }
 
   /** Size of the last published checkpoint (-1 before the first). */
@@ -80,10 +89,11 @@ export class LogPublisher {
   add(entry: ChainedEntry): void {
     this.#tiles.add(entry);
     this.#tree.append(entry.leafHash);
-    const waiter = this.#waiting.get(this.#tiles.size);
-    if (waiter) {
+    const waiters = this.#waiting.get(this.#tiles.size);
+    if (waiters) {
       this.#waiting.delete(this.#tiles.size);
-      waiter(this.#state());
+      const state = this.#state();
+      for (const resolve of waiters) resolve(state);
     }
   }
 
@@ -101,11 +111,14 @@ export class LogPublisher {
     if (size === this.#published) return;
     const root = this.#tree.root();
     const files = this.#tiles.drain();
+    this.#unwritten = files.filter((f) => f.full);
     try {
       for (const f of files) await this.#write(f);
     } catch (e) {
       this.#tiles.undrain(files);
       throw e;
+    } finally {
+      this.#unwritten = [];
     }
     const checkpoint = signCheckpoint({ origin: this.#origin, size, root }, this.#signer);
     await writeWholeFile(join(this.#dir, 'checkpoint'), new TextEncoder().encode(checkpoint), { exclusive: false });
