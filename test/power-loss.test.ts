@@ -135,5 +135,6 @@ test('power loss at every fdatasync of a recorded run: the server starts, keeps 
     }
   }
   t.is(started, images.length * VARIANTS.length);
+  t.is(missized, 0, 'no checkpoint signs the root of more entries than its size (issue 15.1)');
   t.log(`${images.length} sync points × ${VARIANTS.length} images = ${started} starts, ${answers.length} answered decisions; ${missized} started over a checkpoint whose root is of more entries than its size`);
 });
