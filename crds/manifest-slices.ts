@@ -1,5 +1,5 @@
 import { assembleManifestSet, sortedFiles, type ManifestFile, type ManifestLoad, type ManifestState } from './manifest-set.ts';
-import { parseManifests, resourceKey, type ParsedManifests, type PolicyError, type SourcedResource } from './manifests.ts';
+import { addUnique, parseManifests, type ParsedManifests, type PolicyError, type SourcedResource } from './manifests.ts';
 
 /** Gives the event loop a turn (decisions, health checks) between two slices of work. */
 export type Pause = () => Promise<void>;
@@ -82,14 +82,3 @@ function shiftResource(r: SourcedResource, by: number): SourcedResource {
   };
 }
 
-/** A second definition of a name in the same file is an error on it, as `parseManifests` reports. */
-function addUnique(r: SourcedResource, c: { seen: Map<string, SourcedResource>; out: ParsedManifests }): void {
-  const key = resourceKey(r.resource);
-  const first = c.seen.get(key);
-  if (!first) {
-    c.seen.set(key, r);
-    c.out.resources.push(r);
-    return;
-  }
-  c.out.errors.push({ ...r.source, path: 'metadata.name', resource: key, message: `${key} is already defined at line ${first.source.line ?? 1} of this file; rename one of them` });
-}

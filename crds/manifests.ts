@@ -65,7 +65,8 @@ export function parseManifests(text: string, file: string): ParsedManifests {
   return out;
 }
 
-function addUnique(r: SourcedResource, c: { seen: Map<string, SourcedResource>; out: ParsedManifests }): void {
+/** A second definition of a name in the same file is an error on it, naming the line of the first. */
+export function addUnique(r: SourcedResource, c: { seen: Map<string, SourcedResource>; out: ParsedManifests }): void {
   const key = resourceKey(r.resource);
   const first = c.seen.get(key);
   if (!first) {
