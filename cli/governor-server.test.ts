@@ -4,7 +4,11 @@ import type { EntryFs, EntryHandle } from '../receipts/store/index.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { folderFeed } from './embedded-feed.ts';
+import { request } from 'node:http';
+import type { Receipt } from '../receipts/index.ts';
+import { ReceiptLog } from '../receipts/store/index.ts';
 import { startServer } from './governor-server.ts';
+import type { Schedule } from './policy-boundaries.ts';
 
 /** The real filesystem, whose writes fail with ENOSPC while `failing` is above 0 (one fewer each; Infinity: a full disk). */
 class FillingFs implements EntryFs {
@@ -27,11 +31,11 @@ class FillingFs implements EntryFs {
   }
 }
 
-async function served(t: { teardown(f: () => Promise<void>): void }, fs?: EntryFs) {
+async function served(t: { teardown(f: () => Promise<void>): void }, o: { fs?: EntryFs; now?: number; schedule?: Schedule } = {}) {
   const root = await mkdtemp(join(tmpdir(), 'tai-server-'));
   t.teardown(() => rm(root, { recursive: true, force: true }));
   const logDir = join(root, 'log');
-  let now = Date.now();
+  let now = o.now ?? Date.now();
   const lines: string[] = [];
   return {
     root,
@@ -49,7 +53,8 @@ async function served(t: { teardown(f: () => Promise<void>): void }, fs?: EntryF
         durability: 'sync',
         auth: { mode: 'none' },
         clock: { now: () => now },
-        logFs: fs,
+        logFs: o.fs,
+        schedule: o.schedule,
         logRetry: { firstMs: 3_600_000, maxMs: 3_600_000 }, // the log retries only when the stop flushes
         io: { out: (l) => lines.push(l), err: (l) => lines.push(l) },
       }),
@@ -81,7 +86,7 @@ test('publishing that keeps failing makes /readyz not ready, naming the error, w
 
 test('a stop whose last write attempt (in close) succeeds reports a clean stop and saves state.json', async (t) => {
   const fs = new FillingFs();
-  const s = await served(t, fs);
+  const s = await served(t, { fs });
   const server = await s.start();
   fs.failing = Infinity;
   const consume = await fetch(`${server.url}/v1/consume`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'initech', metric: 'api-calls', amount: 1 }) });
@@ -90,4 +95,55 @@ test('a stop whose last write attempt (in close) succeeds reports a clean stop a
   const outcome = await server.stop();
   t.deepEqual(outcome, { clean: true }, 'reason' in outcome ? outcome.reason : '');
   t.true((await stat(join(s.logDir, 'state.json'))).size > 0, 'state.json is saved');
+});
+
+/** config/samples' acme-black-friday Quota (+5 000 000 api-calls for acme) ends here; 2 000 000 after it. */
+const BOUNDARY = Date.parse('2026-12-01T00:00:00Z');
+
+/** A POST whose headers the server has taken (it answered 100 Continue) and whose body the test finishes later. */
+async function postInFlight(url: string, body: string): Promise<{ finish: () => Promise<{ status: number; body: string }> }> {
+  const req = request(url, { agent: false, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' } });
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+  });
+  await new Promise<void>((resolve) => req.once('continue', resolve));
+  req.write(body.slice(0, 5));
+  return { finish: () => (req.end(body.slice(5)), answer) };
+}
+
+/** Resolves once `url` refuses connections (the listener is closed). */
+async function refused(url: string): Promise<void> {
+  for (;;) {
+    const ok = await fetch(`${url}/healthz`, { headers: { connection: 'close' } }).then(() => true, () => false);
+    if (!ok) return;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+test('a decision in flight during the stop that passes a Quota boundary has the policy change recorded before it', async (t) => {
+  const noTimers: Schedule = () => () => undefined; // only the decision finds the boundary
+  const s = await served(t, { now: BOUNDARY - 60_000, schedule: noTimers });
+  const server = await s.start();
+  const inFlight = await postInFlight(`${server.url}/v1/consume`, JSON.stringify({ tenant: 'acme', metric: 'api-calls', amount: 1 }));
+  const stopping = server.stop();
+  await refused(server.url); // the stop is waiting for the request
+  s.advance(120_000);
+  const answer = await inFlight.finish();
+  t.is(answer.status, 200, answer.body);
+  const decision = (JSON.parse(answer.body) as { limit: number; receipt: { index: number } });
+  t.is(decision.limit, 2_000_000);
+  t.like(await stopping, { clean: true });
+  const receipts: Receipt[] = [];
+  const log = await ReceiptLog.open({ dir: s.logDir, durability: 'sync', clock: { now: () => BOUNDARY }, onEntry: (e) => receipts.push(e.receipt) });
+  await log.close();
+  const limits = receipts
+    .slice(0, decision.receipt.index)
+    .filter((r) => r.kind === 'reconcile' && r.body.resource === 'Tenant/acme')
+    .map((r) => ((r.body.patch as { quotas?: Record<string, { limit?: unknown }> } | null)?.quotas ?? {})['api-calls']?.limit);
+  t.is(limits.at(-1), 2_000_000, 'the change the decision used is recorded before it');
 });
