@@ -139,7 +139,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await log.flush().catch((e: unknown) => {
     if (!(e instanceof LogUnavailableError)) throw e;
   });
-  // Not while the log cannot write: nothing new is durable, and a failed publish would fail every later one.
   /** Publishes what is durable; whether it did (a failure is reported once per outage, by `publishing`). */
   const publish = (): Promise<boolean> =>
     publisher.publish().then(
@@ -153,6 +152,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         return false;
       },
     );
+  // Not while the log cannot write: nothing new is durable, and a failed publish would fail every later one.
   if (log.health.writable) await publish();
   let savedAt = log.recovery.resumedAt;
   /** The size state.json holds (0: none written by this run or the one it resumed from). */
