@@ -199,6 +199,8 @@ class HeldFullFs implements EntryFs {
 }
 
 test('a flush during a timer-driven retry leaves one retry loop: no attempt is made after close', async (t) => {
+  const keepAlive = setInterval(() => undefined, 1000); // the log's retry timers do not keep the process alive
+  t.teardown(() => clearInterval(keepAlive));
   const fs = new HeldFullFs();
   const log = await ReceiptLog.open({ dir: await freshDir(), durability: 'sync', clock, fs, retry: { firstMs: 1, maxMs: 1 } });
   t.true((await failure(log.append('decision', body(0)).durable)) instanceof LogUnavailableError);
