@@ -174,7 +174,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (ticking !== undefined || !log.health.writable) return; // the log reports its own outage and retries
     ticking = publish()
       .then((published) => (published && log.durableSize - savedAt >= opts.stateEvery ? saveState() : undefined))
-      .catch((e: unknown) => io.err(`tai: saving ${statePath} failed (retried with the next entries): ${errorText(e)}`))
+      .catch((e: unknown) => io.err(`tai: saving ${statePath} failed (the next try comes after ${opts.stateEvery} more entries): ${errorText(e)}`))
       .finally(() => (ticking = undefined));
   }, 1000);
   const auth = await openVerifier(opts.auth, { kube: feed.kube, now: () => clock.now(), io });
