@@ -2,7 +2,7 @@ import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock 
 import { lifecycleBody } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
-import { LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type LogHealth, type PublishedHead } from '../receipts/store/index.ts';
+import { LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type EntryFs, type LogHealth, type LogRetry, type PublishedHead } from '../receipts/store/index.ts';
 import type { LogReadiness } from '../webhook/health.ts';
 import { createApp } from '../webhook/app.ts';
 import { bearerAuth } from '../webhook/auth.ts';
@@ -25,6 +25,7 @@ import { loadServeKey } from './log-key.ts';
 import { logReader } from './log-source.ts';
 import { localLeafTile, publishedHeads } from './published-heads.ts';
 import { recordPolicyChanges, type Schedule } from './policy-boundaries.ts';
+import { PublishHealth } from './publish-health.ts';
 
 export const TAI_VERSION = '0.1.0';
 
@@ -53,6 +54,9 @@ export interface ServerOptions {
   clock: Clock;
   /** Timers for Quota validity boundaries (default: real timers); a test fires them itself. */
   schedule?: Schedule | undefined;
+  /** The entries file's file operations and the retry of a failed write (defaults: node:fs, 100 ms doubling to 5 s): tests inject faults. */
+  logFs?: EntryFs | undefined;
+  logRetry?: LogRetry | undefined;
   io: CommandIO;
 }
 
@@ -87,11 +91,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const usage = new MemoryUsageStore();
   const policyReceipts = new PolicyReceipts(log, replay.effective);
   let publishedAt = clock.now();
+  const publishing = new PublishHealth({ clock, io });
   const metrics = new ServerMetrics({
     defaultMetrics: true,
     logEntries: () => log.size,
     logDurableEntries: () => log.durableSize,
     logWriteFailing: () => (log.health.writable ? 0 : 1),
+    logPublishFailing: () => publishing.failing,
     checkpointAgeSeconds: () => (clock.now() - publishedAt) / 1000,
     watchStalenessSeconds: () => feed.readiness().staleMs / 1000,
     policyGeneration: () => compiler.snapshot.generation,
@@ -133,9 +139,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await log.flush().catch((e: unknown) => {
     if (!(e instanceof LogUnavailableError)) throw e;
   });
+  /** Publishes what is durable; whether it did (a failure is reported once per outage, by `publishing`). */
+  const publish = (): Promise<boolean> =>
+    publisher.publish().then(
+      () => {
+        publishedAt = clock.now();
+        publishing.succeeded();
+        return true;
+      },
+      (e: unknown) => {
+        publishing.failed(e);
+        return false;
+      },
+    );
   // Not while the log cannot write: nothing new is durable, and a failed publish would fail every later one.
-  if (log.health.writable) await publisher.publish().catch((e: unknown) => io.err(`tai: publishing the log failed: ${String(e)}`));
-  publishedAt = clock.now();
+  if (log.health.writable) await publish();
   let savedAt = log.recovery.resumedAt;
   /** The size state.json holds (0: none written by this run or the one it resumed from). */
   let stateAt = log.recovery.resumedAt;
@@ -149,21 +167,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await saveRunState(statePath, { version: 1, log: point, publisher: published, replay: replayState });
     stateAt = point.size;
   };
-  // A signed checkpoint at least every second while entries arrive (design §5); the run state every `stateEvery` entries.
+  // A signed checkpoint at least every second while entries arrive (design §5); the run state every `stateEvery`
+  // entries. One tick at a time: one still running when the next is due (a slow disk) makes that one skip.
+  let ticking: Promise<void> | undefined;
   const checkpoints = setInterval(() => {
-    if (!log.health.writable) return; // the log reports its outage and retries; nothing new is durable meanwhile
-    publisher
-      .publish()
-      .then(() => void (publishedAt = clock.now()))
-      .then(() => (log.durableSize - savedAt >= opts.stateEvery ? saveState() : undefined))
-      .catch((e: unknown) => io.err(`tai: publishing the log failed: ${String(e)}`));
+    if (ticking !== undefined || !log.health.writable) return; // the log reports its own outage and retries
+    ticking = publish()
+      .then((published) => (published && log.durableSize - savedAt >= opts.stateEvery ? saveState() : undefined))
+      .catch((e: unknown) => io.err(`tai: saving ${statePath} failed (the next try comes after ${opts.stateEvery} more entries): ${errorText(e)}`))
+      .finally(() => (ticking = undefined));
   }, 1000);
   const auth = await openVerifier(opts.auth, { kube: feed.kube, now: () => clock.now(), io });
   const app = createApp({
     decisions: new RecordedGovernor(governor, log),
     tenant: (name) => compiled.tenant(name, clock.now()),
     logDir: opts.logDir,
-    readiness: () => ({ ...feed.readiness(), ...anchoring.readiness(), log: logReadiness(log.health) }),
+    readiness: () => ({ ...feed.readiness(), ...anchoring.readiness(), log: logReadiness(log.health), publish: publishing.readiness() }),
     metrics,
     logger,
     auth: auth && bearerAuth({ verifier: auth.verifier, onUnavailable: (e) => io.err(`tai: cannot check a bearer token: ${(e as Error).message}`) }),
@@ -181,10 +200,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url,
     stop: async () => {
       await feed.stop();
-      stopRecording();
       auth?.close();
       await server.close();
+      // After the last request: a boundary refresh during one is still recorded; before the stop receipt.
+      stopRecording();
       clearInterval(checkpoints);
+      await ticking; // its save and the stop's would otherwise overlap
       const problems = await closeLog({ log, publisher, saveState, stateAt: () => stateAt, statePath });
       await anchoring.stop();
       return problems.length === 0 ? { clean: true } : { clean: false, reason: problems.join('; ') };
@@ -203,8 +224,8 @@ async function closeLog(c: { log: ReceiptLog; publisher: LogPublisher; saveState
   await log.flush().catch(() => undefined); // one more attempt for a failing log
   if (log.health.writable) log.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION }));
   await log.flush().catch(() => undefined);
+  await log.close(); // one more attempt: read the health it leaves
   const health = log.health;
-  await log.close();
   await c.publisher.publish().catch((e: unknown) => problems.push(`publishing the log failed (${errorText(e)})`));
   if (!health.writable) {
     const at = c.stateAt();
@@ -281,6 +302,8 @@ async function openLog(o: ServerOptions & { signer: NoteSigner; published: Publi
     onEntry: (e) => replaying && replay.add(e),
     onDurable: (e) => publisher.add(e),
     onHealth: o.onHealth,
+    ...(o.logFs && { fs: o.logFs }),
+    ...(o.logRetry && { retry: o.logRetry }),
   });
   replaying = false;
   return { log, replay, publisher };

@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeWholeFile } from '../receipts/store/whole-file.ts';
 import type { PublisherState, ResumePoint } from '../receipts/store/index.ts';
 import type { ReplayState } from '../webhook/log-replay.ts';
 
@@ -23,7 +24,21 @@ export async function loadRunState(path: string): Promise<RunState | undefined> 
   }
 }
 
-export async function saveRunState(path: string, state: RunState): Promise<void> {
-  await writeFile(`${path}.tmp`, JSON.stringify(state));
-  await rename(`${path}.tmp`, path);
+/** The save being written (or last written) per file: saves to one file run one after the other. */
+const saving = new Map<string, Promise<void>>();
+
+/**
+ * Writes `state` to `path` whole (a temporary file, fdatasync'd, renamed over it). Saves to the same path run one
+ * after the other, in call order, each after the previous one ended (failed or not): two at once would share the
+ * temporary file, leaving mixed JSON or failing the second rename.
+ */
+export function saveRunState(path: string, state: RunState): Promise<void> {
+  const previous = saving.get(path) ?? Promise.resolve();
+  const save = previous.then(() => writeWholeFile(path, new TextEncoder().encode(JSON.stringify(state)), { exclusive: false })).then(() => undefined);
+  const settled = save.catch(() => undefined);
+  saving.set(path, settled);
+  void settled.then(() => {
+    if (saving.get(path) === settled) saving.delete(path);
+  });
+  return save;
 }

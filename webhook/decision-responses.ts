@@ -174,7 +174,7 @@ export const tenantExplanation = z
 
 export const readinessAnswer = z
   .object({
-    status: z.enum(['ready', 'not ready']).describe('ready once a first policy snapshot is served, while the receipt log can write.'),
+    status: z.enum(['ready', 'not ready']).describe('ready once a first policy snapshot is served, while the receipt log can write and publishing works.'),
     ready: z.boolean().describe('Whether decisions are being served from a policy snapshot and recorded in the log.'),
     generation: z.int().nonnegative().describe('Compile generation being served.'),
     tenants: z.int().nonnegative().describe('Tenants in the snapshot.'),
@@ -199,6 +199,15 @@ export const readinessAnswer = z
       })
       .optional()
       .describe('The receipt log. The server retries writing by itself and is ready again once it succeeds.'),
+    publish: z
+      .object({
+        publishing: z.boolean().describe('False once every publish (one a second) has failed for more than 5 s: the server is then not ready.'),
+        error: z.string().optional().describe('While publishing fails: the last error (e.g. a TileConflictError, ENOSPC).'),
+        failingSince: z.string().optional().describe('RFC 3339: when publishing first failed.'),
+        failures: z.int().nonnegative().optional().describe('Failed publishes so far in this outage.'),
+      })
+      .optional()
+      .describe('Publishing the tiles and signed checkpoint. Retried every second; ready again once a publish succeeds.'),
   })
   .describe('Readiness: 200 when ready, 503 when not (same body).');
 

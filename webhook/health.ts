@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 
 /**
  * What `/readyz` reports: ready once a first snapshot exists; stale while the policy source is failing; not ready
- * while the receipt log cannot write (decisions are refused with 503 meanwhile).
+ * while the receipt log cannot write (decisions are refused with 503 meanwhile), or while publishing has kept failing.
  */
 export interface Readiness {
   ready: boolean;
@@ -20,6 +20,8 @@ export interface Readiness {
   anchor?: AnchorReadiness;
   /** The receipt log: while it cannot write, the server is not ready. */
   log?: LogReadiness;
+  /** Publishing the log's tiles and checkpoint: once it has kept failing for a few seconds, not ready. */
+  publish?: PublishReadiness;
 }
 
 /** The receipt log as /readyz shows it: writable, or what failed and since when (the server retries by itself). */
@@ -32,6 +34,19 @@ export interface LogReadiness {
   /** Decisions and other entries made but not on disk yet, rewritten at each attempt. */
   pendingEntries?: number;
   attempts?: number;
+}
+
+/**
+ * Publishing as /readyz shows it: `publishing` is false once every publish (one a second) has failed for longer
+ * than a few seconds (PUBLISH_FAILING_AFTER_MS, cli/publish-health.ts); true again after one succeeds. While it
+ * fails, the last error, since when, and the failed attempts are shown (also before it counts as not ready).
+ */
+export interface PublishReadiness {
+  publishing: boolean;
+  error?: string;
+  /** RFC 3339: when publishing first failed. */
+  failingSince?: string;
+  failures?: number;
 }
 
 /** The anchor bucket as /readyz shows it. */
@@ -47,15 +62,15 @@ export interface AnchorReadiness {
 }
 
 /**
- * /healthz (the process answers) and /readyz (a policy snapshot is being served and the receipt log can write;
- * staleness shown).
+ * /healthz (the process answers) and /readyz (a policy snapshot is being served, the receipt log can write and
+ * publishing works; staleness shown).
  */
 export function healthApi(readiness: () => Readiness): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const r = readiness();
-    const ready = r.ready && r.log?.writable !== false;
+    const ready = r.ready && r.log?.writable !== false && r.publish?.publishing !== false;
     return c.json({ status: ready ? 'ready' : 'not ready', ...r, ready }, ready ? 200 : 503);
   });
   return app;

@@ -29,6 +29,8 @@ export interface ServerMetricsOptions {
   logDurableEntries?: () => number;
   /** `tai_log_write_failing`: 1 while the receipt log cannot write (decisions answer 503, retrying), else 0. */
   logWriteFailing?: () => number;
+  /** `tai_log_publish_failing`: 1 once publishing the log has kept failing for a few seconds (/readyz not ready), else 0. */
+  logPublishFailing?: () => number;
   /** `tai_log_checkpoint_age_seconds`: seconds since a signed checkpoint last covered every durable entry. */
   checkpointAgeSeconds?: () => number;
   /** `tai_watch_staleness_seconds`: seconds since the policy source was last known good; 0 when healthy. */
@@ -54,6 +56,7 @@ const GAUGES = [
   ['logEntries', 'tai_log_entries', 'Entries appended to the receipt log.'],
   ['logDurableEntries', 'tai_log_durable_entries', 'Entries of the receipt log known durable.'],
   ['logWriteFailing', 'tai_log_write_failing', '1 while the receipt log cannot write (a full disk, an I/O error; decisions answer 503, retrying), else 0.'],
+  ['logPublishFailing', 'tai_log_publish_failing', '1 once publishing the log (tiles, checkpoint) has kept failing for a few seconds (/readyz not ready), else 0.'],
   ['checkpointAgeSeconds', 'tai_log_checkpoint_age_seconds', 'Seconds since a signed checkpoint last covered every durable entry.'],
   ['watchStalenessSeconds', 'tai_watch_staleness_seconds', 'Seconds since the policy source was last known good (0 when healthy).'],
   ['policyGeneration', 'tai_policy_generation', 'Compile generation of the policy being served.'],

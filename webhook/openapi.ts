@@ -133,7 +133,7 @@ const OPERATIONS: Operation[] = [
     summary: 'Readiness: a policy snapshot is served and the receipt log can write; staleness shown.',
     ok: { description: 'Ready.', schema: ref('Readiness') },
     errors: [405],
-    extraResponses: { 503: { description: 'Not ready: no policy snapshot yet, or the receipt log cannot write (log.error). Same body as 200.', content: json(ref('Readiness')) } },
+    extraResponses: { 503: { description: 'Not ready: no policy snapshot yet, the receipt log cannot write (log.error), or publishing has failed for more than 5 s (publish.error). Same body as 200.', content: json(ref('Readiness')) } },
   },
   {
     method: 'get',

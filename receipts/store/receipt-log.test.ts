@@ -1,9 +1,10 @@
 import test from 'ava';
-import { appendFile, mkdtemp, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootFromLeafHashes } from '../compact-range.ts';
 import { toHex } from '../merkle-hash.ts';
+import type { EntryFs, EntryHandle } from './entry-file.ts';
 import { FaultyFs, type FaultPlan } from './faulty-fs.test-helper.ts';
 import { LogUnavailableError, ReceiptLog, type LogHealth } from './receipt-log.ts';
 
@@ -161,4 +162,56 @@ test('a resume point captured before a failed write rejects; captured again afte
   t.is(point.size, 3);
   await log.close();
   t.is(point.offset, (await stat(join(dir, 'entries'))).size);
+});
+
+/** A full disk (every write fails with ENOSPC) whose next write can be held until the test lets it fail. */
+class HeldFullFs implements EntryFs {
+  writes = 0;
+  #hold: { arrived: () => void; release: Promise<void> } | undefined;
+
+  async open(path: string, flags: string): Promise<EntryHandle> {
+    const real = await open(path, flags);
+    return {
+      write: async () => {
+        this.writes++;
+        const hold = this.#hold;
+        this.#hold = undefined;
+        if (hold) {
+          hold.arrived();
+          await hold.release;
+        }
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      },
+      read: (b, o, l, p) => real.read(b, o, l, p),
+      datasync: () => real.datasync(),
+      truncate: (l) => real.truncate(l),
+      stat: () => real.stat(),
+      close: () => real.close(),
+    };
+  }
+
+  /** Resolves once the next write has started, with the function that lets it fail. */
+  holdNext(): Promise<() => void> {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    return new Promise((arrived) => (this.#hold = { arrived: () => arrived(release), release: released }));
+  }
+}
+
+test('a flush during a timer-driven retry leaves one retry loop: no attempt is made after close', async (t) => {
+  const keepAlive = setInterval(() => undefined, 1000); // the log's retry timers do not keep the process alive
+  t.teardown(() => clearInterval(keepAlive));
+  const fs = new HeldFullFs();
+  const log = await ReceiptLog.open({ dir: await freshDir(), durability: 'sync', clock, fs, retry: { firstMs: 1, maxMs: 1 } });
+  t.true((await failure(log.append('decision', body(0)).durable)) instanceof LogUnavailableError);
+  const release = await fs.holdNext(); // a timer's retry is writing
+  const flushing = failure(log.flush()); // and a flush comes meanwhile
+  release();
+  t.true((await flushing) instanceof LogUnavailableError);
+  await log.close();
+  const { attempts } = log.health as { attempts: number };
+  const writes = fs.writes;
+  await new Promise((r) => setTimeout(r, 200)); // far past every retry delay (1 ms): a stray timer has fired by now
+  t.like(log.health, { writable: false, attempts }, 'no retry after close');
+  t.is(fs.writes, writes);
 });

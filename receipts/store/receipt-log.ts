@@ -374,7 +374,14 @@ export class ReceiptLog {
     const f = this.#failure;
     if (f === undefined || this.#closed) return;
     const { firstMs, maxMs } = this.#opts.retry ?? DEFAULT_RETRY;
-    this.#retryTimer = setTimeout(() => void this.#retry().then(() => this.#scheduleRetry()), Math.min(maxMs, firstMs * 2 ** (f.attempts - 1)));
+    // One retry loop at a time: a flush's attempt and a timer's can both end here, and only one timer is kept.
+    clearTimeout(this.#retryTimer);
+    const fire = (): void => {
+      if (this.#closed) return;
+      void this.#retry().then(() => this.#scheduleRetry());
+    };
+    // The log's own outage never keeps the process alive: close() ends it, and a stopping process stops retrying.
+    this.#retryTimer = setTimeout(fire, Math.min(maxMs, firstMs * 2 ** (f.attempts - 1))).unref();
   }
 
   /** One attempt to write what waits, from memory (the file's bytes past its durable length are not trusted). */
