@@ -1,12 +1,12 @@
 // Reading the published tree for proofs: hash tiles and entry bundles of the tlog-tiles layout, fetched as
-// proofs.ts asks for nodes. A partial tile the publisher has since replaced (the log grew) is read as a prefix
-// of the full tile, which holds the same hashes.
+// proofs.ts asks for nodes, through receipts/tile-read.ts (a deleted partial tile is cut from the full one).
 import {
-  HASH_SIZE,
   TILE_WIDTH,
+  TileDamagedError,
+  TileMissingError,
   decodeEntryBundle,
-  entryBundlePath,
   nodeAtFromTiles,
+  readTile,
   tilePath,
   type HashTile,
   type NodeAt,
@@ -14,34 +14,28 @@ import {
 } from '../receipts/index.ts';
 import { LogFinding } from './log-subcommand.ts';
 
-/** Bytes of hash tile `tile` at its width: the partial file, or the first width × 32 bytes of the full one. */
+/** Bytes of hash tile `tile` at its width (the partial file, or cut from the full one); a finding when missing. */
 export async function readHashTile(read: ReadLogFile, tile: HashTile): Promise<Uint8Array> {
-  const path = tilePath(tile);
-  const exact = await read(path);
-  if (exact !== undefined) return exact;
-  const full = tile.width < TILE_WIDTH ? await read(tilePath({ level: tile.level, index: tile.index })) : undefined;
-  if (full !== undefined) return full.subarray(0, tile.width * HASH_SIZE);
-  throw new LogFinding(`${path}: hash tile missing (if the log is growing, run again)`);
+  return findingFor(() => readTile(read, tile), `hash tile ${tilePath(tile)}`);
 }
 
 /** Bytes of entry `index` in the tree of `size` entries, from its entry bundle. */
 export async function readEntry(read: ReadLogFile, index: number, size: number): Promise<Uint8Array> {
   const bundle = Math.floor(index / TILE_WIDTH);
   const width = Math.min(TILE_WIDTH, size - bundle * TILE_WIDTH);
-  const path = entryBundlePath({ index: bundle, width });
-  let bytes = await read(path);
-  let entries: Uint8Array[];
+  const bytes = await findingFor(() => readTile(read, { kind: 'entries', index: bundle, width }), `entry bundle for entry ${index}`);
+  return decodeEntryBundle(bytes, width)[index % TILE_WIDTH]!;
+}
+
+/** A tile that is missing or damaged is a finding naming it (exit 1), not a crash. */
+async function findingFor(readIt: () => Promise<Uint8Array>, what: string): Promise<Uint8Array> {
   try {
-    if (bytes === undefined && width < TILE_WIDTH) bytes = await read(entryBundlePath({ index: bundle }));
-    if (bytes === undefined) throw new LogFinding(`${path}: entry bundle for entry ${index} missing (if the log is growing, run again)`);
-    entries = decodeEntryBundle(bytes);
+    return await readIt();
   } catch (e) {
-    if (e instanceof LogFinding) throw e;
-    throw new LogFinding(`${path}: unreadable entry bundle: ${(e as Error).message}`);
+    if (e instanceof TileMissingError) throw new LogFinding(`${e.message} (if the log is growing, run again)`);
+    if (e instanceof TileDamagedError) throw new LogFinding(`${what} unreadable: ${e.message}`);
+    throw e;
   }
-  const entry = entries[index % TILE_WIDTH];
-  if (entry === undefined || entries.length < width) throw new LogFinding(`${path}: holds ${entries.length} entries, want ${width}`);
-  return entry;
 }
 
 const NEED_TILE = Symbol('need a tile');
