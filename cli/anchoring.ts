@@ -84,7 +84,7 @@ function refuseForeign(c: { note: Uint8Array; location: string; verifierKey: str
   try {
     size = verifyCheckpoint(c.note, c.verifierKey).checkpoint.size;
   } catch (e) {
-    throw new Error(`${c.location}/checkpoint is not signed by this log's key (${(e as Error).message}): another log anchors here; use another --gcs prefix or --origin`, { cause: e });
+    throw new Error(`${c.location}/checkpoint is not signed by this log's key (${(e as Error).message}): another log anchors here, or this log's signing key was replaced (a new one is made when none is found at --key); restore the key, or use another --gcs prefix or --origin`, { cause: e });
   }
   if (size > c.localSize) {
     throw new Error(
