@@ -178,6 +178,7 @@ export class ReceiptLog {
     ).catch((e: unknown) => {
       throw e instanceof ChainError ? corruptionRefusal(path, e) : e;
     });
+    if (recovery.zeroTail) notes.push(zeroTailNote(path, recovery.truncatedBytes, chain.size));
     return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0, notes }, lastOffset });
   }
 
@@ -431,5 +432,13 @@ function corruptionRefusal(path: string, e: ChainError): EntryFileRefusal {
     `${path}: ${e.message}, and more entries follow it: the file is corrupt past the last published checkpoint, so the server refuses and leaves it as it is. ` +
       `Restore ${path} from a backup; or, giving up entry ${e.index} and every entry after it (never published), cut the file where entry ${e.index} starts.`,
     { cause: e },
+  );
+}
+
+/** What open says when it cut off a zero-filled tail: not damage, a write whose data never reached the disk. */
+function zeroTailNote(path: string, bytes: number, size: number): string {
+  return (
+    `${path} ended in ${bytes} zero bytes ${size > 0 ? `after entry ${size - 1}` : 'and nothing else'}: a write whose data never reached the disk ` +
+    '(a failed fdatasync whose pages were dropped, or a power loss before the data was written), never acknowledged in sync durability; cut off as an unfinished write'
   );
 }
