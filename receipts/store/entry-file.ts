@@ -43,6 +43,22 @@ export interface EntryFileRecovery {
 }
 
 /**
+ * A frame claims more than {@link MAX_ENTRY_BYTES}: a file written before the entry limit (TAI up to 506cf6e
+ * accepted entries up to 1 MiB), or damage. Carries where the frame starts and what it claims.
+ */
+export class FrameTooLargeError extends Error {
+  override name = 'FrameTooLargeError';
+  readonly offset: number;
+  readonly size: number;
+
+  constructor(offset: number, size: number) {
+    super(`the frame at byte ${offset} claims ${size} bytes, over the ${MAX_ENTRY_BYTES}-byte entry limit: not a TAI entry file, or corrupt`);
+    this.offset = offset;
+    this.size = size;
+  }
+}
+
+/**
  * The log's durable form: one append-only file of framed entries (uint32 big-endian length ‖ receipt bytes).
  * Appends are one write of a whole group; `sync` is one fdatasync for the group (group commit). The tiles and
  * checkpoints of the published layout are derived from it, so a crash can leave only an incomplete last frame,
@@ -146,8 +162,8 @@ export interface Frame {
 }
 
 /**
- * Reads frames in order, in chunks, so a large log is never held in memory whole. Throws when a frame claims more
- * than {@link MAX_ENTRY_BYTES}.
+ * Reads frames in order, in chunks, so a large log is never held in memory whole. Throws
+ * {@link FrameTooLargeError} when a frame claims more than {@link MAX_ENTRY_BYTES}.
  */
 export async function* readFrames(handle: EntryHandle, fileLength: number, from: number): AsyncGenerator<Frame> {
   let buf = Buffer.alloc(0);
@@ -156,7 +172,7 @@ export async function* readFrames(handle: EntryHandle, fileLength: number, from:
   for (;;) {
     const have = buf.length;
     const size = have >= FRAME_HEADER ? buf.readUInt32BE(0) : -1;
-    if (size > MAX_ENTRY_BYTES) throw new Error(`the frame at byte ${bufStart} claims ${size} bytes: not a TAI entry file, or corrupt`);
+    if (size > MAX_ENTRY_BYTES) throw new FrameTooLargeError(bufStart, size);
     if (size >= 0 && have >= FRAME_HEADER + size) {
       yield { bytes: buf.subarray(FRAME_HEADER, FRAME_HEADER + size).slice(), end: bufStart + FRAME_HEADER + size };
       buf = buf.subarray(FRAME_HEADER + size);

@@ -1,11 +1,14 @@
-// Opening a log whose entry file ends in what a crash left: a zero-filled tail (an unfinished write whose data
-// never reached the disk) is cut off.
+// Opening a log whose entry file ends in what a crash or an older TAI left: a zero-filled tail (an unfinished
+// write whose data never reached the disk) is cut off; an entry over the limit (written before ADR 11) refuses,
+// naming the entry, the byte to cut at, and the remedy.
 import test from 'ava';
-import { appendFile, mkdtemp, readFile, stat } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeReceipt } from '../cbor-encode.ts';
 import { ReceiptChain } from '../receipt-chain.ts';
-import { EntryFile } from './entry-file.ts';
+import { RECEIPT_VERSION } from '../receipt.ts';
+import { EntryFile, MAX_ENTRY_BYTES } from './entry-file.ts';
 import { ReceiptLog } from './receipt-log.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
@@ -19,6 +22,13 @@ async function logWith(n: number): Promise<{ dir: string; path: string; leaves: 
   await Promise.all(appended.map((a) => a.durable));
   await log.close();
   return { dir, path: join(dir, 'entries'), leaves: appended.map((a) => a.leafHash) };
+}
+
+function frame(bytes: Uint8Array): Buffer {
+  const b = Buffer.alloc(4 + bytes.length);
+  b.writeUInt32BE(bytes.length, 0);
+  b.set(bytes, 4);
+  return b;
 }
 
 for (const zeros of [8, 40, 4096 + 13]) {
@@ -60,4 +70,35 @@ test('zeros within the bytes a published checkpoint covers are never cut off', a
   const error = await t.throwsAsync(EntryFile.open(path, (bytes) => chain.replay(bytes), { keepBytes: size + 20 }).then(() => undefined));
   t.regex(error.message, new RegExp(`unreadable, but a published checkpoint covers the file up to byte ${size + 20}`));
   t.is((await stat(path)).size, size + 40);
+});
+
+test('an entry over the entry limit, written by TAI before ADR 11, refuses naming the entry, the byte to cut at and the remedy', async (t) => {
+  // The file as TAI 506cf6e left it: valid entries, a 70 KB reconcile receipt, more entries chained after it.
+  const dir = await mkdtemp(join(tmpdir(), 'tai-open-'));
+  const path = join(dir, 'entries');
+  const chain = new ReceiptChain();
+  const frames: Buffer[] = [];
+  for (let i = 0; i < 3; i++) frames.push(frame(chain.append('decision', body(i), NOW * 1000).bytes));
+  const big = encodeReceipt({ v: RECEIPT_VERSION, kind: 'reconcile', index: 3, time: NOW * 1000, prev: chain.head, body: { resource: 'Tenant/acme', generation: 1, patch: { features: { big: 'y'.repeat(70_000) } } } });
+  t.true(big.length > MAX_ENTRY_BYTES);
+  chain.replay(big);
+  const bigAt = frames.reduce((n, f) => n + f.length, 0);
+  frames.push(frame(big));
+  frames.push(frame(chain.append('lifecycle', { event: 'stop', version: '0.1.0' }, NOW * 1000).bytes));
+  await writeFile(path, Buffer.concat(frames));
+  const before = await readFile(path);
+
+  const error = await t.throwsAsync(ReceiptLog.open({ dir, durability: 'sync', clock }));
+  t.is(error.name, 'EntryFileRefusal');
+  t.true(error.message.includes(`entry 3 at byte ${bigAt} is ${big.length} bytes, over the ${MAX_ENTRY_BYTES}-byte entry limit`), error.message);
+  t.regex(error.message, /publishing stalled on it/);
+  t.true(error.message.includes(`truncate -s ${bigAt} ${path}`), error.message);
+  t.regex(error.message, /restore/);
+  t.deepEqual(await readFile(path), before, 'changes nothing');
+
+  // The remedy it names works: cut there, and the server opens the entries before it.
+  await writeFile(path, before.subarray(0, bigAt));
+  const log = await ReceiptLog.open({ dir, durability: 'sync', clock });
+  t.is(log.size, 3);
+  await log.close();
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ReceiptBody, ReceiptKind } from '../receipt.ts';
 import { ChainError, ReceiptChain, type ChainedEntry, type ChainState } from '../receipt-chain.ts';
 import { auditEntryFile, EntryFileRefusal, type PublishedHead, type ReadLeafTile } from './entry-audit.ts';
-import { EntryFile, type EntryFileRecovery, type EntryFs } from './entry-file.ts';
+import { EntryFile, FrameTooLargeError, MAX_ENTRY_BYTES, type EntryFileRecovery, type EntryFs } from './entry-file.ts';
 
 export type Durability = 'sync' | 'async';
 
@@ -176,6 +176,7 @@ export class ReceiptLog {
       },
       { startOffset: resume?.offset ?? 0, keepBytes: coveredBytes, fs: opts.fs },
     ).catch((e: unknown) => {
+      if (e instanceof FrameTooLargeError) throw oversizeRefusal(path, e, chain.size);
       throw e instanceof ChainError ? corruptionRefusal(path, e) : e;
     });
     if (recovery.zeroTail) notes.push(zeroTailNote(path, recovery.truncatedBytes, chain.size));
@@ -431,6 +432,21 @@ function corruptionRefusal(path: string, e: ChainError): EntryFileRefusal {
   return new EntryFileRefusal(
     `${path}: ${e.message}, and more entries follow it: the file is corrupt past the last published checkpoint, so the server refuses and leaves it as it is. ` +
       `Restore ${path} from a backup; or, giving up entry ${e.index} and every entry after it (never published), cut the file where entry ${e.index} starts.`,
+    { cause: e },
+  );
+}
+
+/**
+ * A frame over the entry limit: TAI up to 506cf6e wrote entries up to 1 MiB, but an entry bundle holds at most
+ * MAX_ENTRY_BYTES, so publishing stalled on such an entry and neither it nor any entry after it was published.
+ */
+function oversizeRefusal(path: string, e: FrameTooLargeError, index: number): EntryFileRefusal {
+  return new EntryFileRefusal(
+    `${path}: entry ${index} at byte ${e.offset} is ${e.size} bytes, over the ${MAX_ENTRY_BYTES}-byte entry limit (docs/adr/0011). ` +
+      `TAI before that limit wrote entries up to 1 MiB, but an entry bundle holds at most ${MAX_ENTRY_BYTES} bytes, so publishing stalled on it: ` +
+      `entry ${index} and every entry after it were never published. The server refuses and leaves the file as it is. ` +
+      `Keep a copy of ${path}, then cut it where entry ${index} starts, at byte ${e.offset} (truncate -s ${e.offset} ${path}), giving up entry ${index} and every entry after it; ` +
+      `or restore ${path} from a backup taken before that entry was written. If no TAI before the limit wrote this file, it is damaged: restore it.`,
     { cause: e },
   );
 }
