@@ -36,10 +36,11 @@ export interface EntryFileRecovery {
   /** Bytes of an incomplete last entry that were cut off (a write the crash interrupted, never acknowledged). */
   truncatedBytes: number;
   /**
-   * Whether the bytes cut off were all zeros: a write whose data never reached the disk (a failed fdatasync whose
-   * dirty pages were dropped, or a power loss on a filesystem that persisted the size before the data).
+   * How many of the bytes cut off are zeros ending the file: data of a write that never reached the disk (a
+   * failed fdatasync whose dirty pages were dropped, or a power loss on a filesystem that persisted the size
+   * before the data).
    */
-  zeroTail: boolean;
+  zeroBytes: number;
 }
 
 /**
@@ -78,9 +79,9 @@ export class EntryFile {
 
   /**
    * Opens (or creates) the file and reads every entry in order into `onEntry`, which may throw to reject one
-   * (a broken chain). A rejected or incomplete entry is cut off when nothing valid follows it, and so are zero
-   * bytes from a rejected entry to the end of the file (a write whose data never reached the disk); otherwise
-   * the file is corrupt and the error propagates, changing nothing. The first `keepBytes` (what a published
+   * (a broken chain). A rejected or incomplete entry is cut off when nothing follows it but zero bytes (a torn
+   * write, or one whose data never reached the disk); otherwise the file is corrupt and the error propagates,
+   * changing nothing. The first `keepBytes` (what a published
    * checkpoint covers) are never cut off: a rejected entry there propagates too.
    */
   static async open(
@@ -91,11 +92,11 @@ export class EntryFile {
     const { startOffset = 0, keepBytes = 0, fs = nodeEntryFs } = o;
     const handle = await fs.open(path, 'a+');
     try {
-      const { entries, validLength, fileLength, zeroTail } = await readEntries(handle, onEntry, startOffset);
+      const { entries, validLength, fileLength, zeroBytes } = await readEntries(handle, onEntry, startOffset);
       if (validLength < keepBytes) throw new Error(`${path}: the entry at byte ${validLength} is unreadable, but a published checkpoint covers the file up to byte ${keepBytes}; it is not cut off`);
       if (validLength < fileLength) await handle.truncate(validLength);
       if (validLength < fileLength) await handle.datasync();
-      return { file: new EntryFile(handle, validLength), recovery: { entries, truncatedBytes: fileLength - validLength, zeroTail } };
+      return { file: new EntryFile(handle, validLength), recovery: { entries, truncatedBytes: fileLength - validLength, zeroBytes } };
     } catch (e) {
       await handle.close();
       throw e;
@@ -191,16 +192,16 @@ export async function* readFrames(handle: EntryHandle, fileLength: number, from:
 }
 
 /**
- * Feeds every complete, accepted frame to `onEntry`. The first incomplete or rejected frame ends the log if it
- * is the last thing in the file (a torn write, never acknowledged), or if it and everything after it are zero
- * bytes (a write whose data never reached the disk: a zero length header parses as an empty frame, which no
- * receipt is, and more follow); anywhere else it is corruption.
+ * Feeds every complete, accepted frame to `onEntry`. The first incomplete or rejected frame ends the log if
+ * nothing but zero bytes follows it: a torn write, never acknowledged, or one whose data never reached the disk
+ * (zeros parse as empty frames, which no receipt is, from where the lost data starts, maybe within that frame).
+ * Anything else after it is corruption.
  */
 async function readEntries(
   handle: EntryHandle,
   onEntry: (bytes: Uint8Array, offset: number) => void,
   from: number,
-): Promise<{ entries: number; validLength: number; fileLength: number; zeroTail: boolean }> {
+): Promise<{ entries: number; validLength: number; fileLength: number; zeroBytes: number }> {
   const fileLength = (await handle.stat()).size;
   if (from > fileLength) throw new Error(`cannot resume at byte ${from}: the entry file has ${fileLength}`);
   let entries = 0;
@@ -210,24 +211,26 @@ async function readEntries(
       if (frame.bytes === undefined) throw new Error(`entry ${entries} is incomplete`);
       onEntry(frame.bytes, validLength);
     } catch (e) {
-      if (frame.end === fileLength) break;
-      if (await allZero(handle, validLength, fileLength)) break;
+      if ((await dataEnd(handle, frame.end, fileLength)) === frame.end) break;
       throw e;
     }
     entries++;
     validLength = frame.end;
   }
-  return { entries, validLength, fileLength, zeroTail: validLength < fileLength && (await allZero(handle, validLength, fileLength)) };
+  return { entries, validLength, fileLength, zeroBytes: fileLength - (await dataEnd(handle, validLength, fileLength)) };
 }
 
-/** Whether the file's bytes in [from, to) are all zero. */
-async function allZero(handle: EntryHandle, from: number, to: number): Promise<boolean> {
-  const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, to - from));
+/** The offset just past the last non-zero byte of the file in [from, to); `from` when they are all zero. */
+async function dataEnd(handle: EntryHandle, from: number, to: number): Promise<number> {
+  const chunk = Buffer.allocUnsafe(Math.max(0, Math.min(READ_CHUNK, to - from)));
+  let end = from;
   for (let at = from; at < to; ) {
     const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, to - at), at);
-    if (!(bytesRead > 0)) return false;
-    for (let i = 0; i < bytesRead; i++) if (chunk[i] !== 0) return false;
+    if (!(bytesRead > 0)) throw new Error(`the entry file ends at byte ${at}, before its length ${to}`);
+    let last = bytesRead - 1;
+    while (last >= 0 && chunk[last] === 0) last--;
+    if (last >= 0) end = at + last + 1;
     at += bytesRead;
   }
-  return true;
+  return end;
 }

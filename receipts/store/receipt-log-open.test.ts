@@ -39,18 +39,37 @@ for (const zeros of [8, 40, 4096 + 13]) {
     const log = await ReceiptLog.open({ dir, durability: 'sync', clock });
     t.is(log.size, 5);
     t.is(log.recovery.truncatedBytes, zeros);
-    t.true(log.recovery.zeroTail);
+    t.is(log.recovery.zeroBytes, zeros);
     t.true(log.recovery.notes.some((n) => n.includes(`ended in ${zeros} zero bytes after entry 4`) && n.includes('unfinished write')), log.recovery.notes.join('\n'));
     t.is((await stat(path)).size, durable);
     await log.append('decision', body(5)).durable;
     await log.close();
     const again = await ReceiptLog.open({ dir, durability: 'sync', clock });
     t.is(again.size, 6);
-    t.false(again.recovery.zeroTail);
+    t.is(again.recovery.zeroBytes, 0);
     t.deepEqual(again.recovery.notes, []);
     await again.close();
   });
 }
+
+test('a last entry whose data stops part-way (its second half zeros, the size on disk), then zeros: cut off, with a note', async (t) => {
+  // A lost page in the middle of a group: the frame header and the first half of the receipt reached the disk.
+  const { dir, path } = await logWith(5);
+  const durable = (await stat(path)).size;
+  const log = await ReceiptLog.open({ dir, durability: 'sync', clock });
+  await log.append('decision', body(5)).durable;
+  await log.close();
+  const bytes = await readFile(path);
+  const half = durable + Math.floor((bytes.length - durable) / 2);
+  await writeFile(path, Buffer.concat([bytes.subarray(0, half), Buffer.alloc(bytes.length - half + 4096)]));
+  const reopened = await ReceiptLog.open({ dir, durability: 'sync', clock });
+  t.is(reopened.size, 5);
+  t.is(reopened.recovery.truncatedBytes, bytes.length - durable + 4096);
+  t.is(reopened.recovery.zeroBytes, bytes.length - half + 4096);
+  t.true(reopened.recovery.notes.some((n) => n.includes(`, the last ${bytes.length - half + 4096} of them zeros after entry 4`)), reopened.recovery.notes.join('\n'));
+  t.is((await stat(path)).size, durable);
+  await reopened.close();
+});
 
 test('zeros followed by a non-zero byte are not a torn tail: the log refuses and changes nothing', async (t) => {
   const { dir, path } = await logWith(3);

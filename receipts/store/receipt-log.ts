@@ -179,7 +179,7 @@ export class ReceiptLog {
       if (e instanceof FrameTooLargeError) throw oversizeRefusal(path, e, chain.size);
       throw e instanceof ChainError ? corruptionRefusal(path, e) : e;
     });
-    if (recovery.zeroTail) notes.push(zeroTailNote(path, recovery.truncatedBytes, chain.size));
+    if (recovery.zeroBytes > 0) notes.push(zeroTailNote(path, recovery, chain.size));
     return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0, notes }, lastOffset });
   }
 
@@ -451,10 +451,11 @@ function oversizeRefusal(path: string, e: FrameTooLargeError, index: number): En
   );
 }
 
-/** What open says when it cut off a zero-filled tail: not damage, a write whose data never reached the disk. */
-function zeroTailNote(path: string, bytes: number, size: number): string {
+/** What open says when the bytes it cut off end in zeros: not damage, a write whose data never reached the disk. */
+function zeroTailNote(path: string, r: EntryFileRecovery, size: number): string {
+  const what = r.zeroBytes === r.truncatedBytes ? `${r.zeroBytes} zero bytes` : `${r.truncatedBytes} bytes of an unfinished write, the last ${r.zeroBytes} of them zeros`;
   return (
-    `${path} ended in ${bytes} zero bytes ${size > 0 ? `after entry ${size - 1}` : 'and nothing else'}: a write whose data never reached the disk ` +
+    `${path} ended in ${what} ${size > 0 ? `after entry ${size - 1}` : 'and nothing else'}: a write whose data never reached the disk ` +
     '(a failed fdatasync whose pages were dropped, or a power loss before the data was written), never acknowledged in sync durability; cut off as an unfinished write'
   );
 }
