@@ -81,8 +81,8 @@ export class EntryFile {
    * Opens (or creates) the file and reads every entry in order into `onEntry`, which may throw to reject one
    * (a broken chain). A rejected or incomplete entry is cut off when nothing follows it but zero bytes (a torn
    * write, or one whose data never reached the disk); otherwise the file is corrupt and the error propagates,
-   * changing nothing. The first `keepBytes` (what a published
-   * checkpoint covers) are never cut off: a rejected entry there propagates too.
+   * changing nothing. The first `keepBytes` (what a published checkpoint covers) are never cut off: a rejected
+   * entry there propagates too.
    */
   static async open(
     path: string,

@@ -71,6 +71,20 @@ test('a last entry whose data stops part-way (its second half zeros, the size on
   await reopened.close();
 });
 
+test('a torn write that happens to end in zero bytes (inside entry 0\'s zero prev) is cut without the lost-data note', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tai-open-'));
+  const bytes = frame(new ReceiptChain().append('decision', body(0), NOW * 1000).bytes);
+  const prev = bytes.indexOf(Buffer.alloc(32));
+  t.true(prev > 0);
+  await writeFile(join(dir, 'entries'), bytes.subarray(0, prev + 20));
+  const log = await ReceiptLog.open({ dir, durability: 'sync', clock });
+  t.is(log.size, 0);
+  t.is(log.recovery.truncatedBytes, prev + 20);
+  t.true(log.recovery.zeroBytes >= 20);
+  t.deepEqual(log.recovery.notes, []);
+  await log.close();
+});
+
 test('zeros followed by a non-zero byte are not a torn tail: the log refuses and changes nothing', async (t) => {
   const { dir, path } = await logWith(3);
   await appendFile(path, Buffer.concat([Buffer.alloc(40), Buffer.from([1])]));

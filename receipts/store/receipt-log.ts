@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ReceiptBody, ReceiptKind } from '../receipt.ts';
 import { ChainError, ReceiptChain, type ChainedEntry, type ChainState } from '../receipt-chain.ts';
 import { auditEntryFile, EntryFileRefusal, type PublishedHead, type ReadLeafTile } from './entry-audit.ts';
-import { EntryFile, FrameTooLargeError, MAX_ENTRY_BYTES, type EntryFileRecovery, type EntryFs } from './entry-file.ts';
+import { EntryFile, FRAME_HEADER, FrameTooLargeError, MAX_ENTRY_BYTES, type EntryFileRecovery, type EntryFs } from './entry-file.ts';
 
 export type Durability = 'sync' | 'async';
 
@@ -179,7 +179,7 @@ export class ReceiptLog {
       if (e instanceof FrameTooLargeError) throw oversizeRefusal(path, e, chain.size);
       throw e instanceof ChainError ? corruptionRefusal(path, e) : e;
     });
-    if (recovery.zeroBytes > 0) notes.push(zeroTailNote(path, recovery, chain.size));
+    if (lostData(recovery)) notes.push(zeroTailNote(path, recovery, chain.size));
     return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0, notes }, lastOffset });
   }
 
@@ -449,6 +449,15 @@ function oversizeRefusal(path: string, e: FrameTooLargeError, index: number): En
       `or restore ${path} from a backup taken before that entry was written. If no TAI before the limit wrote this file, it is damaged: restore it.`,
     { cause: e },
   );
+}
+
+/**
+ * Whether the zeros ending what open cut off are data that never reached the disk rather than zero bytes a torn
+ * receipt happens to end with (entry 0's `prev` is 32 of them): all of it, a frame header or more (a frame
+ * header is never zero); or a sector or more.
+ */
+function lostData(r: EntryFileRecovery): boolean {
+  return r.zeroBytes === r.truncatedBytes ? r.zeroBytes >= FRAME_HEADER : r.zeroBytes >= 512;
 }
 
 /** What open says when the bytes it cut off end in zeros: not damage, a write whose data never reached the disk. */
