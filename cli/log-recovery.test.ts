@@ -250,3 +250,15 @@ test('a log written before the entry limit (an entry over 65 535 bytes past the 
   await server.stop();
   t.is((await runTai(['log', 'verify', s.logDir])).code, 0);
 });
+
+test('tai log verify DIR counts a zero-filled tail as an unfinished write, not as entries', async (t) => {
+  const s = await published(t);
+  await appendFile(s.entries, Buffer.alloc(42));
+  const r = await runTai(['log', 'verify', s.logDir]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /42 bytes of an unfinished write at the end/);
+  t.notRegex(r.out, /not yet published/);
+  const server = await serve(s);
+  await server.stop();
+  t.true(s.lines.some((l) => l.includes('ended in 42 zero bytes')), s.lines.join('\n'));
+});

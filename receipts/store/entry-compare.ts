@@ -11,7 +11,7 @@ export interface EntryFileComparison {
   matched: number;
   /** Whole entries past the checkpoint: not yet published (the server publishes within a second). */
   unpublished: number;
-  /** Bytes of an unfinished frame at the end past the checkpoint (cut off at the next start). */
+  /** Bytes of an unfinished frame at the end past the checkpoint, or of zeros there (cut off at the next start). */
   tornBytes: number;
 }
 
@@ -56,8 +56,9 @@ export async function compareEntryFile(path: string, c: { size: number; read: Re
   let block: Block | undefined;
   for await (const f of auditFrames(path)) {
     if (f.index >= c.size) {
-      if (f.bytes) result.unpublished++;
-      else result.tornBytes = f.end - f.offset;
+      // An empty frame is no receipt: zeros where a write's data never reached the disk, cut at the next start.
+      if (f.bytes?.length) result.unpublished++;
+      else result.tornBytes += f.end - f.offset;
       continue;
     }
     if (block?.k !== Math.floor(f.index / TILE_WIDTH)) block = await readBlock(c.read, Math.floor(f.index / TILE_WIDTH), c.size);
