@@ -245,6 +245,9 @@ test('a log written before the entry limit (an entry over 65 535 bytes past the 
   t.true(error.message.includes(`entry ${index} at byte ${at} is ${big.length} bytes, over the 65535-byte entry limit`), error.message);
   t.true(error.message.includes(`truncate -s ${at} ${s.entries}`), error.message);
   t.deepEqual(await snapshot(s.root), before, 'changes nothing');
+  const verified = await runTai(['log', 'verify', s.logDir]);
+  t.is(verified.code, 1, 'tai log verify reports it too');
+  t.true(verified.out.includes(`cut the file at byte ${at}`) || verified.err.includes(`cut the file at byte ${at}`), verified.out + verified.err);
   await truncate(s.entries, at);
   const server = await serve(s);
   await server.stop();
