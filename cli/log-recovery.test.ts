@@ -6,7 +6,7 @@ import { appendFile, mkdtemp, readdir, readFile, rename, rm, stat, truncate, wri
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ReceiptLog } from '../receipts/store/index.ts';
-import { decisionBody, parseCheckpoint, parseNote, parseSignerKey, signCheckpoint } from '../receipts/index.ts';
+import { decisionBody, encodeReceipt, parseCheckpoint, parseNote, parseSignerKey, ReceiptChain, RECEIPT_VERSION, signCheckpoint } from '../receipts/index.ts';
 import { folderFeed } from './embedded-feed.ts';
 import { startServer, type RunningServer } from './governor-server.ts';
 import { main } from './tai.ts';
@@ -224,4 +224,44 @@ test('after a refusal, tai log rebuild-entries DIR makes the entry file again fr
   const server = await serve(s);
   await server.stop();
   t.is((await runTai(['log', 'verify', s.logDir])).code, 0);
+});
+
+test('a log written before the entry limit (an entry over 65 535 bytes past the checkpoint) refuses naming the entry and the byte to cut at; cut there, the server starts', async (t) => {
+  const s = await published(t);
+  const log = await ReceiptLog.open({ dir: s.logDir, durability: 'sync', clock: { now: () => Date.now() } });
+  const chain = new ReceiptChain((await log.captureResumePoint()).chain);
+  await log.close();
+  // What TAI 506cf6e appended for a 70 KB reconcile receipt, then the next entry chained on it.
+  const index = chain.size;
+  const big = encodeReceipt({ v: RECEIPT_VERSION, kind: 'reconcile', index, time: Date.now() * 1000, prev: chain.head, body: { resource: 'Tenant/initech', generation: 2, patch: { features: { big: 'y'.repeat(70_000) } } } });
+  chain.replay(big);
+  const next = chain.append('lifecycle', { event: 'stop', version: '0.1.0' }, Date.now() * 1000).bytes;
+  const at = (await stat(s.entries)).size;
+  const framed = (b: Uint8Array): Buffer => Buffer.concat([Buffer.from([b.length >>> 24, (b.length >>> 16) & 0xff, (b.length >>> 8) & 0xff, b.length & 0xff]), b]);
+  await appendFile(s.entries, Buffer.concat([framed(big), framed(next)]));
+  const before = await snapshot(s.root);
+  const error = await t.throwsAsync(serve(s));
+  t.is(error.name, 'EntryFileRefusal');
+  t.true(error.message.includes(`entry ${index} at byte ${at} is ${big.length} bytes, over the 65535-byte entry limit`), error.message);
+  t.true(error.message.includes(`truncate -s ${at} ${s.entries}`), error.message);
+  t.deepEqual(await snapshot(s.root), before, 'changes nothing');
+  const verified = await runTai(['log', 'verify', s.logDir]);
+  t.is(verified.code, 1, 'tai log verify reports it too');
+  t.true(verified.out.includes(`cut the file at byte ${at}`) || verified.err.includes(`cut the file at byte ${at}`), verified.out + verified.err);
+  await truncate(s.entries, at);
+  const server = await serve(s);
+  await server.stop();
+  t.is((await runTai(['log', 'verify', s.logDir])).code, 0);
+});
+
+test('tai log verify DIR counts a zero-filled tail as an unfinished write, not as entries', async (t) => {
+  const s = await published(t);
+  await appendFile(s.entries, Buffer.alloc(42));
+  const r = await runTai(['log', 'verify', s.logDir]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /42 bytes of an unfinished write at the end/);
+  t.notRegex(r.out, /not yet published/);
+  const server = await serve(s);
+  await server.stop();
+  t.true(s.lines.some((l) => l.includes('ended in 42 zero bytes')), s.lines.join('\n'));
 });

@@ -1,10 +1,11 @@
 // Power-loss sweep (issue 15, fault suite): a real `tai serve` (in process, sync durability) takes decisions
 // while every fdatasync of its entry file is recorded at the file edge. At each one, the log folder is captured as
 // a power loss at that moment could leave it — the entry file cut to its last synced length (the group being
-// synced lost), or with that group torn half-way, or whole; the other files as they were (replaced by rename), or
-// gone (they are never fsynced). Each image is started with the real startServer: it must start (damage that is
-// only an unfinished write is never a reason to refuse), hold every decision answered before that moment at its
-// index, and verify afterwards (published files and entry file).
+// synced lost), or with that group torn half-way, or whole, or zero-filled wholly or from half-way (its size
+// reached the disk, not all its data); the other files as they were (replaced by rename), or gone (they are never
+// fsynced). Each image is started with the real startServer: it must start (damage that is only an unfinished
+// write is never a reason to refuse), hold every decision answered before that moment at its index, and verify
+// afterwards (published files and entry file).
 import test from 'ava';
 import { fstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
@@ -28,8 +29,13 @@ interface Image {
   synced: number;
 }
 
-type Variant = 'synced' | 'torn' | 'whole' | 'entries only';
-const VARIANTS: readonly Variant[] = ['synced', 'torn', 'whole', 'entries only'];
+/**
+ * `zeroed`: the group's length reached the disk but not its data (a filesystem that persists the size before the
+ * data, or a failed fdatasync whose pages were dropped): the unsynced bytes read back as zeros. `half zeroed`:
+ * the first half of its data reached the disk, the rest reads as zeros (lost from a page boundary on).
+ */
+type Variant = 'synced' | 'torn' | 'whole' | 'zeroed' | 'half zeroed' | 'entries only';
+const VARIANTS: readonly Variant[] = ['synced', 'torn', 'whole', 'zeroed', 'half zeroed', 'entries only'];
 
 function serve(root: string, logDir: string, out: string[]) {
   return startServer({
@@ -77,9 +83,12 @@ function reconstruct(image: Image, variant: Variant, logDir: string): void {
     if (variant === 'entries only' && path !== 'entries') continue;
     if (path.endsWith('.tmp')) continue;
     const unsynced = bytes.length - image.synced;
-    const keep = path !== 'entries' || variant === 'whole' ? bytes.length : variant === 'torn' ? image.synced + Math.ceil(unsynced / 2) : image.synced;
+    const half = image.synced + Math.ceil(unsynced / 2);
+    const keep = path !== 'entries' || variant === 'whole' ? bytes.length : variant === 'torn' || variant === 'half zeroed' ? half : image.synced;
+    // The zeroed variants keep the file's length: the bytes past what they keep read as zeros.
+    const zeros = path === 'entries' && variant.endsWith('zeroed') ? bytes.length - (variant === 'zeroed' ? image.synced : half) : 0;
     mkdirSync(dirname(join(logDir, path)), { recursive: true });
-    writeFileSync(join(logDir, path), bytes.subarray(0, keep));
+    writeFileSync(join(logDir, path), Buffer.concat([bytes.subarray(0, keep), Buffer.alloc(zeros)]));
   }
 }
 

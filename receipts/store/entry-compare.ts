@@ -11,7 +11,7 @@ export interface EntryFileComparison {
   matched: number;
   /** Whole entries past the checkpoint: not yet published (the server publishes within a second). */
   unpublished: number;
-  /** Bytes of an unfinished frame at the end past the checkpoint (cut off at the next start). */
+  /** Bytes of an unfinished frame at the end past the checkpoint, or of zeros there (cut off at the next start). */
   tornBytes: number;
 }
 
@@ -45,21 +45,39 @@ function frameDefect(f: AuditedFrame, b: Block): LogDefect | undefined {
   return undefined;
 }
 
+/** An unpublished frame over the entry limit: tai serve refuses to start on it (docs/deploy.md). */
+function oversizeDefect(f: AuditedFrame): LogDefect {
+  return {
+    index: f.index,
+    path: 'entries',
+    message:
+      `not yet published, and unreadable: ${f.problem}. tai serve refuses to start on it. If TAI before the entry limit wrote it, it was never published: ` +
+      `cut the file at byte ${f.offset} (docs/deploy.md, "A log written before the entry limit"); otherwise restore the file`,
+  };
+}
+
+/** Counts frame `f` past the checkpoint into `result`; true when it is a defect (added) that ends the comparison. */
+function countUnpublished(f: AuditedFrame, result: EntryFileComparison): boolean {
+  if (f.oversize) return result.defects.push(oversizeDefect(f)) > 0;
+  // An empty frame is no receipt: zeros where a write's data never reached the disk, cut at the next start.
+  if (f.bytes?.length) result.unpublished++;
+  else result.tornBytes += f.end - f.offset;
+  return false;
+}
+
 /**
  * Compares the entries file at `path` (read only) with the published log of `size` entries read through `read`:
  * each of the first `size` frames must have the leaf hash of the level-0 tile and the bytes of the entry bundle,
  * and none may be missing. Frames past `size` are counted, not judged: the server publishes them next, and cuts
- * an unfinished one off when it starts. Stops at the first difference, naming its entry.
+ * an unfinished one off when it starts; only a frame over the entry limit, on which the server refuses to start,
+ * is a defect there. Stops at the first difference, naming its entry.
  */
 export async function compareEntryFile(path: string, c: { size: number; read: ReadLogFile }): Promise<EntryFileComparison> {
   const result: EntryFileComparison = { defects: [], matched: 0, unpublished: 0, tornBytes: 0 };
   let block: Block | undefined;
   for await (const f of auditFrames(path)) {
-    if (f.index >= c.size) {
-      if (f.bytes) result.unpublished++;
-      else result.tornBytes = f.end - f.offset;
-      continue;
-    }
+    if (f.index >= c.size && countUnpublished(f, result)) return result;
+    if (f.index >= c.size) continue;
     if (block?.k !== Math.floor(f.index / TILE_WIDTH)) block = await readBlock(c.read, Math.floor(f.index / TILE_WIDTH), c.size);
     const defect = frameDefect(f, block);
     if (defect) return { ...result, defects: [defect] };

@@ -35,6 +35,28 @@ export interface EntryFileRecovery {
   entries: number;
   /** Bytes of an incomplete last entry that were cut off (a write the crash interrupted, never acknowledged). */
   truncatedBytes: number;
+  /**
+   * How many of the bytes cut off are zeros ending the file: data of a write that never reached the disk (a
+   * failed fdatasync whose dirty pages were dropped, or a power loss on a filesystem that persisted the size
+   * before the data).
+   */
+  zeroBytes: number;
+}
+
+/**
+ * A frame claims more than {@link MAX_ENTRY_BYTES}: a file written before the entry limit (TAI up to 506cf6e
+ * accepted entries up to 1 MiB), or damage. Carries where the frame starts and what it claims.
+ */
+export class FrameTooLargeError extends Error {
+  override name = 'FrameTooLargeError';
+  readonly offset: number;
+  readonly size: number;
+
+  constructor(offset: number, size: number) {
+    super(`the frame at byte ${offset} claims ${size} bytes, over the ${MAX_ENTRY_BYTES}-byte entry limit: not a TAI entry file, or corrupt`);
+    this.offset = offset;
+    this.size = size;
+  }
 }
 
 /**
@@ -57,9 +79,10 @@ export class EntryFile {
 
   /**
    * Opens (or creates) the file and reads every entry in order into `onEntry`, which may throw to reject one
-   * (a broken chain). A rejected or incomplete entry is cut off when nothing valid follows it; otherwise the
-   * file is corrupt and the error propagates, changing nothing. The first `keepBytes` (what a published
-   * checkpoint covers) are never cut off: a rejected entry there propagates too.
+   * (a broken chain). A rejected or incomplete entry is cut off when nothing follows it but zero bytes (a torn
+   * write, or one whose data never reached the disk); otherwise the file is corrupt and the error propagates,
+   * changing nothing. The first `keepBytes` (what a published checkpoint covers) are never cut off: a rejected
+   * entry there propagates too.
    */
   static async open(
     path: string,
@@ -69,11 +92,11 @@ export class EntryFile {
     const { startOffset = 0, keepBytes = 0, fs = nodeEntryFs } = o;
     const handle = await fs.open(path, 'a+');
     try {
-      const { entries, validLength, fileLength } = await readEntries(handle, onEntry, startOffset);
+      const { entries, validLength, fileLength, zeroBytes } = await readEntries(handle, onEntry, startOffset);
       if (validLength < keepBytes) throw new Error(`${path}: the entry at byte ${validLength} is unreadable, but a published checkpoint covers the file up to byte ${keepBytes}; it is not cut off`);
       if (validLength < fileLength) await handle.truncate(validLength);
       if (validLength < fileLength) await handle.datasync();
-      return { file: new EntryFile(handle, validLength), recovery: { entries, truncatedBytes: fileLength - validLength } };
+      return { file: new EntryFile(handle, validLength), recovery: { entries, truncatedBytes: fileLength - validLength, zeroBytes } };
     } catch (e) {
       await handle.close();
       throw e;
@@ -140,8 +163,8 @@ export interface Frame {
 }
 
 /**
- * Reads frames in order, in chunks, so a large log is never held in memory whole. Throws when a frame claims more
- * than {@link MAX_ENTRY_BYTES}.
+ * Reads frames in order, in chunks, so a large log is never held in memory whole. Throws
+ * {@link FrameTooLargeError} when a frame claims more than {@link MAX_ENTRY_BYTES}.
  */
 export async function* readFrames(handle: EntryHandle, fileLength: number, from: number): AsyncGenerator<Frame> {
   let buf = Buffer.alloc(0);
@@ -150,7 +173,7 @@ export async function* readFrames(handle: EntryHandle, fileLength: number, from:
   for (;;) {
     const have = buf.length;
     const size = have >= FRAME_HEADER ? buf.readUInt32BE(0) : -1;
-    if (size > MAX_ENTRY_BYTES) throw new Error(`the frame at byte ${bufStart} claims ${size} bytes: not a TAI entry file, or corrupt`);
+    if (size > MAX_ENTRY_BYTES) throw new FrameTooLargeError(bufStart, size);
     if (size >= 0 && have >= FRAME_HEADER + size) {
       yield { bytes: buf.subarray(FRAME_HEADER, FRAME_HEADER + size).slice(), end: bufStart + FRAME_HEADER + size };
       buf = buf.subarray(FRAME_HEADER + size);
@@ -169,14 +192,16 @@ export async function* readFrames(handle: EntryHandle, fileLength: number, from:
 }
 
 /**
- * Feeds every complete, accepted frame to `onEntry`. The first incomplete or rejected frame ends the log if it
- * is the last thing in the file (a torn write, never acknowledged); anywhere else it is corruption.
+ * Feeds every complete, accepted frame to `onEntry`. The first incomplete or rejected frame ends the log if
+ * nothing but zero bytes follows it: a torn write, never acknowledged, or one whose data never reached the disk
+ * (zeros parse as empty frames, which no receipt is, from where the lost data starts, maybe within that frame).
+ * Anything else after it is corruption.
  */
 async function readEntries(
   handle: EntryHandle,
   onEntry: (bytes: Uint8Array, offset: number) => void,
   from: number,
-): Promise<{ entries: number; validLength: number; fileLength: number }> {
+): Promise<{ entries: number; validLength: number; fileLength: number; zeroBytes: number }> {
   const fileLength = (await handle.stat()).size;
   if (from > fileLength) throw new Error(`cannot resume at byte ${from}: the entry file has ${fileLength}`);
   let entries = 0;
@@ -186,31 +211,26 @@ async function readEntries(
       if (frame.bytes === undefined) throw new Error(`entry ${entries} is incomplete`);
       onEntry(frame.bytes, validLength);
     } catch (e) {
-      if (frame.end === fileLength) break;
+      if ((await dataEnd(handle, frame.end, fileLength)) === frame.end) break;
       throw e;
     }
     entries++;
     validLength = frame.end;
   }
-  return { entries, validLength, fileLength };
+  return { entries, validLength, fileLength, zeroBytes: fileLength - (await dataEnd(handle, validLength, fileLength)) };
 }
 
-/** Reads the frame that starts at `offset` in the file at `path` (undefined if there is none). Never writes. */
-export async function readFrameAtPath(path: string, offset: number): Promise<Uint8Array | undefined> {
-  const handle = await open(path, 'r');
-  try {
-    return await readFrameAt(handle, offset);
-  } finally {
-    await handle.close();
+/** The offset just past the last non-zero byte of the file in [from, to); `from` when they are all zero. */
+async function dataEnd(handle: EntryHandle, from: number, to: number): Promise<number> {
+  const chunk = Buffer.allocUnsafe(Math.max(0, Math.min(READ_CHUNK, to - from)));
+  let end = from;
+  for (let at = from; at < to; ) {
+    const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, to - at), at);
+    if (!(bytesRead > 0)) throw new Error(`the entry file ends at byte ${at}, before its length ${to}`);
+    let last = bytesRead - 1;
+    while (last >= 0 && chunk[last] === 0) last--;
+    if (last >= 0) end = at + last + 1;
+    at += bytesRead;
   }
-}
-
-async function readFrameAt(handle: EntryHandle, offset: number): Promise<Uint8Array | undefined> {
-  const header = Buffer.alloc(FRAME_HEADER);
-  if ((await handle.read(header, 0, FRAME_HEADER, offset)).bytesRead < FRAME_HEADER) return undefined;
-  const size = header.readUInt32BE(0);
-  if (size > MAX_ENTRY_BYTES) return undefined;
-  const body = Buffer.alloc(size);
-  if ((await handle.read(body, 0, size, offset + FRAME_HEADER)).bytesRead < size) return undefined;
-  return new Uint8Array(body);
+  return end;
 }

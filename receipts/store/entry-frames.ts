@@ -3,7 +3,7 @@
 import { hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { LEAF_PREFIX } from '../merkle-hash.ts';
-import { FRAME_HEADER, MAX_ENTRY_BYTES, readFrames } from './entry-file.ts';
+import { FRAME_HEADER, FrameTooLargeError, MAX_ENTRY_BYTES, readFrames } from './entry-file.ts';
 
 /** One frame of the entries file as the audit sees it: `bytes` undefined when it is torn or unreadable. */
 export interface AuditedFrame {
@@ -13,6 +13,8 @@ export interface AuditedFrame {
   bytes: Uint8Array | undefined;
   /** Why `bytes` is undefined. */
   problem?: string;
+  /** The frame claims more than the entry limit (a log written before it, or damage): the server refuses it. */
+  oversize?: true;
 }
 
 /**
@@ -42,7 +44,7 @@ async function* framesOf(handle: FileHandle, fileLength: number): AsyncGenerator
       offset = f.end;
     }
   } catch (e) {
-    yield { index, offset, end: fileLength, bytes: undefined, problem: (e as Error).message };
+    yield { index, offset, end: fileLength, bytes: undefined, problem: (e as Error).message, ...(e instanceof FrameTooLargeError && { oversize: true as const }) };
   }
 }
 

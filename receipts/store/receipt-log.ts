@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ReceiptBody, ReceiptKind } from '../receipt.ts';
 import { ChainError, ReceiptChain, type ChainedEntry, type ChainState } from '../receipt-chain.ts';
 import { auditEntryFile, EntryFileRefusal, type PublishedHead, type ReadLeafTile } from './entry-audit.ts';
-import { EntryFile, type EntryFileRecovery, type EntryFs } from './entry-file.ts';
+import { EntryFile, FRAME_HEADER, FrameTooLargeError, MAX_ENTRY_BYTES, type EntryFileRecovery, type EntryFs } from './entry-file.ts';
 
 export type Durability = 'sync' | 'async';
 
@@ -176,8 +176,10 @@ export class ReceiptLog {
       },
       { startOffset: resume?.offset ?? 0, keepBytes: coveredBytes, fs: opts.fs },
     ).catch((e: unknown) => {
+      if (e instanceof FrameTooLargeError) throw oversizeRefusal(path, e, chain.size);
       throw e instanceof ChainError ? corruptionRefusal(path, e) : e;
     });
+    if (lostData(recovery)) notes.push(zeroTailNote(path, recovery, chain.size));
     return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0, notes }, lastOffset });
   }
 
@@ -438,5 +440,38 @@ function corruptionRefusal(path: string, e: ChainError): EntryFileRefusal {
     `${path}: ${e.message}, and more entries follow it: the file is corrupt past the last published checkpoint, so the server refuses and leaves it as it is. ` +
       `Restore ${path} from a backup; or, giving up entry ${e.index} and every entry after it (never published), cut the file where entry ${e.index} starts.`,
     { cause: e },
+  );
+}
+
+/**
+ * A frame over the entry limit: TAI up to 506cf6e wrote entries up to 1 MiB, but an entry bundle holds at most
+ * MAX_ENTRY_BYTES, so publishing stalled on such an entry and neither it nor any entry after it was published.
+ */
+function oversizeRefusal(path: string, e: FrameTooLargeError, index: number): EntryFileRefusal {
+  return new EntryFileRefusal(
+    `${path}: entry ${index} at byte ${e.offset} is ${e.size} bytes, over the ${MAX_ENTRY_BYTES}-byte entry limit (docs/adr/0011). ` +
+      `TAI before that limit wrote entries up to 1 MiB, but an entry bundle holds at most ${MAX_ENTRY_BYTES} bytes, so publishing stalled on it: ` +
+      `entry ${index} and every entry after it were never published. The server refuses and leaves the file as it is. ` +
+      `Keep a copy of ${path}, then cut it where entry ${index} starts, at byte ${e.offset} (truncate -s ${e.offset} ${path}), giving up entry ${index} and every entry after it; ` +
+      `or restore ${path} from a backup taken before that entry was written. If no TAI before the limit wrote this file, it is damaged: restore it.`,
+    { cause: e },
+  );
+}
+
+/**
+ * Whether the zeros ending what open cut off are data that never reached the disk rather than zero bytes a torn
+ * receipt happens to end with (entry 0's `prev` is 32 of them): all of it, a frame header or more (a frame
+ * header is never zero); or a sector or more.
+ */
+function lostData(r: EntryFileRecovery): boolean {
+  return r.zeroBytes === r.truncatedBytes ? r.zeroBytes >= FRAME_HEADER : r.zeroBytes >= 512;
+}
+
+/** What open says when the bytes it cut off end in zeros: not damage, a write whose data never reached the disk. */
+function zeroTailNote(path: string, r: EntryFileRecovery, size: number): string {
+  const what = r.zeroBytes === r.truncatedBytes ? `${r.zeroBytes} zero bytes` : `${r.truncatedBytes} bytes of an unfinished write, the last ${r.zeroBytes} of them zeros`;
+  return (
+    `${path} ended in ${what} ${size > 0 ? `after entry ${size - 1}` : 'and nothing else'}: a write whose data never reached the disk ` +
+    '(a failed fdatasync whose pages were dropped, or a power loss before the data was written), never acknowledged in sync durability; cut off as an unfinished write'
   );
 }
