@@ -35,7 +35,8 @@ async function outage(t: { teardown(f: () => Promise<void>): void }) {
   };
   const heal = async () => {
     fs.heal();
-    await log.whenWritable();
+    const keepAlive = setInterval(() => undefined, 1000); // the log's retry timers do not keep the process alive
+    await log.whenWritable().finally(() => clearInterval(keepAlive));
   };
   return { log, send, heal, reservations };
 }
