@@ -2,6 +2,7 @@
 // file that a checkpoint covers (cut bytes, a flipped byte, a dropped frame) makes the real server refuse to
 // start, leaving every file as it was; damage past what any checkpoint covers is trimmed as before.
 import test, { type ExecutionContext } from 'ava';
+import { createHash } from 'node:crypto';
 import { appendFile, mkdtemp, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -9,6 +10,8 @@ import { ReceiptLog } from '../receipts/store/index.ts';
 import { decisionBody, encodeReceipt, parseCheckpoint, parseNote, parseSignerKey, ReceiptChain, RECEIPT_VERSION, signCheckpoint } from '../receipts/index.ts';
 import { folderFeed } from './embedded-feed.ts';
 import { startServer, type RunningServer } from './governor-server.ts';
+import { publishedHeads } from './published-heads.ts';
+import { loadRunState } from './run-state.ts';
 import { main } from './tai.ts';
 
 interface Served {
@@ -125,6 +128,19 @@ test('dropping the last published frame: start refuses, naming the missing entry
   const offsets = await frameOffsets(s.entries);
   await truncate(s.entries, offsets.at(-1)!);
   await refuses(t, s, offsets.length - 1);
+});
+
+test('after a clean stop, state.json holds the digest of the entries file, so the next start hashes none of its entries', async (t) => {
+  const s = await published(t);
+  const state = await loadRunState(join(s.logDir, 'state.json'));
+  const bytes = await readFile(s.entries);
+  t.is(state?.log.offset, bytes.length);
+  t.is(state?.log.digest, createHash('sha256').update(bytes).digest('hex'));
+  const heads = await publishedHeads({ logDir: s.logDir, anchor: undefined, origin: 'tai.test/recovery', verifierKey: '', io: { out: () => undefined, err: (l) => t.fail(l) } });
+  t.is(heads[0]?.size, state?.log.size, 'the local checkpoint is at the resume point');
+  const log = await ReceiptLog.open({ dir: s.logDir, durability: 'sync', clock: { now: () => Date.now() }, resume: state?.log, published: heads });
+  await log.close();
+  t.like(log.recovery, { resumedAt: state?.log.size, hashedFrames: 0 });
 });
 
 test('damage past the checkpoint is trimmed and the server starts, continuing the published log', async (t) => {

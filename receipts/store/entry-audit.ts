@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { CompactRange } from '../compact-range.ts';
 import { bytesEqual, hashLeaf, toHex } from '../merkle-hash.ts';
 import type { ChainState } from '../receipt-chain.ts';
+import { readFrameAtPath } from './entry-file.ts';
 import { auditFrames, hashFrames } from './entry-frames.ts';
 
 /**
@@ -26,18 +27,28 @@ interface Seen {
   lastOffset: number;
 }
 
-/** Hashes the file's frames up to the largest of `sizes` into a compact range, noting the tree at each of `sizes`. */
-async function scan(path: string, sizes: ReadonlySet<number>): Promise<Map<number, Seen>> {
+/**
+ * Hashes the file's frames up to the largest of `sizes` into a compact range, noting the tree at each of `sizes`.
+ * From `from` (a resume point whose prefix is known good) it starts with that tree and hashes only what follows.
+ */
+async function scan(path: string, sizes: ReadonlySet<number>, from?: AuditedResume): Promise<{ at: Map<number, Seen>; hashed: number }> {
   const upTo = Math.max(0, ...sizes);
-  const tree = new CompactRange();
+  const tree = from ? CompactRange.fromState(from.chain.tree) : new CompactRange();
   const at = new Map<number, Seen>();
-  if (sizes.has(0)) at.set(0, { root: tree.root(), hashes: [], head: toHex(new Uint8Array(32)), end: 0, lastOffset: -1 });
-  if (upTo === 0) return at;
-  await hashFrames(path, upTo, (leaf, offset, end) => {
-    tree.append(leaf);
-    if (sizes.has(tree.size)) at.set(tree.size, { root: tree.root(), hashes: tree.toState().hashes, head: toHex(leaf), end, lastOffset: offset });
-  });
-  return at;
+  if (from) at.set(from.size, { root: tree.root(), hashes: from.chain.tree.hashes, head: from.chain.head, end: from.offset, lastOffset: from.lastOffset });
+  else if (sizes.has(0)) at.set(0, { root: tree.root(), hashes: [], head: toHex(new Uint8Array(32)), end: 0, lastOffset: -1 });
+  const start = tree.size;
+  if (upTo <= start) return { at, hashed: 0 };
+  await hashFrames(
+    path,
+    upTo - start,
+    (leaf, offset, end) => {
+      tree.append(leaf);
+      if (sizes.has(tree.size)) at.set(tree.size, { root: tree.root(), hashes: tree.toState().hashes, head: toHex(leaf), end, lastOffset: offset });
+    },
+    from?.offset,
+  );
+  return { at, hashed: tree.size - start };
 }
 
 /**
@@ -64,6 +75,8 @@ export interface AuditedResume {
   offset: number;
   lastOffset: number;
   chain: ChainState;
+  /** SHA-256 (hex) of the file's first `offset` bytes when the point was taken (state.json's, unsigned). */
+  digest?: string | undefined;
 }
 
 /** What the audit established: bytes that must never be cut off, and whether the resume point can be used. */
@@ -75,6 +88,8 @@ export interface EntryAudit {
   resumeMatches: boolean;
   /** What the operator should know though nothing is wrong with the file (a mis-sized checkpoint). */
   notes: string[];
+  /** Entries hashed: every one up to the largest head or resume size, or only those after a resume point whose prefix digest matched. */
+  hashedFrames: number;
 }
 
 /** The entry file cannot be opened as it is: the server refuses to start, and no file was changed. */
@@ -101,20 +116,63 @@ export type ReadLeafTile = (k: number, width: number) => Promise<Uint8Array | un
  * Checks the entries file at `path` against what was published, reading it only (the file is never changed
  * here): its first `head.size` entries must reproduce each head's root (a head without a root: only be whole),
  * and the resume point must name its first `resume.size` entries (its tree and last leaf). Streams the file once,
- * hashing each entry. Throws {@link PublishedHistoryError} naming the first differing entry (found against the
- * level-0 tiles by `leafTile`) when a head is not reproduced.
+ * hashing each entry; or, when `prefixDigest` (the SHA-256 of the file's first `resume.offset` bytes, read now)
+ * is the resume point's digest, only the entries after it (see {@link fromResume}). Throws
+ * {@link PublishedHistoryError} naming the first differing entry (found against the level-0 tiles by
+ * `leafTile`) when a head is not reproduced.
  */
-export async function auditEntryFile(path: string, o: { heads: readonly PublishedHead[]; resume?: AuditedResume | undefined; leafTile: ReadLeafTile }): Promise<EntryAudit> {
+export async function auditEntryFile(path: string, o: { heads: readonly PublishedHead[]; resume?: AuditedResume | undefined; leafTile: ReadLeafTile; prefixDigest?: string | undefined }): Promise<EntryAudit> {
+  const fast = await fromResume(path, o);
+  if (fast) return fast;
   const sizes = new Set(o.heads.map((h) => h.size));
   if (o.resume) sizes.add(o.resume.size);
-  const seen = await scan(path, sizes);
+  const { at: seen, hashed } = await scan(path, sizes);
   const notes: string[] = [];
   let covered = { size: 0, end: 0 };
   for (const head of [...o.heads].sort((a, b) => a.size - b.size)) {
     const c = await coveredBy({ path, seen, head, leafTile: o.leafTile, notes });
     if (c.size > covered.size) covered = c;
   }
-  return { coveredSize: covered.size, coveredBytes: covered.end, resumeMatches: o.resume !== undefined && resumeMatches(seen.get(o.resume.size), o.resume), notes };
+  return { coveredSize: covered.size, coveredBytes: covered.end, resumeMatches: o.resume !== undefined && resumeMatches(seen.get(o.resume.size), o.resume), notes, hashedFrames: hashed };
+}
+
+/**
+ * The audit of a start over bytes this server wrote itself: the file's first `resume.offset` bytes are, byte for
+ * byte, those the previous run had durable when it took the resume point (`prefixDigest` is its `digest`), and it
+ * had audited and published them. So the scan starts from the resume point's tree and hashes only the entries
+ * after it; the resume point's last leaf is checked against its frame, and its tree against a signed root: every
+ * head with a root must be at or past the resume size, and at least one must be, each reproduced from that tree.
+ * Undefined whenever it cannot conclude so (no or another digest, an older signed head, a root not reproduced):
+ * the full scan then decides, and names what differs.
+ */
+async function fromResume(path: string, o: { heads: readonly PublishedHead[]; resume?: AuditedResume | undefined; prefixDigest?: string | undefined }): Promise<EntryAudit | undefined> {
+  const r = o.resume;
+  if (r === undefined || !(await prefixUnchanged(path, { ...o, resume: r }))) return undefined;
+  const sizes = new Set(o.heads.filter((h) => h.size >= r.size).map((h) => h.size));
+  const { at, hashed } = await scan(path, sizes, r).catch(() => ({ at: new Map<number, Seen>(), hashed: 0 }));
+  let covered = { size: r.size, end: r.offset }; // never cut off: EntryFile.open reads on from the resume point
+  for (const head of o.heads) {
+    if (head.size < r.size) continue; // a size-only head inside the prefix: its entries are whole
+    const seen = at.get(head.size);
+    if (seen === undefined || (head.root !== undefined && !bytesEqual(seen.root, head.root))) return undefined;
+    if (head.size > covered.size) covered = { size: head.size, end: seen.end };
+  }
+  return { coveredSize: Math.max(covered.size, ...o.heads.map((h) => h.size)), coveredBytes: covered.end, resumeMatches: true, notes: [], hashedFrames: hashed };
+}
+
+/** Whether the fast path applies: the digest matches, the last leaf is the chain head's, a signed root is at or past the resume size and none before it. */
+async function prefixUnchanged(path: string, o: { heads: readonly PublishedHead[]; resume: AuditedResume; prefixDigest?: string | undefined }): Promise<boolean> {
+  const r = o.resume;
+  if (r.digest === undefined || o.prefixDigest !== r.digest || r.chain.tree.size !== r.size) return false;
+  const rooted = o.heads.filter((h) => h.root !== undefined);
+  return rooted.length > 0 && rooted.every((h) => h.size >= r.size) && (await lastLeafIs(path, r));
+}
+
+/** Whether the frame at the resume point's `lastOffset` ends at its `offset` and hashes to its chain head. */
+async function lastLeafIs(path: string, r: AuditedResume): Promise<boolean> {
+  if (r.size === 0) return r.offset === 0;
+  const bytes = await readFrameAtPath(path, r.lastOffset).catch(() => undefined);
+  return bytes !== undefined && r.lastOffset + 4 + bytes.length === r.offset && toHex(hashLeaf(bytes)) === r.chain.head;
 }
 
 /** The entries `head` covers: its size, or the size whose root a mis-sized checkpoint carries; throws if neither. */

@@ -234,3 +234,23 @@ async function dataEnd(handle: EntryHandle, from: number, to: number): Promise<n
   }
   return end;
 }
+
+/** Reads the frame that starts at `offset` in the file at `path` (undefined if there is none). Never writes. */
+export async function readFrameAtPath(path: string, offset: number): Promise<Uint8Array | undefined> {
+  const handle = await open(path, 'r');
+  try {
+    return await readFrameAt(handle, offset);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readFrameAt(handle: EntryHandle, offset: number): Promise<Uint8Array | undefined> {
+  const header = Buffer.alloc(FRAME_HEADER);
+  if ((await handle.read(header, 0, FRAME_HEADER, offset)).bytesRead < FRAME_HEADER) return undefined;
+  const size = header.readUInt32BE(0);
+  if (size > MAX_ENTRY_BYTES) return undefined;
+  const body = Buffer.alloc(size);
+  if ((await handle.read(body, 0, size, offset + FRAME_HEADER)).bytesRead < size) return undefined;
+  return new Uint8Array(body);
+}

@@ -1,6 +1,6 @@
 // The entries file read for checking, never for writing: frame by frame (to name what differs), or hashed in
 // bulk (the start-up audit's hot loop).
-import { hash } from 'node:crypto';
+import { createHash, hash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { LEAF_PREFIX } from '../merkle-hash.ts';
 import { FRAME_HEADER, FrameTooLargeError, MAX_ENTRY_BYTES, readFrames } from './entry-file.ts';
@@ -53,9 +53,10 @@ const SCAN_CHUNK = 8 * 1024 * 1024;
 /**
  * The hot loop of the audit: reads the file in large chunks and hashes each of its first `upTo` frames where it
  * lies, framing and hashing synchronously within a chunk (an async step per frame would cost more than the
- * hash). Returns where it stopped early at a torn or unreadable frame, if it did.
+ * hash). Starts at byte `from`, which must be where a frame starts (default: the first). Returns where it stopped
+ * early at a torn or unreadable frame, if it did.
  */
-export async function hashFrames(path: string, upTo: number, onLeaf: (leaf: Uint8Array, offset: number, end: number) => void): Promise<Omit<AuditedFrame, 'index' | 'bytes'> | undefined> {
+export async function hashFrames(path: string, upTo: number, onLeaf: (leaf: Uint8Array, offset: number, end: number) => void, from = 0): Promise<Omit<AuditedFrame, 'index' | 'bytes'> | undefined> {
   const handle = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw e;
@@ -64,7 +65,7 @@ export async function hashFrames(path: string, upTo: number, onLeaf: (leaf: Uint
   try {
     const fileLength = (await handle.stat()).size;
     let buf = Buffer.alloc(0);
-    let bufStart = 0; // file offset of buf[0]
+    let bufStart = from; // file offset of buf[0]
     let count = 0;
     while (count < upTo) {
       const framed = frameLeaves(buf, { bufStart, upTo: upTo - count, onLeaf });
@@ -105,4 +106,30 @@ function frameLeaves(buf: Buffer, c: { bufStart: number; upTo: number; onLeaf: (
     count++;
   }
   return { count, offset: c.bufStart + at };
+}
+
+/**
+ * One SHA-256 over the file's first `length` bytes, read in large chunks, not yet finished (copy() it to digest, or
+ * update it with what follows). Undefined when the file holds fewer bytes.
+ */
+export async function hashPrefix(path: string, length: number): Promise<Hash | undefined> {
+  const digest = createHash('sha256');
+  if (length === 0) return digest;
+  const handle = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (handle === undefined) return undefined;
+  try {
+    const chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, length));
+    for (let at = 0; at < length; ) {
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, length - at), at);
+      if (bytesRead === 0) return undefined;
+      digest.update(chunk.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+    return digest;
+  } finally {
+    await handle.close();
+  }
 }

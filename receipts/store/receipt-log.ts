@@ -4,6 +4,8 @@ import type { ReceiptBody, ReceiptKind } from '../receipt.ts';
 import { ChainError, ReceiptChain, type ChainedEntry, type ChainState } from '../receipt-chain.ts';
 import { auditEntryFile, EntryFileRefusal, type PublishedHead, type ReadLeafTile } from './entry-audit.ts';
 import { EntryFile, FRAME_HEADER, FrameTooLargeError, MAX_ENTRY_BYTES, type EntryFileRecovery, type EntryFs } from './entry-file.ts';
+import { hashPrefix } from './entry-frames.ts';
+import { FileDigest } from './file-digest.ts';
 
 export type Durability = 'sync' | 'async';
 
@@ -70,6 +72,11 @@ export interface ResumePoint {
   /** Where the last of those entries' frame starts. */
   lastOffset: number;
   chain: ChainState;
+  /**
+   * SHA-256 (hex) of the file's first `offset` bytes, as they were durable when the point was taken: a start that
+   * finds them unchanged hashes only the entries after them (docs/receipts.md §7). Unsigned; absent in old files.
+   */
+  digest?: string | undefined;
 }
 
 export interface ReceiptLogOptions {
@@ -135,7 +142,9 @@ export class ReceiptLog {
   #lastOffset: number;
   /** Sizes whose file offsets a captured resume point waits for, and the offsets once written. */
   readonly #wantOffsets = new Set<number>();
-  readonly #offsets = new Map<number, { end: number; last: number }>();
+  readonly #offsets = new Map<number, { end: number; last: number; digest?: string | undefined }>();
+  /** Of the file's durable bytes, taken after each successful fdatasync. */
+  readonly #digest: FileDigest;
   readonly #pendingPoints = new Map<number, Promise<ResumePoint>>();
   /** The entries appended to the file by the last write (synced or not), and where they end. */
   #written: { size: number; end: number; last: number } | undefined;
@@ -143,11 +152,12 @@ export class ReceiptLog {
   #retryTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /** What open found: cut-off bytes, where replay resumed, and notes on the published heads (audit). */
-  readonly recovery: EntryFileRecovery & { resumedAt: number; notes: string[] };
+  readonly recovery: EntryFileRecovery & { resumedAt: number; notes: string[]; hashedFrames: number };
 
-  private constructor(c: { chain: ReceiptChain; file: EntryFile; opts: ReceiptLogOptions; recovery: ReceiptLog['recovery']; lastOffset: number }) {
+  private constructor(c: { chain: ReceiptChain; file: EntryFile; opts: ReceiptLogOptions; recovery: ReceiptLog['recovery']; lastOffset: number; digest: FileDigest }) {
     this.#chain = c.chain;
     this.#file = c.file;
+    this.#digest = c.digest;
     this.#opts = c.opts;
     this.recovery = c.recovery;
     this.#durableSize = c.chain.size;
@@ -163,13 +173,14 @@ export class ReceiptLog {
   static async open(opts: ReceiptLogOptions): Promise<ReceiptLog> {
     await mkdir(opts.dir, { recursive: true });
     const path = join(opts.dir, 'entries');
-    const { resume, coveredBytes, notes } = await audited(path, opts);
+    const { resume, coveredBytes, notes, hashedFrames, digest } = await audited(path, opts);
     const chain = new ReceiptChain(resume?.chain);
     let lastOffset = resume?.lastOffset ?? -1;
     const { file, recovery } = await EntryFile.open(
       path,
       (bytes, offset) => {
         const entry = chain.replay(bytes);
+        digest.addFrame(bytes);
         lastOffset = offset;
         opts.onEntry?.(entry);
         opts.onDurable?.(entry);
@@ -180,7 +191,8 @@ export class ReceiptLog {
       throw e instanceof ChainError ? corruptionRefusal(path, e) : e;
     });
     if (lostData(recovery)) notes.push(zeroTailNote(path, recovery, chain.size));
-    return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0, notes }, lastOffset });
+    digest.expect(file.length);
+    return new ReceiptLog({ chain, file, opts, recovery: { ...recovery, resumedAt: resume?.size ?? 0, notes, hashedFrames }, lastOffset, digest });
   }
 
   /**
@@ -190,11 +202,14 @@ export class ReceiptLog {
   captureResumePoint(): Promise<ResumePoint> {
     const size = this.#chain.size;
     const chain = this.#chain.state();
-    const at = (): ResumePoint => ({ size, chain, offset: this.#offsets.get(size)!.end, lastOffset: this.#offsets.get(size)!.last });
-    if (size === this.#durableSize) return Promise.resolve({ size, chain, offset: this.#file.length, lastOffset: this.#lastOffset });
+    const at = (): ResumePoint => {
+      const { end, last, digest } = this.#offsets.get(size)!;
+      return { size, chain, offset: end, lastOffset: last, digest };
+    };
+    if (size === this.#durableSize) return Promise.resolve({ size, chain, offset: this.#file.length, lastOffset: this.#lastOffset, digest: this.#digest.at(this.#file.length) });
     // Written but not yet synced: the offsets are known already (the write loop will not see a new want).
     const written = this.#written;
-    if (written?.size === size) return this.whenDurable(size - 1).then(() => ({ size, chain, offset: written.end, lastOffset: written.last }));
+    if (written?.size === size) return this.whenDurable(size - 1).then(() => ({ size, chain, offset: written.end, lastOffset: written.last, digest: this.#digest.at(written.end) }));
     // Two captures at the same size (a periodic save racing the one at shutdown) share one answer.
     const pending = this.#pendingPoints.get(size);
     if (pending) return pending;
@@ -349,6 +364,12 @@ export class ReceiptLog {
     }
     this.#written = { size: entries.at(-1)!.index + 1, end, last: this.#lastOffset };
     await this.#file.sync();
+    // Durable now, and only now: a failed write or sync is rolled back and rewritten, so each byte is taken once.
+    for (const e of entries) {
+      this.#digest.addFrame(e.bytes);
+      const wanted = this.#offsets.get(e.index + 1);
+      if (wanted) wanted.digest = this.#digest.at(wanted.end);
+    }
     this.#durableSize += entries.length;
     for (const e of entries) this.#opts.onDurable?.(e);
   }
@@ -428,10 +449,14 @@ function unknownOutcome(error: unknown): LogUnavailableError {
 }
 
 /** The resume point, once the audit found that it names the file's prefix, and the bytes published heads cover. */
-async function audited(path: string, opts: ReceiptLogOptions): Promise<{ resume: ResumePoint | undefined; coveredBytes: number; notes: string[] }> {
-  const audit = await auditEntryFile(path, { heads: opts.published ?? [], resume: opts.resume, leafTile: opts.leafTile ?? (() => Promise.resolve(undefined)) });
+async function audited(path: string, opts: ReceiptLogOptions): Promise<{ resume: ResumePoint | undefined; coveredBytes: number; notes: string[]; hashedFrames: number; digest: FileDigest }> {
+  // The file's bytes up to the resume point, hashed once: the audit skips their entries if they are unchanged,
+  // and the running digest of the file goes on from them.
+  const start = opts.resume?.offset ?? 0;
+  const prefix = await hashPrefix(path, start);
+  const audit = await auditEntryFile(path, { heads: opts.published ?? [], resume: opts.resume, leafTile: opts.leafTile ?? (() => Promise.resolve(undefined)), prefixDigest: prefix?.copy().digest('hex') });
   if (opts.resume && !audit.resumeMatches) throw new StaleResumeError('the resume point does not match the entry file');
-  return { resume: opts.resume, coveredBytes: audit.coveredBytes, notes: audit.notes };
+  return { resume: opts.resume, coveredBytes: audit.coveredBytes, notes: audit.notes, hashedFrames: audit.hashedFrames, digest: new FileDigest(prefix, start) };
 }
 
 /** A bad entry with more after it, past what any checkpoint published: only this file holds those entries. */
