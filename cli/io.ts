@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { FlagTable } from './flags.ts';
 
 /** Where a command writes; tests pass buffers, the binary passes process streams. */
 export interface CommandIO {
@@ -19,6 +20,8 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
+  /** Its options, declared once (cli/flags.ts): what it parses and what its --help lists. */
+  flags?: FlagTable;
   run(argv: string[], io: CommandIO): Promise<number>;
 }
 

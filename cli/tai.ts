@@ -10,7 +10,7 @@ import { EntryFileRefusal } from '../receipts/store/entry-audit.ts';
 import { serveCommand } from './serve.ts';
 import { validateCommand } from './validate.ts';
 
-const COMMANDS: readonly Command[] = [serveCommand, validateCommand, explainCommand, crdsCommand, logCommand, auditCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, validateCommand, explainCommand, crdsCommand, logCommand, auditCommand];
 
 const HELP = `tai — a Kubernetes-native entitlement governor
 
