@@ -1,6 +1,7 @@
 import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock } from '../governor/index.ts';
 import { lifecycleBody } from '../receipts/index.ts';
 import { join } from 'node:path';
+import packageJson from '../package.json' with { type: 'json' };
 import type { NoteSigner } from '../receipts/index.ts';
 import { LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type EntryFs, type LogHealth, type LogRetry, type PublishedHead } from '../receipts/store/index.ts';
 import type { LogReadiness } from '../webhook/health.ts';
@@ -27,7 +28,8 @@ import { localLeafTile, publishedHeads } from './published-heads.ts';
 import { recordPolicyChanges, type Schedule } from './policy-boundaries.ts';
 import { PublishHealth } from './publish-health.ts';
 
-export const TAI_VERSION = '0.1.0';
+/** The version package.json declares (shipped in the npm pack and the image), read once at load. */
+export const TAI_VERSION: string = packageJson.version;
 
 export interface ServerOptions {
   /** Where policy comes from: a folder (embedded) or the Kubernetes API (cluster). */
