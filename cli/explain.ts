@@ -1,21 +1,28 @@
 import { formatPolicyError, loadManifestSet } from '../crds/index.ts';
 import { explainTenant, PolicyCompiler, type TenantExplanation } from '../governor/index.ts';
-import { EXIT, parseCommandArgs, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
+import { EXIT, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
+import { flagsHelp, parseFlags, type FlagTable } from './flags.ts';
 import { readManifestFiles } from './policy-folder.ts';
+
+/** explain's options, in --help order. */
+const EXPLAIN_FLAGS = {
+  from: { type: 'string', arg: 'DIR', help: 'folder (or file) of SKU, Tenant and Quota YAML (required)' },
+  json: { type: 'boolean', help: 'print the explanation as JSON' },
+} as const satisfies FlagTable;
 
 export const explainCommand: Command = {
   name: 'explain',
   summary: 'show a tenant’s effective entitlements and where each value came from',
+  flags: EXPLAIN_FLAGS,
   usage: `Usage: tai explain tenant NAME --from DIR [--json]
 
 Compiles the resources under DIR and prints every feature, quota, rate and resource cap of tenant NAME
 with its provenance, e.g.
   api-calls limit 7000000 = SKU/growth 1000000, Tenant/acme overrides 2000000, Quota/acme-black-friday +5000000
 Options:
-  --from DIR   folder (or file) of SKU, Tenant and Quota YAML (required)
-  --json       print the explanation as JSON`,
+${flagsHelp(EXPLAIN_FLAGS, 13)}`,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { from: { type: 'string' }, json: { type: 'boolean' } });
+    const { values, positionals } = parseFlags(argv, EXPLAIN_FLAGS);
     if (values.help) return (io.out(this.usage), EXIT.ok);
     const [what, name] = positionals;
     const from = stringOption(values, 'from');
