@@ -1,5 +1,7 @@
 import test from 'ava';
-import { parseFlags } from './flags.ts';
+import { flagLabel, parseFlags } from './flags.ts';
+import { LOG_FLAGS } from './log-flags.ts';
+import { SUBCOMMANDS } from './log-command.ts';
 import { COMMANDS, main } from './tai.ts';
 
 async function help(argv: string[]): Promise<string> {
@@ -9,16 +11,35 @@ async function help(argv: string[]): Promise<string> {
   return out.join('\n');
 }
 
+const escaped = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 test('every option in a command\'s table is in its --help, with its placeholder, and parses', async (t) => {
   const tabled = COMMANDS.filter((c) => c.flags !== undefined);
-  t.true(tabled.length > 0);
+  t.deepEqual(tabled.map((c) => c.name), ['serve', 'explain', 'log']);
   for (const command of tabled) {
     const text = await help([command.name]);
     for (const [name, flag] of Object.entries(command.flags!)) {
-      const label = `--${name}${flag.arg === undefined ? '' : ` ${flag.arg}`}`;
-      t.regex(text, new RegExp(`^ {2}${label.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(\\s|$)`, 'm'), `tai ${command.name} ${label}`);
+      const label = flagLabel(name, flag);
+      t.regex(text, new RegExp(`(^ {2}|, )${escaped(label)}(,|\\s|$)`, 'm'), `tai ${command.name} ${label}`);
       const argv = flag.type === 'boolean' ? [`--${name}`] : [`--${name}`, 'x'];
       t.deepEqual(parseFlags(argv, command.flags!).values[name], flag.type === 'boolean' ? true : 'x', `tai ${command.name} ${label}`);
     }
   }
+});
+
+test('tai log: each subcommand\'s line in --help names exactly the options it takes, and every option is taken', async (t) => {
+  const synopsis = new Map<string, string>();
+  let current = '';
+  for (const line of (await help(['log'])).split('\n\n')[0]!.split('\n')) {
+    const named = /tai log (\S+)/.exec(line);
+    if (named) current = named[1]!;
+    synopsis.set(current, `${synopsis.get(current) ?? ''} ${line}`);
+  }
+  t.deepEqual([...synopsis.keys()], Object.keys(SUBCOMMANDS));
+  for (const [name, sub] of Object.entries(SUBCOMMANDS)) {
+    const named = [...synopsis.get(name)!.matchAll(/--([a-z-]+)/g)].map((m) => m[1]);
+    t.deepEqual([...new Set(named)].sort(), [...sub.flags].sort(), name);
+  }
+  const taken = new Set(Object.values(SUBCOMMANDS).flatMap((s) => s.flags));
+  t.deepEqual(Object.keys(LOG_FLAGS).filter((f) => !taken.has(f as never)), []);
 });

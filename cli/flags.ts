@@ -7,8 +7,11 @@ export interface Flag {
   type: 'string' | 'boolean';
   /** The value's placeholder in --help (`DIR`, `S`); none for a boolean. */
   arg?: string;
-  /** What --help says; a '\n' starts a new line, indented under the first. */
-  help: string;
+  /**
+   * What --help says; a '\n' starts a new line, indented under the first. Without it, the option shares the
+   * next option's help: their labels are listed together, comma-separated.
+   */
+  help?: string;
 }
 
 /** A command's options by name (without the leading --), in --help order. */
@@ -25,12 +28,21 @@ export function parseFlags(argv: string[], table: FlagTable): ReturnType<typeof 
  */
 export function flagsHelp(table: FlagTable, width: number): string {
   const indent = ' '.repeat(2 + width);
-  return Object.entries(table)
-    .map(([name, f]) => {
-      const label = `--${name}${f.arg === undefined ? '' : ` ${f.arg}`}`;
-      const [first, ...rest] = f.help.split('\n');
-      const head = label.length + 2 > width ? `  ${label}\n${indent}${first}` : `  ${label.padEnd(width)}${first}`;
-      return [head, ...rest.map((line) => `${indent}${line}`)].join('\n');
-    })
-    .join('\n');
+  const lines: string[] = [];
+  let labels: string[] = [];
+  for (const [name, f] of Object.entries(table)) {
+    labels.push(flagLabel(name, f));
+    if (f.help === undefined) continue;
+    const label = labels.join(', ');
+    labels = [];
+    const [first, ...rest] = f.help.split('\n');
+    lines.push(label.length + 1 > width ? `  ${label}\n${indent}${first}` : `  ${label.padEnd(width)}${first}`, ...rest.map((line) => `${indent}${line}`));
+  }
+  if (labels.length > 0) throw new Error(`${labels.join(', ')}: no help follows`);
+  return lines.join('\n');
+}
+
+/** `--NAME ARG`, as --help shows an option. */
+export function flagLabel(name: string, f: Flag): string {
+  return `--${name}${f.arg === undefined ? '' : ` ${f.arg}`}`;
 }

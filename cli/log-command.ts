@@ -1,6 +1,8 @@
 import { decodeEntryBundle, decodeReceipt, entryBundlePath, hashLeaf, parseCheckpoint, toHex, TILE_WIDTH, verifyCheckpoint, type Receipt } from '../receipts/index.ts';
-import { EXIT, parseCommandArgs, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
+import { EXIT, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
+import { flagsHelp, parseFlags } from './flags.ts';
 import { consistencyCommand } from './log-consistency.ts';
+import { LOG_FLAGS } from './log-flags.ts';
 import { keygenCommand } from './log-keygen.ts';
 import { rebuildEntriesCommand } from './log-rebuild.ts';
 import { verifyCommand } from './log-verify.ts';
@@ -59,54 +61,9 @@ rebuild-entries writes DIR/entries.rebuilt from the published copy of the log (D
                 DIR/entries lost or changed published entries (docs/deploy.md). Never replaces a file.
 Exit status: 0 verified, 1 a finding (a defect, a failed proof), 2 a usage error.
 Options:
-  --vkey KEY|FILE   the signed-note verifier key to pin (default for a folder: signing.key.pub beside it,
-                    where tai serve --log makes it)
-  --log DIR|URL     the log for show, proof and consistency (default ./.tai/log)
-  --key FILE        proof: the checkpoint signing key (default: signing.key beside the log folder, as for
-                    tai serve; for a URL, ./.tai/signing.key)
-  --checkpoint FILE verify-receipt: a checkpoint of the log (e.g. one saved from GET /log/checkpoint) that
-                    must have the receipt's tree size and root: it proves the size
-  --out FILE        proof: write the receipt (binary) to FILE and the entry to FILE.entry;
-                    keygen: where the signer key goes
-  --tenant T, --kind decision|admission|reconcile|threshold|lifecycle, --reason R
-                    query: entries whose body.tenant, kind or body.reason is exactly this
-  --outcome allowed|denied
-                    query: decisions with body.allowed true or false
-  --since TIME, --until TIME
-                    query: since ≤ time < until; TIME is RFC 3339, e.g. 2025-06-01T12:00:00Z or 2025-06-01
-  --format jsonl|csv
-                    query: the output format (default jsonl)
-  --anchored-against gs://BUCKET/PREFIX
-                    verify: also check the log against the checkpoints anchored in this bucket
-  --from DIR|URL|gs://BUCKET/PREFIX/ORIGIN
-                    rebuild-entries: where the published copy is read (default DIR)
-  --gcs-endpoint URL
-                    verify, rebuild-entries: a Cloud Storage emulator (fake-gcs-server) instead of Google's, without credentials;
-                    without it the client uses Application Default Credentials
-  --json            print the verification or the consistency proof as JSON`;
+${flagsHelp(LOG_FLAGS, 18)}`;
 
-const OPTIONS = {
-  vkey: { type: 'string' },
-  log: { type: 'string' },
-  json: { type: 'boolean' },
-  tenant: { type: 'string' },
-  kind: { type: 'string' },
-  outcome: { type: 'string' },
-  reason: { type: 'string' },
-  since: { type: 'string' },
-  until: { type: 'string' },
-  format: { type: 'string' },
-  key: { type: 'string' },
-  out: { type: 'string' },
-  receipt: { type: 'string' },
-  entry: { type: 'string' },
-  checkpoint: { type: 'string' },
-  'anchored-against': { type: 'string' },
-  'gcs-endpoint': { type: 'string' },
-  from: { type: 'string' },
-} as const;
-
-const SUBCOMMANDS: Record<string, LogSubcommand> = {
+export const SUBCOMMANDS: Record<string, LogSubcommand> = {
   verify: verifyCommand,
   show: {
     flags: ['log', 'vkey'],
@@ -127,7 +84,7 @@ function subcommandOf(positionals: string[], values: Record<string, unknown>): {
   if (name === undefined) throw new UsageError(`expected a log command: ${Object.keys(SUBCOMMANDS).join(', ')}`);
   const sub = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
   if (sub === undefined) throw new UsageError(`unknown log command ${JSON.stringify(name)}: expected ${Object.keys(SUBCOMMANDS).join(', ')}`);
-  const foreign = Object.keys(values).find((flag) => flag !== 'help' && values[flag] !== undefined && !sub.flags.includes(flag));
+  const foreign = Object.keys(values).find((flag) => flag !== 'help' && values[flag] !== undefined && !(sub.flags as readonly string[]).includes(flag));
   if (foreign !== undefined) throw new UsageError(`--${foreign} is not an option of tai log ${name}`);
   if (args.length !== sub.args.length) throw new UsageError(`expected: tai log ${[name, ...sub.args].join(' ')}, got ${args.length} argument(s) after ${name}`);
   return { name, sub, args };
@@ -137,8 +94,9 @@ export const logCommand: Command = {
   name: 'log',
   summary: 'verify, query and prove the receipt log (verify, show, query, proof, verify-receipt, consistency, keygen, rebuild-entries)',
   usage: USAGE,
+  flags: LOG_FLAGS,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+    const { values, positionals } = parseFlags(argv, LOG_FLAGS);
     if (values.help) return (io.out(USAGE), EXIT.ok);
     const { sub, args } = subcommandOf(positionals, values);
     try {

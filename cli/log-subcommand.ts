@@ -2,13 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import { fromHex, toHex, verifyCheckpoint, type Checkpoint, type LogDefect, type ReadLogFile } from '../receipts/index.ts';
 import type { CommandIO } from './io.ts';
+import type { LogFlag } from './log-flags.ts';
 
 /** Parsed flags of `tai log`, by name. */
 export type LogOptionValues = Record<string, string | boolean | string[] | undefined>;
 
 /** One `tai log` subcommand: the flags it takes, its positional arguments (named as in the usage) and its run. */
 export interface LogSubcommand {
-  flags: readonly string[];
+  flags: readonly LogFlag[];
   args: readonly string[];
   run(c: { args: string[]; values: LogOptionValues; io: CommandIO }): Promise<number>;
 }
