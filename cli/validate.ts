@@ -1,6 +1,7 @@
 import { formatPolicyError, loadManifestSet, type PolicyError, type SourcedResource } from '../crds/index.ts';
 import { PolicyCompiler, type ResourceStatus } from '../governor/index.ts';
-import { EXIT, parseCommandArgs, UsageError, type Command } from './io.ts';
+import { parseFlags } from './flags.ts';
+import { EXIT, UsageError, type Command } from './io.ts';
 import { readManifestFiles } from './policy-folder.ts';
 import { checkEntitlementsReceipt } from '../webhook/reconcile-size.ts';
 
@@ -29,6 +30,7 @@ export function statusError(key: string, status: ResourceStatus, r: SourcedResou
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'lint SKU, Tenant and Quota YAML offline with the governor’s own compiler',
+  flags: {}, // it takes PATHs only
   usage: `Usage: tai validate PATH...
 
 Loads every .yaml/.yml/.json file under each PATH (kustomization.yaml is skipped), checks each resource
@@ -36,7 +38,7 @@ against the TAI schemas and compiles the set: unknown SKUs, inheritance cycles, 
 unknown metrics. Prints one line per problem as FILE:LINE: FIELD: MESSAGE.
 Exit status: 0 valid, 1 problems found, 2 usage error. Use it as a GitOps pre-merge check.`,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, {});
+    const { values, positionals } = parseFlags(argv, this.flags ?? {});
     if (values.help) return (io.out(this.usage), EXIT.ok);
     if (positionals.length === 0) throw new UsageError('validate needs at least one PATH');
     const { errors, counts } = await validatePaths(positionals, Date.now());
