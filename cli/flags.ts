@@ -8,10 +8,10 @@ export interface Flag {
   /** The value's placeholder in --help (`DIR`, `S`); none for a boolean. */
   arg?: string;
   /**
-   * What --help says; a '\n' starts a new line, indented under the first. Without it, the option shares the
-   * next option's help: their labels are listed together, comma-separated.
+   * What --help says: a line, or lines (each further one indented under the first). Without it, the option
+   * shares the next option's help: their labels are listed together, comma-separated.
    */
-  help?: string;
+  help?: string | readonly string[];
 }
 
 /** A command's options by name (without the leading --), in --help order. */
@@ -35,7 +35,7 @@ export function flagsHelp(table: FlagTable, width: number): string {
     if (f.help === undefined) continue;
     const label = labels.join(', ');
     labels = [];
-    const [first, ...rest] = f.help.split('\n');
+    const [first, ...rest] = typeof f.help === 'string' ? [f.help] : f.help;
     lines.push(label.length + 1 > width ? `  ${label}\n${indent}${first}` : `  ${label.padEnd(width)}${first}`, ...rest.map((line) => `${indent}${line}`));
   }
   if (labels.length > 0) throw new Error(`${labels.join(', ')}: no help follows`);

@@ -14,10 +14,16 @@ import { DEFAULT_LOG_DIR, signingKeyPathFor } from './log-key.ts';
 
 /** serve's options, in --help order. */
 const SERVE_FLAGS = {
-  from: { type: 'string', arg: 'DIR', help: 'folder of policy YAML (embedded mode); may be a Kubernetes ConfigMap or Secret volume\n(kubelet\'s ..data entries are skipped, its ..data swap is a reload)' },
-  'poll-interval': { type: 'string', arg: 'S', help: 'embedded mode: also re-read DIR every S seconds (default 0: off), reloading only when its\nfiles changed; for mounts whose changes raise no file events (Cloud Storage FUSE, NFS)' },
-  kubeconfig: { type: 'string', arg: 'PATH', help: 'cluster mode against the cluster of PATH\'s current context' },
-  'in-cluster': { type: 'boolean', help: 'cluster mode with the pod\'s service account' },
+  from: { type: 'string', arg: 'DIR', help: [
+    'folder of policy YAML (embedded mode); may be a Kubernetes ConfigMap or Secret volume',
+    "(kubelet's ..data entries are skipped, its ..data swap is a reload)",
+  ] },
+  'poll-interval': { type: 'string', arg: 'S', help: [
+    'embedded mode: also re-read DIR every S seconds (default 0: off), reloading only when its',
+    'files changed; for mounts whose changes raise no file events (Cloud Storage FUSE, NFS)',
+  ] },
+  kubeconfig: { type: 'string', arg: 'PATH', help: "cluster mode against the cluster of PATH's current context" },
+  'in-cluster': { type: 'boolean', help: "cluster mode with the pod's service account" },
   'lease-namespace': { type: 'string', arg: 'NS', help: 'namespace of the leader Lease (default $POD_NAMESPACE, else default)' },
   'lease-name': { type: 'string', arg: 'NAME', help: 'the leader Lease (default tai-operator)' },
   'lease-duration': { type: 'string', arg: 'S', help: 'seconds a Lease holds without renewal (default 15); a new leader within that' },
@@ -25,23 +31,51 @@ const SERVE_FLAGS = {
   listen: { type: 'string', arg: 'HOST:PORT', help: 'where to listen (default 127.0.0.1:8080; loopback only without authentication)' },
   'tls-cert': { type: 'string', arg: 'PATH', help: 'serve HTTPS with this PEM certificate (chain); reloaded when it changes on disk' },
   'tls-key': { type: 'string', arg: 'PATH', help: 'its PEM private key' },
-  auth: { type: 'string', arg: 'MODE', help: 'none | tokenreview | token-file (default: token-file with --token-file, tokenreview in\ncluster mode, none in embedded mode)' },
+  auth: { type: 'string', arg: 'MODE', help: [
+    'none | tokenreview | token-file (default: token-file with --token-file, tokenreview in',
+    'cluster mode, none in embedded mode)',
+  ] },
   'token-file': { type: 'string', arg: 'PATH', help: 'bearer tokens, one per line: token,user,uid,"group1,group2" (reloaded on change)' },
-  'token-audience': { type: 'string', arg: 'AUD', help: 'TokenReview: the audience tokens must be meant for (default the API server\'s)' },
-  'request-timeout': { type: 'string', arg: 'S', help: 'seconds a client has to send a whole request, headers and body (default 30); a slower one\nis answered 408 and its connection closed (Node\'s own default is 300)' },
+  'token-audience': { type: 'string', arg: 'AUD', help: "TokenReview: the audience tokens must be meant for (default the API server's)" },
+  'request-timeout': { type: 'string', arg: 'S', help: [
+    'seconds a client has to send a whole request, headers and body (default 30); a slower one',
+    "is answered 408 and its connection closed (Node's own default is 300)",
+  ] },
   'headers-timeout': { type: 'string', arg: 'S', help: 'seconds to send the request headers (default 10; at most --request-timeout)' },
   'keep-alive-timeout': { type: 'string', arg: 'S', help: 'seconds an idle kept-alive connection stays open (default 5)' },
   'max-connections': { type: 'string', arg: 'N', help: 'open connections at once (default 1024); more are dropped as they arrive' },
-  'log-format': { type: 'string', arg: 'FORMAT', help: 'text (default) or json (one JSON line per event, Cloud Logging\'s severity and message)' },
+  'log-format': { type: 'string', arg: 'FORMAT', help: "text (default) or json (one JSON line per event, Cloud Logging's severity and message)" },
   log: { type: 'string', arg: 'DIR', help: 'the receipt log (default ./.tai/log)' },
-  durability: { type: 'string', arg: 'MODE', help: 'sync (default): answer after the receipt is on disk; async: answer at once,\nwritten within 50 ms. While the log cannot write (a full disk, an I/O error) decisions\nanswer 503 and /readyz is not ready; writing is retried until it succeeds (docs/adr/0010).\nA stop that leaves receipts unwritten exits 1 with one line saying what' },
-  key: { type: 'string', arg: 'PATH', help: 'checkpoint signing key, a signed-note signer key (default signing.key beside the --log\nfolder: ./.tai/signing.key for ./.tai/log; made on first start unless the log already\nholds a checkpoint; its verifier key is printed and written to PATH.pub). tai log and\ntai audit look for it, and PATH.pub, in the same place' },
-  origin: { type: 'string', arg: 'NAME', help: 'the log\'s checkpoint origin (default tai.dev/embedded/HOSTNAME or tai.dev/cluster/HOSTNAME);\n{log} in NAME is an id made with the --log folder (kept in LOG/log-id), for disks that\ndie with the instance (Cloud Run): each new log gets a name no other log has used' },
+  durability: { type: 'string', arg: 'MODE', help: [
+    'sync (default): answer after the receipt is on disk; async: answer at once,',
+    'written within 50 ms. While the log cannot write (a full disk, an I/O error) decisions',
+    'answer 503 and /readyz is not ready; writing is retried until it succeeds (docs/adr/0010).',
+    'A stop that leaves receipts unwritten exits 1 with one line saying what',
+  ] },
+  key: { type: 'string', arg: 'PATH', help: [
+    'checkpoint signing key, a signed-note signer key (default signing.key beside the --log',
+    'folder: ./.tai/signing.key for ./.tai/log; made on first start unless the log already',
+    'holds a checkpoint; its verifier key is printed and written to PATH.pub). tai log and',
+    'tai audit look for it, and PATH.pub, in the same place',
+  ] },
+  origin: { type: 'string', arg: 'NAME', help: [
+    "the log's checkpoint origin (default tai.dev/embedded/HOSTNAME or tai.dev/cluster/HOSTNAME);",
+    '{log} in NAME is an id made with the --log folder (kept in LOG/log-id), for disks that',
+    'die with the instance (Cloud Run): each new log gets a name no other log has used',
+  ] },
   'state-every': { type: 'string', arg: 'N', help: 'entries between saves of LOG/state.json, which bounds replay at start (default 10000)' },
-  gcs: { type: 'string', arg: 'gs://B/P', help: 'anchor the log in Cloud Storage under gs://B/P/ORIGIN/: new tiles, entry bundles and the\nsigned checkpoint as immutable objects (plus checkpoints/SIZE per anchored size), credentials\nfrom Application Default Credentials (Workload Identity on GKE, the service identity on\nCloud Run). Outages queue work, nothing is lost; lag is in /readyz and /metrics' },
-  'gcs-endpoint': { type: 'string', arg: 'URL', help: 'a Cloud Storage emulator (fake-gcs-server) instead of Google\'s, without credentials' },
+  gcs: { type: 'string', arg: 'gs://B/P', help: [
+    'anchor the log in Cloud Storage under gs://B/P/ORIGIN/: new tiles, entry bundles and the',
+    'signed checkpoint as immutable objects (plus checkpoints/SIZE per anchored size), credentials',
+    'from Application Default Credentials (Workload Identity on GKE, the service identity on',
+    'Cloud Run). Outages queue work, nothing is lost; lag is in /readyz and /metrics',
+  ] },
+  'gcs-endpoint': { type: 'string', arg: 'URL', help: "a Cloud Storage emulator (fake-gcs-server) instead of Google's, without credentials" },
   'anchor-interval': { type: 'string', arg: 'S', help: 'seconds between anchoring passes (default 10)' },
-  'anchor-retention': { type: 'string', arg: 'D', help: 'lock every immutable anchor object for D days (GCS Object Retention Lock; the bucket must\nbe created with it enabled); see docs/gcs.md' },
+  'anchor-retention': { type: 'string', arg: 'D', help: [
+    'lock every immutable anchor object for D days (GCS Object Retention Lock; the bucket must',
+    'be created with it enabled); see docs/gcs.md',
+  ] },
 } as const satisfies FlagTable;
 
 export const serveCommand: Command = {
@@ -194,7 +228,7 @@ function modeOf(values: Record<string, unknown>): Pick<ServerOptions, 'feed'> & 
 function pollIntervalMs(values: Record<string, unknown>, from: string | undefined): number {
   const text = stringOption(values, 'poll-interval');
   if (text === undefined) return 0;
-  if (!from) throw new UsageError('--poll-interval goes with --from DIR (embedded mode); cluster mode follows the API server\'s watch');
+  if (!from) throw new UsageError("--poll-interval goes with --from DIR (embedded mode); cluster mode follows the API server's watch");
   if (!/^\d+$/.test(text) || Number(text) > MAX_POLL_INTERVAL_S) {
     throw new UsageError(`--poll-interval: expected whole seconds from 0 (off) to ${MAX_POLL_INTERVAL_S}, got ${JSON.stringify(text)}`);
   }
