@@ -43,3 +43,11 @@ test('tai log: each subcommand\'s line in --help names exactly the options it ta
   const taken = new Set(Object.values(SUBCOMMANDS).flatMap((s) => s.flags));
   t.deepEqual(Object.keys(LOG_FLAGS).filter((f) => !taken.has(f as never)), []);
 });
+
+test('every --option in a command\'s Usage lines is one it parses', async (t) => {
+  for (const command of COMMANDS.filter((c) => c.flags !== undefined)) {
+    const synopsis = (await help([command.name])).split('\n\n')[0]!;
+    const mentioned = new Set([...synopsis.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => m[1]!));
+    t.deepEqual([...mentioned].filter((name) => !Object.hasOwn(command.flags!, name)), [], command.name);
+  }
+});
