@@ -1,4 +1,4 @@
-import type { CheckRequest, ConsumeRequest, Decision, DecisionRequest, Governor, RateRequest, ThresholdEvent } from '../governor/index.ts';
+import type { CheckDecision, CheckRequest, ConsumeDecision, ConsumeRequest, Decision, DecisionRequest, Governor, RateDecision, RateRequest, ThresholdEvent } from '../governor/index.ts';
 import { thresholdBody, toHex } from '../receipts/index.ts';
 import type { ReceiptLog } from '../receipts/store/index.ts';
 import { decisionReceiptBody } from './decision-receipts.ts';
@@ -9,7 +9,8 @@ export interface ReceiptRef {
   leafHash: string;
 }
 
-type Recorded<D extends Decision> = D & { receipt: ReceiptRef };
+/** A decision with its receipt's place in the log: what a RecordedGovernor answers. */
+export type Recorded<D extends Decision> = D & { receipt: ReceiptRef };
 
 /**
  * The governor with every decision recorded (design §5): each decision appends a receipt and is answered once
@@ -28,17 +29,17 @@ export class RecordedGovernor {
     this.#log = log;
   }
 
-  check(r: CheckRequest): Promise<Recorded<Decision>> {
+  check(r: CheckRequest): Promise<Recorded<CheckDecision>> {
     this.#log.checkWritable();
     return this.#record(this.#governor.check(r));
   }
 
-  consume(r: ConsumeRequest): Promise<Recorded<Decision>> {
+  consume(r: ConsumeRequest): Promise<Recorded<ConsumeDecision>> {
     this.#log.checkWritable();
     return this.#record(this.#governor.consume(r), r.idempotencyKey);
   }
 
-  rate(r: RateRequest): Promise<Recorded<Decision>> {
+  rate(r: RateRequest): Promise<Recorded<RateDecision>> {
     this.#log.checkWritable();
     return this.#record(this.#governor.rate(r));
   }
