@@ -70,6 +70,18 @@ export class IdempotencyCache<T> {
     return value;
   }
 
+  /**
+   * Stores `next` in place of `stored` under tenant + key, keeping its expiry, if `stored` (the very object) is
+   * still what is remembered there; returns whether it was. For a layer that answers a richer copy of the first
+   * answer (the recording layer adds its receipt) without changing the object the cache holds.
+   */
+  replace(tenant: string, key: string, stored: T, next: T): boolean {
+    const entry = this.#entries.get(scopedKey(tenant, key));
+    if (entry?.value !== stored) return false;
+    entry.value = next;
+    return true;
+  }
+
   /** The unexpired entries with when each was stored, oldest first (to snapshot and restore them). */
   *entries(now: number): Iterable<{ tenant: string; key: string; value: T; storedAt: number }> {
     for (const e of this.#entries.values()) if (e.expiresAt > now) yield { tenant: e.tenant, key: e.key, value: e.value, storedAt: e.expiresAt - this.#ttlMs };
