@@ -4,6 +4,7 @@ import type { UsageKey, UsageStore, WindowStart } from './usage.ts';
 import { DecisionInputError, assertIdempotencyKey, assertSafeInteger } from './decision-input-error.ts';
 import { own } from './own.ts';
 import { percentUsed, thresholdCrossing } from './thresholds.ts';
+import { rfc3339 } from './time.ts';
 import { quotaWindow, type QuotaWindowInput } from './windows.ts';
 
 export interface ConsumeContext {
@@ -192,10 +193,4 @@ function unmetered(request: ConsumeRequest, tenant: CompiledTenant | undefined, 
   };
   if (tenant !== undefined) result.policy = tenant.digest;
   return result;
-}
-
-/** RFC 3339 in UTC, whole seconds without a fraction ("2026-12-01T00:00:00Z", as on the wire in design §4). */
-export function rfc3339(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
 }
