@@ -26,7 +26,7 @@ interface Entry<T> {
 
 /**
  * Idempotency keys, scoped per tenant: the first decision stored under a tenant + key is returned — the same
- * object, unchanged — for every lookup within the TTL. Time comes from the `now` passed in. Entries sit in a
+ * object, unchanged (or the copy `replace` put in its place) — for every lookup within the TTL. Time comes from the `now` passed in. Entries sit in a
  * Map in insertion order, which is expiry order while the clock moves forward, and each call prunes expired
  * entries from the front, so memory follows the live keys.
  *

@@ -1,5 +1,5 @@
-import { percentUsed, rfc3339, type ConsumeDecision, type Decision } from '../governor/index.ts';
-import { decisionBody, type ConsumeDecisionBody, type ReceiptBody } from '../receipts/index.ts';
+import { CONSUME_REASONS, percentUsed, rfc3339, type ConsumeDecision, type Decision } from '../governor/index.ts';
+import { decisionBody, ReceiptBodyError, type ConsumeDecisionBody, type ReceiptBody } from '../receipts/index.ts';
 
 /** The receipt body of a decision (design §5): enough to audit it and to rebuild the answer on replay. */
 export function decisionReceiptBody(d: Decision, idempotencyKey?: string): ReceiptBody {
@@ -20,16 +20,21 @@ export function decisionReceiptBody(d: Decision, idempotencyKey?: string): Recei
   });
 }
 
-/** Rebuilds the consume answer a decision receipt records (for idempotent replays after a restart). */
-export function consumeAnswerFrom(body: ConsumeDecisionBody): ConsumeDecision {
+/**
+ * Rebuilds the consume answer a decision receipt records (for idempotent replays after a restart), or the error
+ * naming `reason` when it is not one a consume answers.
+ */
+export function consumeAnswerFrom(body: ConsumeDecisionBody): ConsumeDecision | ReceiptBodyError {
   const { windowStart } = body;
+  const reason = CONSUME_REASONS.find((r) => r === body.reason);
+  if (reason === undefined) return new ReceiptBodyError('decision', 'reason', `a consume reason (${CONSUME_REASONS.join(', ')})`, body.reason);
   const answer: ConsumeDecision = {
     op: 'consume',
     tenant: body.tenant,
     metric: body.subject,
     amount: body.amount,
     allowed: body.allowed,
-    reason: body.reason as ConsumeDecision['reason'],
+    reason,
     used: body.used,
     limit: body.limit,
     remaining: Math.max(0, body.limit - body.used),

@@ -77,7 +77,7 @@ export class LogReplay {
       if (body.rearmed !== undefined) cell.fired = body.rearmed;
     }
     if (body.idempotencyKey !== undefined && body.amount !== 0) {
-      const answer = { ...consumeAnswerFrom(body), receipt: { index: entry.index, leafHash: toHex(entry.leafHash) } };
+      const answer = { ...read(entry, consumeAnswerFrom(body)), receipt: { index: entry.index, leafHash: toHex(entry.leafHash) } };
       this.#answers.push({ tenant: body.tenant, key: body.idempotencyKey, answer, at: Math.floor(entry.receipt.time / 1000) });
     }
   }
