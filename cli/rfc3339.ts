@@ -1,18 +1,11 @@
 // RFC 3339 date-times to and from receipt time (microseconds since the Unix epoch, UTC). Pure.
+import { daysInMonth } from '../governor/time.ts';
 import { UsageError } from './io.ts';
 
 /** RFC 3339 §5.6 date-time (T or t, Z or z or ±hh:mm), or a full-date alone meaning its midnight UTC. */
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2}))?$/;
 
 const EXAMPLE = 'e.g. 2025-06-01T12:00:00Z, 2025-06-01T14:00:00.250+02:00 or 2025-06-01';
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeap(year) ? 1 : 0);
-}
-
-function isLeap(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-}
 
 /** Offset east of UTC in minutes; undefined when out of range. */
 function offsetMinutes(zone: string): number | undefined {
@@ -25,7 +18,7 @@ function offsetMinutes(zone: string): number | undefined {
 /** Which field is out of range, or undefined. */
 function badField(f: { year: number; month: number; day: number; hour: number; minute: number; second: number }): string | undefined {
   if (f.month < 1 || f.month > 12) return `month ${f.month}`;
-  if (f.day < 1 || f.day > daysInMonth(f.year, f.month)) return `day ${f.day} of ${f.year}-${String(f.month).padStart(2, '0')}`;
+  if (f.day < 1 || f.day > daysInMonth(f.year, f.month - 1)) return `day ${f.day} of ${f.year}-${String(f.month).padStart(2, '0')}`;
   if (f.hour > 23) return `hour ${f.hour}`;
   if (f.minute > 59) return `minute ${f.minute}`;
   if (f.second === 60) return 'second 60 (leap seconds cannot be matched: receipt time is Unix time)';

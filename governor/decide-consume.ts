@@ -4,11 +4,13 @@ import type { UsageKey, UsageStore, WindowStart } from './usage.ts';
 import { DecisionInputError, assertIdempotencyKey, assertSafeInteger } from './decision-input-error.ts';
 import { own } from './own.ts';
 import { percentUsed, thresholdCrossing } from './thresholds.ts';
-import { quotaWindow, type QuotaWindowInput } from './windows.ts';
+import { WindowCache } from './window-cache.ts';
 
 export interface ConsumeContext {
   now: number;
   usage: UsageStore;
+  /** The windows already placed (the Governor keeps one); without it each call places its window afresh. */
+  windows?: WindowCache;
 }
 
 /** One quota of one tenant, placed in the window that contains `now`. */
@@ -69,7 +71,7 @@ export function decideConsume(
   if (tenant === undefined) return unmetered(request, undefined, 'UnknownTenant');
   const quota = own(tenant.quotas, request.metric);
   if (quota === undefined) return unmetered(request, tenant, tenant.suspended ? 'TenantSuspended' : 'UnknownMetric');
-  const meter = meterOf(tenant, quota, request, context.now);
+  const meter = meterOf(tenant, quota, request, context);
   const { usage } = context;
   if (tenant.suspended) {
     return decision(request, meter, { allowed: false, reason: 'TenantSuspended', used: usage.read(meter.key, meter.windowStart).used });
@@ -78,9 +80,10 @@ export function decideConsume(
   return decision(request, meter, outcome);
 }
 
-function meterOf(tenant: CompiledTenant, quota: CompiledQuota, request: ConsumeRequest, now: number): Meter {
+function meterOf(tenant: CompiledTenant, quota: CompiledQuota, request: ConsumeRequest, context: ConsumeContext): Meter {
+  const windows = context.windows ?? new WindowCache();
   // Gauges are a current allocation: they have no window, whatever `window` says.
-  const window = quota.kind === 'gauge' ? undefined : windowAt({ now, unit: quota.window, reset: quota.reset, anchor: tenant.billingAnchor });
+  const window = quota.kind === 'gauge' ? undefined : windows.at({ now: context.now, unit: quota.window, reset: quota.reset, anchor: tenant.billingAnchor });
   return {
     quota,
     key: { tenant: tenant.name, metric: request.metric },
@@ -89,31 +92,6 @@ function meterOf(tenant: CompiledTenant, quota: CompiledQuota, request: ConsumeR
     windowStartText: window === undefined ? null : window.startText,
     policy: tenant.digest,
   };
-}
-
-interface FormattedWindow {
-  start: number;
-  end: number;
-  resetsAt: string;
-  startText: string;
-}
-
-/**
- * The window at `now`, with its bounds already formatted: every consume in a window shares them, so they are
- * computed once per window and reset (a pure memo: the same input always gives the same window).
- */
-const windows = new Map<string, FormattedWindow>();
-
-function windowAt(input: QuotaWindowInput): FormattedWindow | undefined {
-  const id = `${input.unit}|${input.reset}|${input.reset === 'anchor' ? input.anchor : ''}`;
-  const cached = windows.get(id);
-  if (cached !== undefined && cached.start <= input.now && input.now < cached.end) return cached;
-  const w = quotaWindow(input);
-  if (w === undefined) return undefined;
-  if (windows.size >= 10_000) windows.clear();
-  const formatted = { start: w.start, end: w.end, resetsAt: rfc3339(w.end), startText: rfc3339(w.start) };
-  windows.set(id, formatted);
-  return formatted;
 }
 
 function peek(meter: Meter, usage: UsageStore): Outcome {
@@ -192,10 +170,4 @@ function unmetered(request: ConsumeRequest, tenant: CompiledTenant | undefined, 
   };
   if (tenant !== undefined) result.policy = tenant.digest;
   return result;
-}
-
-/** RFC 3339 in UTC, whole seconds without a fraction ("2026-12-01T00:00:00Z", as on the wire in design §4). */
-export function rfc3339(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
 }

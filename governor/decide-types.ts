@@ -2,7 +2,9 @@ import type { FeatureValue } from '../crds/index.ts';
 
 /** Why a decision came out as it did (design §4). CamelCase, stable on the wire. */
 export type CheckReason = 'Allowed' | 'UnknownTenant' | 'TenantSuspended' | 'FeatureNotEntitled';
-export type ConsumeReason = 'Allowed' | 'AllowedOverage' | 'QuotaExceeded' | 'UnknownTenant' | 'TenantSuspended' | 'UnknownMetric';
+/** Every ConsumeReason, to check one read back from a receipt. */
+export const CONSUME_REASONS = ['Allowed', 'AllowedOverage', 'QuotaExceeded', 'UnknownTenant', 'TenantSuspended', 'UnknownMetric'] as const;
+export type ConsumeReason = (typeof CONSUME_REASONS)[number];
 export type RateReason = 'Allowed' | 'RateLimited' | 'UnknownTenant' | 'TenantSuspended' | 'UnknownMetric';
 export type Reason = CheckReason | ConsumeReason | RateReason;
 

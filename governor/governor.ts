@@ -18,6 +18,7 @@ import { DecisionInputError, assertIdempotencyKey, assertRecordableText, assertS
 import { IdempotencyCache } from './idempotency.ts';
 import { RateBuckets } from './rate-bucket.ts';
 import { MemoryUsageStore } from './usage.ts';
+import { WindowCache } from './window-cache.ts';
 
 /** The time source: ms since the epoch, UTC. Injected so tests and log replay control time. */
 export interface Clock {
@@ -74,6 +75,8 @@ export class Governor {
   readonly #policy: PolicySource;
   readonly #clock: Clock;
   readonly #onThreshold: ((event: ThresholdEvent) => void) | undefined;
+  /** The quota windows in use, placed once per window and reset. */
+  readonly #windows = new WindowCache();
 
   constructor(options: GovernorOptions) {
     this.#policy = options.policy;
@@ -152,7 +155,7 @@ export class Governor {
     const key = request.idempotencyKey;
     const replay = key === undefined ? undefined : this.idempotency.get(request.tenant, key, now);
     if (replay !== undefined) return replay;
-    const decision = decideConsume(this.#policy.tenant(request.tenant, now), request, { now, usage: this.usage });
+    const decision = decideConsume(this.#policy.tenant(request.tenant, now), request, { now, usage: this.usage, windows: this.#windows });
     if (key !== undefined && request.amount !== 0) this.idempotency.remember(request.tenant, key, decision, now);
     if (decision.crossing !== undefined) this.#onThreshold?.({ ...decision.crossing, tenant: request.tenant, metric: request.metric });
     return decision;

@@ -47,3 +47,16 @@ test('memory stays bounded: past maxKeys the oldest keys are forgotten', (t) => 
   t.is(cache.get('acme', 'k1', T), undefined);
   t.is(cache.get('acme', 'k4', T), 4);
 });
+
+test('replace swaps the value stored only while it is still the one given, keeping its expiry', (t) => {
+  const cache = new IdempotencyCache<{ n: number; note?: string }>();
+  const first = { n: 1 };
+  cache.remember('acme', 'k', first, T);
+  t.false(cache.replace('acme', 'k', { n: 1 }, { n: 3 }), 'an equal object is not the stored one');
+  t.false(cache.replace('acme', 'other', first, { n: 3 }));
+  const richer = { ...first, note: 'recorded' };
+  t.true(cache.replace('acme', 'k', first, richer));
+  t.deepEqual(first, { n: 1 }, 'the stored object itself is not changed');
+  t.is(cache.get('acme', 'k', T + IDEMPOTENCY_TTL_MS - 1), richer);
+  t.is(cache.get('acme', 'k', T + IDEMPOTENCY_TTL_MS), undefined);
+});

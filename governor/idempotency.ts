@@ -26,7 +26,7 @@ interface Entry<T> {
 
 /**
  * Idempotency keys, scoped per tenant: the first decision stored under a tenant + key is returned — the same
- * object, unchanged — for every lookup within the TTL. Time comes from the `now` passed in. Entries sit in a
+ * object, unchanged (or the copy `replace` put in its place) — for every lookup within the TTL. Time comes from the `now` passed in. Entries sit in a
  * Map in insertion order, which is expiry order while the clock moves forward, and each call prunes expired
  * entries from the front, so memory follows the live keys.
  *
@@ -68,6 +68,18 @@ export class IdempotencyCache<T> {
     this.#entries.set(id, { tenant, key, value, expiresAt: now + this.#ttlMs });
     this.#evictOverflow();
     return value;
+  }
+
+  /**
+   * Stores `next` in place of `stored` under tenant + key, keeping its expiry, if `stored` (the very object) is
+   * still what is remembered there; returns whether it was. For a layer that answers a richer copy of the first
+   * answer (the recording layer adds its receipt) without changing the object the cache holds.
+   */
+  replace(tenant: string, key: string, stored: T, next: T): boolean {
+    const entry = this.#entries.get(scopedKey(tenant, key));
+    if (entry?.value !== stored) return false;
+    entry.value = next;
+    return true;
   }
 
   /** The unexpired entries with when each was stored, oldest first (to snapshot and restore them). */

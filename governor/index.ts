@@ -8,6 +8,8 @@ export * from './decide.ts';
 export * from './governor.ts';
 export * from './usage.ts';
 export * from './windows.ts';
+export * from './time.ts';
+export * from './window-cache.ts';
 export * from './thresholds.ts';
 export * from './rate-bucket.ts';
 export * from './idempotency.ts';

@@ -1,7 +1,8 @@
 import test from 'ava';
 import fc from 'fast-check';
 import type { ResetMode, WindowUnit } from '../crds/index.ts';
-import { daysInMonth, quotaWindow } from './windows.ts';
+import { daysInMonth } from './time.ts';
+import { quotaWindow } from './windows.ts';
 
 const at = (iso: string): number => {
   const ms = Date.parse(iso);

@@ -1,4 +1,5 @@
 import type { ResetMode, WindowUnit } from '../crds/index.ts';
+import { daysInMonth } from './time.ts';
 
 /** A half-open interval of time `[start, end)`, in milliseconds since the Unix epoch (UTC). */
 export interface QuotaWindow {
@@ -109,17 +110,6 @@ function utcDay(year: number, month: number, day: number): number {
   const date = new Date(0);
   date.setUTCFullYear(year, month, day);
   return date.getTime();
-}
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
-
-export function isLeapYear(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-}
-
-/** Days in `month` (0-11) of `year`, leap years exact (Gregorian). */
-export function daysInMonth(year: number, month: number): number {
-  return month === 1 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month] ?? 31);
 }
 
 function mod(value: number, divisor: number): number {

@@ -1,6 +1,7 @@
 export * from './receipt.ts';
 export * from './cbor.ts';
 export * from './bodies.ts';
+export * from './body-readers.ts';
 export * from './merkle-hash.ts';
 export * from './compact-range.ts';
 export * from './proofs.ts';

@@ -4,22 +4,36 @@ import {
   DecisionInputError,
   effectiveDocument,
   explainTenant,
+  type CheckDecision,
   type CheckRequest,
   type CompiledTenant,
+  type ConsumeDecision,
   type ConsumeRequest,
+  type Decision,
   type DecisionRequest,
+  type RateDecision,
   type RateRequest,
 } from '../governor/index.ts';
 import { LogUnavailableError } from '../receipts/store/index.ts';
 import { batchBody, checkBody, consumeBody, describeIssues, rateBody } from './decision-schemas.ts';
 import { problem } from './problem.ts';
+import type { ReceiptRef } from './recorded-governor.ts';
+
+/**
+ * A decision as the API answers it (design §4): the governor's decision, with where its receipt sits in the log
+ * when the service records receipts (a RecordedGovernor always does).
+ */
+export type DecisionAnswer<D extends Decision = Decision> = D & { receipt?: ReceiptRef };
+
+/** An answer now (the Governor) or once its receipt is written (a RecordedGovernor). */
+export type Answering<T> = T | Promise<T>;
 
 /** What answers decisions: the Governor itself, or a RecordedGovernor that appends receipts first. */
 export interface DecisionService {
-  check(r: CheckRequest): unknown;
-  consume(r: ConsumeRequest): unknown;
-  rate(r: RateRequest): unknown;
-  batch(rs: DecisionRequest[]): unknown;
+  check(r: CheckRequest): Answering<DecisionAnswer<CheckDecision>>;
+  consume(r: ConsumeRequest): Answering<DecisionAnswer<ConsumeDecision>>;
+  rate(r: RateRequest): Answering<DecisionAnswer<RateDecision>>;
+  batch(rs: readonly DecisionRequest[]): Answering<DecisionAnswer[]>;
 }
 
 export interface DecisionApiOptions {
@@ -52,13 +66,13 @@ export function decisionApi(opts: DecisionApiOptions): Hono {
   return app;
 }
 
-async function decide<S extends z.ZodType>(c: Context, schema: S, run: (body: z.infer<S>) => unknown): Promise<Response> {
+async function decide<S extends z.ZodType>(c: Context, schema: S, run: (body: z.infer<S>) => Answering<object>): Promise<Response> {
   const body = await readJson(c);
   if (body instanceof Response) return body;
   const parsed = schema.safeParse(body);
   if (!parsed.success) return problem(c, 'invalid-request', describeIssues(parsed.error));
   try {
-    return c.json((await run(parsed.data)) as object);
+    return c.json(await run(parsed.data));
   } catch (e) {
     if (e instanceof DecisionInputError) return problem(c, 'invalid-request', e.message);
     if (e instanceof LogUnavailableError) return logUnavailable(c, e);

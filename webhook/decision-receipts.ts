@@ -1,5 +1,5 @@
-import { percentUsed, rfc3339, type ConsumeDecision, type Decision } from '../governor/index.ts';
-import { decisionBody, type ReceiptBody } from '../receipts/index.ts';
+import { CONSUME_REASONS, percentUsed, rfc3339, type ConsumeDecision, type Decision } from '../governor/index.ts';
+import { decisionBody, ReceiptBodyError, type ConsumeDecisionBody, type ReceiptBody } from '../receipts/index.ts';
 
 /** The receipt body of a decision (design §5): enough to audit it and to rebuild the answer on replay. */
 export function decisionReceiptBody(d: Decision, idempotencyKey?: string): ReceiptBody {
@@ -20,28 +20,31 @@ export function decisionReceiptBody(d: Decision, idempotencyKey?: string): Recei
   });
 }
 
-/** Rebuilds the consume answer a decision receipt records (for idempotent replays after a restart). */
-export function consumeAnswerFrom(body: ReceiptBody): ConsumeDecision {
-  const n = (k: string): number => body[k] as number;
-  const windowStart = (body.windowStart as number | null | undefined) ?? null;
+/**
+ * Rebuilds the consume answer a decision receipt records (for idempotent replays after a restart), or the error
+ * naming `reason` when it is not one a consume answers.
+ */
+export function consumeAnswerFrom(body: ConsumeDecisionBody): ConsumeDecision | ReceiptBodyError {
+  const { windowStart } = body;
+  const reason = CONSUME_REASONS.find((r) => r === body.reason);
+  if (reason === undefined) return new ReceiptBodyError('decision', 'reason', `a consume reason (${CONSUME_REASONS.join(', ')})`, body.reason);
   const answer: ConsumeDecision = {
     op: 'consume',
-    tenant: body.tenant as string,
-    metric: body.subject as string,
-    amount: n('amount'),
-    allowed: body.allowed as boolean,
-    reason: body.reason as ConsumeDecision['reason'],
-    used: n('used'),
-    limit: n('limit'),
-    remaining: Math.max(0, n('limit') - n('used')),
-    resetsAt: (body.resetsAt as string | null | undefined) ?? null,
+    tenant: body.tenant,
+    metric: body.subject,
+    amount: body.amount,
+    allowed: body.allowed,
+    reason,
+    used: body.used,
+    limit: body.limit,
+    remaining: Math.max(0, body.limit - body.used),
+    resetsAt: body.resetsAt,
     windowStart: windowStart === null ? null : rfc3339(windowStart),
   };
-  if (body.policyDigest instanceof Uint8Array) answer.policy = Buffer.from(body.policyDigest).toString('hex');
-  if (typeof body.rearmed === 'number') answer.rearmed = body.rearmed;
-  if (typeof body.threshold === 'number') {
+  if (body.policyDigest !== undefined) answer.policy = Buffer.from(body.policyDigest).toString('hex');
+  if (body.rearmed !== undefined) answer.rearmed = body.rearmed;
+  if (body.threshold !== undefined) {
     answer.crossing = { threshold: body.threshold, percent: percentUsed(answer.used, answer.limit), used: answer.used, limit: answer.limit, windowStart };
   }
   return answer;
 }
-

@@ -12,6 +12,7 @@ import type {
   TenantExplanation,
   ThresholdCrossing,
 } from '../governor/index.ts';
+import type { DecisionAnswer } from './decision-api.ts';
 import type { Readiness } from './health.ts';
 import type { Problem } from './problem.ts';
 import type { ReceiptRef } from './recorded-governor.ts';
@@ -242,6 +243,9 @@ export type _WireDrift = [
   Assert<Same<Answer<typeof checkDecision>, CheckDecision>>,
   Assert<Same<Answer<typeof consumeDecision>, ConsumeDecision>>,
   Assert<Same<Answer<typeof rateDecision>, RateDecision>>,
+  Assert<Same<Out<typeof checkDecision>, DecisionAnswer<CheckDecision>>>,
+  Assert<Same<Out<typeof consumeDecision>, DecisionAnswer<ConsumeDecision>>>,
+  Assert<Same<Out<typeof rateDecision>, DecisionAnswer<RateDecision>>>,
   Assert<Same<Out<typeof thresholdCrossing>, ThresholdCrossing>>,
   Assert<Same<Out<typeof provenanceStep>, ProvenanceStep>>,
   Assert<Same<Out<typeof readinessAnswer>, Readiness & { status: 'ready' | 'not ready' }>>,

@@ -1,6 +1,6 @@
 import mergePatch from 'json-merge-patch';
 import type { EffectiveDocument, Governor, UsageCell } from '../governor/index.ts';
-import { toHex, type ChainedEntry, type ReceiptBody } from '../receipts/index.ts';
+import { ReceiptBodyError, readDecisionBody, readReconcileBody, readThresholdBody, toHex, type ChainedEntry, type ConsumeDecisionBody, type DecisionBody, type ReconcileBody, type ThresholdBody } from '../receipts/index.ts';
 import { consumeAnswerFrom } from './decision-receipts.ts';
 
 /** What the governor holds in memory, saved so a restart replays only the log's tail. */
@@ -36,13 +36,18 @@ export class LogReplay {
     for (const [name, doc] of Object.entries(saved?.effective ?? {})) this.effective.set(name, doc);
   }
 
-  /** Feeds one stored entry, in log order. */
+  /**
+   * Feeds one stored entry, in log order.
+   *
+   * @throws Error naming the entry's index and field when a decision, threshold or reconcile body is not as
+   * docs/receipts.md describes it (no builder of ours writes one).
+   */
   add(entry: ChainedEntry): void {
     this.entries++;
     const { kind, body } = entry.receipt;
-    if (kind === 'decision' && body.op === 'consume') this.#consume(entry, body);
-    else if (kind === 'threshold') this.#threshold(body);
-    else if (kind === 'reconcile') this.#reconcile(body);
+    if (kind === 'decision' && body.op === 'consume') this.#decision(entry, read(entry, readDecisionBody(body)));
+    else if (kind === 'threshold') this.#threshold(read(entry, readThresholdBody(body)));
+    else if (kind === 'reconcile') this.#reconcile(read(entry, readReconcileBody(body)));
   }
 
   /** Puts the rebuilt state into a governor (before it serves). */
@@ -58,35 +63,44 @@ export class LogReplay {
     return cell;
   }
 
-  #consume(entry: ChainedEntry, body: ReceiptBody): void {
-    const windowStart = (body.windowStart as number | null | undefined) ?? null;
-    if (body.allowed === true && body.amount !== 0 && typeof body.used === 'number') {
-      const cell = this.#cell(body.tenant as string, body.subject as string, windowStart);
+  #decision(entry: ChainedEntry, body: DecisionBody): void {
+    if (body.op === 'consume') this.#consume(entry, body);
+  }
+
+  #consume(entry: ChainedEntry, body: ConsumeDecisionBody): void {
+    if (body.allowed && body.amount !== 0) {
+      const cell = this.#cell(body.tenant, body.subject, body.windowStart);
       cell.used = body.used;
       // The fired mark as this decision left it, in decision order: a batch's threshold receipts all precede its
       // decisions, so they alone cannot tell a re-arm between two crossings (a gauge that fell back re-arms).
-      if (typeof body.threshold === 'number') cell.fired = body.threshold;
-      if (typeof body.rearmed === 'number') cell.fired = body.rearmed;
+      if (body.threshold !== undefined) cell.fired = body.threshold;
+      if (body.rearmed !== undefined) cell.fired = body.rearmed;
     }
-    if (typeof body.idempotencyKey === 'string' && body.amount !== 0) {
-      const answer = { ...consumeAnswerFrom(body), receipt: { index: entry.index, leafHash: toHex(entry.leafHash) } };
-      this.#answers.push({ tenant: body.tenant as string, key: body.idempotencyKey, answer, at: Math.floor(entry.receipt.time / 1000) });
+    if (body.idempotencyKey !== undefined && body.amount !== 0) {
+      const answer = { ...read(entry, consumeAnswerFrom(body)), receipt: { index: entry.index, leafHash: toHex(entry.leafHash) } };
+      this.#answers.push({ tenant: body.tenant, key: body.idempotencyKey, answer, at: Math.floor(entry.receipt.time / 1000) });
     }
   }
 
-  #threshold(body: ReceiptBody): void {
-    const cell = this.#cell(body.tenant as string, body.metric as string, (body.windowStart as number | null) ?? null);
+  #threshold(body: ThresholdBody): void {
+    const cell = this.#cell(body.tenant, body.metric, body.windowStart);
     // Only a threshold above the mark fires, and the mark becomes it; a gauge's mark may have been lowered first.
-    cell.fired = body.threshold as number;
+    cell.fired = body.threshold;
   }
 
-  #reconcile(body: ReceiptBody): void {
-    const [kind, name] = String(body.resource).split('/', 2);
+  #reconcile(body: ReconcileBody): void {
+    const [kind, name] = body.resource.split('/', 2);
     if (kind !== 'Tenant' || name === undefined) return;
     const next = mergePatch.apply(structuredClone(this.effective.get(name) ?? {}), body.patch) as EffectiveDocument | null;
     if (next === null) this.effective.delete(name);
     else this.effective.set(name, next);
   }
+}
+
+/** A body read, or the error naming the entry, so a start fails on a malformed log rather than guessing. */
+function read<T>(entry: ChainedEntry, body: T | ReceiptBodyError): T {
+  if (body instanceof ReceiptBodyError) throw new Error(`receipt log entry ${entry.index}: ${body.message}`, { cause: body });
+  return body;
 }
 
 /** One usage counter's key: a tenant name cannot contain NUL, so tenant + metric cannot collide. */

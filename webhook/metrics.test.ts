@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Hono } from 'hono';
 import { register as globalRegistry } from 'prom-client';
-import { CompiledPolicy, DecisionInputError, Governor, PolicyCompiler } from '../governor/index.ts';
+import { CompiledPolicy, DecisionInputError, Governor, PolicyCompiler, type RateDecision } from '../governor/index.ts';
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
 import { createApp } from './app.ts';
 import type { DecisionService } from './decision-api.ts';
@@ -145,7 +145,7 @@ test('each ServerMetrics has its own registry: two in one process do not collide
 
 test('meteredDecisions counts thrown and rejected calls as errors and keeps a synchronous service synchronous', async (t) => {
   const metrics = new ServerMetrics({ now: steppingClock() });
-  const decision = { op: 'rate', allowed: false, reason: 'RateLimited' };
+  const decision: RateDecision = { op: 'rate', tenant: 'acme', name: 'requests', cost: 1, allowed: false, reason: 'RateLimited', remaining: 0, retryAfterMs: 250 };
   const service: DecisionService = {
     check: () => {
       throw new DecisionInputError('feature', 'must not be empty');

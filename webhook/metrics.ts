@@ -1,7 +1,8 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DecisionService } from './decision-api.ts';
+import type { Decision } from '../governor/index.ts';
+import type { Answering, DecisionService } from './decision-api.ts';
 
 /** The decision API's operations, as the `op` label. */
 export type DecisionOp = 'check' | 'consume' | 'rate' | 'batch';
@@ -131,12 +132,11 @@ export class ServerMetrics {
 
   /**
    * One decision call answered in `seconds`: `results` is its decision, or a batch's decisions, each counted under
-   * its own op and reason. Anything not shaped like a decision is timed but not counted.
+   * its own op and reason.
    */
-  observeDecision(op: DecisionOp, seconds: number, results: unknown): void {
+  observeDecision(op: DecisionOp, seconds: number, results: Decision | readonly Decision[]): void {
     this.#observe(this.#decisionSeconds, seconds, op);
-    if (Array.isArray(results)) for (const r of results) this.#countDecision(op, r);
-    else this.#countDecision(op, results);
+    for (const d of isDecisionList(results) ? results : [results]) this.#count(this.#decisions, d.op, d.allowed ? 'allowed' : 'denied', d.reason);
   }
 
   /** A decision call that threw (malformed input, the log unavailable): outcome "error", reason the error's name. */
@@ -165,13 +165,6 @@ export class ServerMetrics {
   /** A quota alert threshold was crossed; the tenant is deliberately not a label. */
   thresholdCrossing(e: { metric: string; threshold: number }): void {
     this.#count(this.#thresholdCrossings, e.metric, String(e.threshold));
-  }
-
-  #countDecision(op: DecisionOp, d: unknown): void {
-    if (typeof d !== 'object' || d === null) return;
-    const { op: itemOp, allowed, reason } = d as { op?: unknown; allowed?: unknown; reason?: unknown };
-    if (typeof allowed !== 'boolean' || typeof reason !== 'string') return;
-    this.#count(this.#decisions, typeof itemOp === 'string' ? itemOp : op, allowed ? 'allowed' : 'denied', reason);
   }
 
   #count(counter: Counter, ...values: string[]): void {
@@ -219,21 +212,21 @@ export function httpMetrics(metrics: ServerMetrics): MiddlewareHandler {
  * duration under op=batch. A synchronous service stays synchronous.
  */
 export function meteredDecisions(service: DecisionService, metrics: ServerMetrics): DecisionService {
-  const timed = (op: DecisionOp, call: () => unknown): unknown => {
+  const timed = <T extends Decision | readonly Decision[]>(op: DecisionOp, call: () => Answering<T>): Answering<T> => {
     const start = metrics.now();
     const seconds = () => (metrics.now() - start) / 1000;
-    let result: unknown;
+    let result: Answering<T>;
     try {
       result = call();
     } catch (e) {
       metrics.observeDecisionError(op, seconds(), e);
       throw e;
     }
-    if (!isThenable(result)) {
+    if (!(result instanceof Promise)) {
       metrics.observeDecision(op, seconds(), result);
       return result;
     }
-    return Promise.resolve(result).then(
+    return result.then(
       (r) => (metrics.observeDecision(op, seconds(), r), r),
       (e: unknown) => {
         metrics.observeDecisionError(op, seconds(), e);
@@ -249,8 +242,8 @@ export function meteredDecisions(service: DecisionService, metrics: ServerMetric
   };
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+function isDecisionList(results: Decision | readonly Decision[]): results is readonly Decision[] {
+  return Array.isArray(results);
 }
 
 /** `GET /metrics` in the Prometheus text format. */

@@ -17,8 +17,9 @@ async function recorded(durability: Durability, asyncDelayMs: number) {
   const log = await ReceiptLog.open({ dir, durability, clock, asyncDelayMs });
   const compiler = new PolicyCompiler();
   compiler.apply({ upsert: [skuOf('growth', { quotas: { 'api-calls': { limit: 10 } } }), tenantOf('acme', { sku: 'growth' })] }, NOW);
-  const governor = new RecordedGovernor(new Governor({ policy: new CompiledPolicy(compiler), clock }), log);
-  return { log, governor, done: async () => (await log.close(), await rm(dir, { recursive: true, force: true })) };
+  const inner = new Governor({ policy: new CompiledPolicy(compiler), clock });
+  const governor = new RecordedGovernor(inner, log);
+  return { log, governor, inner, done: async () => (await log.close(), await rm(dir, { recursive: true, force: true })) };
 }
 
 test('sync durability answers only once the receipt is on disk', async (t) => {
@@ -27,6 +28,29 @@ test('sync durability answers only once the receipt is on disk', async (t) => {
   t.true(log.durableSize > answer.receipt.index);
   const replay = await governor.consume({ tenant: 'acme', metric: 'api-calls', amount: 1, idempotencyKey: 'k1' });
   t.deepEqual(replay.receipt, answer.receipt);
+  await done();
+});
+
+test('recording does not change the decision the governor answered (its idempotency cache holds it): replays answer a recorded copy', async (t) => {
+  const { governor, inner, done } = await recorded('sync', 60_000);
+  const decided: object[] = [];
+  const consume = inner.consume.bind(inner);
+  inner.consume = (r) => {
+    const d = consume(r);
+    decided.push(d);
+    return d;
+  };
+  const answer = await governor.consume({ tenant: 'acme', metric: 'api-calls', amount: 1, idempotencyKey: 'k1' });
+  const replay = await governor.consume({ tenant: 'acme', metric: 'api-calls', amount: 1, idempotencyKey: 'k1' });
+  t.false('receipt' in decided[0]!, 'the governor decided without a receipt');
+  t.deepEqual({ ...decided[0]!, receipt: answer.receipt }, answer);
+  t.deepEqual(replay, answer);
+  const [a, b] = await governor.batch([
+    { op: 'consume', tenant: 'acme', metric: 'api-calls', amount: 1, idempotencyKey: 'k2' },
+    { op: 'consume', tenant: 'acme', metric: 'api-calls', amount: 1, idempotencyKey: 'k2' },
+  ]);
+  t.deepEqual(b, a, 'a key repeated in a batch is recorded once');
+  t.is(b!.receipt.index, answer.receipt.index + 1);
   await done();
 });
 

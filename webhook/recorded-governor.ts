@@ -1,4 +1,4 @@
-import type { CheckRequest, ConsumeRequest, Decision, DecisionRequest, Governor, RateRequest, ThresholdEvent } from '../governor/index.ts';
+import type { CheckDecision, CheckRequest, ConsumeDecision, ConsumeRequest, Decision, DecisionRequest, Governor, RateDecision, RateRequest, ThresholdEvent } from '../governor/index.ts';
 import { thresholdBody, toHex } from '../receipts/index.ts';
 import type { ReceiptLog } from '../receipts/store/index.ts';
 import { decisionReceiptBody } from './decision-receipts.ts';
@@ -9,7 +9,8 @@ export interface ReceiptRef {
   leafHash: string;
 }
 
-type Recorded<D extends Decision> = D & { receipt: ReceiptRef };
+/** A decision with its receipt's place in the log: what a RecordedGovernor answers. */
+export type Recorded<D extends Decision> = D & { receipt: ReceiptRef };
 
 /**
  * The governor with every decision recorded (design §5): each decision appends a receipt and is answered once
@@ -28,17 +29,17 @@ export class RecordedGovernor {
     this.#log = log;
   }
 
-  check(r: CheckRequest): Promise<Recorded<Decision>> {
+  check(r: CheckRequest): Promise<Recorded<CheckDecision>> {
     this.#log.checkWritable();
     return this.#record(this.#governor.check(r));
   }
 
-  consume(r: ConsumeRequest): Promise<Recorded<Decision>> {
+  consume(r: ConsumeRequest): Promise<Recorded<ConsumeDecision>> {
     this.#log.checkWritable();
     return this.#record(this.#governor.consume(r), r.idempotencyKey);
   }
 
-  rate(r: RateRequest): Promise<Recorded<Decision>> {
+  rate(r: RateRequest): Promise<Recorded<RateDecision>> {
     this.#log.checkWritable();
     return this.#record(this.#governor.rate(r));
   }
@@ -46,22 +47,40 @@ export class RecordedGovernor {
   async batch(rs: readonly DecisionRequest[]): Promise<Recorded<Decision>[]> {
     this.#log.checkWritable();
     const decisions = this.#governor.batch(rs);
-    return Promise.all(decisions.map((d, i) => this.#record(d, (rs[i] as ConsumeRequest).idempotencyKey)));
+    // A key repeated within the batch replays the same decision object: it is recorded once, answered twice.
+    const recorded = new Map<Decision, Promise<Recorded<Decision>>>();
+    return Promise.all(
+      decisions.map((d, i) => {
+        let answer = recorded.get(d);
+        if (!answer) recorded.set(d, (answer = this.#record(d, (rs[i] as ConsumeRequest).idempotencyKey)));
+        return answer;
+      }),
+    );
   }
 
   async #record<D extends Decision>(d: D, idempotencyKey?: string): Promise<Recorded<D>> {
-    const recorded = d as Recorded<D>;
-    if (recorded.receipt !== undefined) {
+    if (isRecorded(d)) {
       // A replay: the first answer, once its receipt is durable.
-      if (this.#log.durability === 'sync') await this.#log.whenDurable(recorded.receipt.index);
-      return recorded;
+      if (this.#log.durability === 'sync') await this.#log.whenDurable(d.receipt.index);
+      return d;
     }
-    const appended = this.#log.append('decision', decisionReceiptBody(d, d.op === 'consume' ? idempotencyKey : undefined));
-    // Attached to the decision object itself, which the idempotency cache holds: replays carry it.
-    recorded.receipt = { index: appended.index, leafHash: toHex(appended.leafHash) };
+    const key = d.op === 'consume' ? idempotencyKey : undefined;
+    const appended = this.#log.append('decision', decisionReceiptBody(d, key));
+    const recorded: Recorded<D> = { ...d, receipt: { index: appended.index, leafHash: toHex(appended.leafHash) } };
+    if (key !== undefined) this.#rememberRecorded(key, d, recorded);
     if (this.#log.durability === 'sync') await appended.durable;
     return recorded;
   }
+
+  /** Replays of an idempotent consume answer the recorded copy; the decision the cache held stays as decided. */
+  #rememberRecorded(key: string, decided: Decision, recorded: Recorded<Decision>): void {
+    if (decided.op === 'consume' && recorded.op === 'consume') this.#governor.idempotency.replace(decided.tenant, key, decided, recorded);
+  }
+}
+
+/** Whether a decision already carries its receipt: an idempotent replay of a recorded answer. */
+function isRecorded<D extends Decision>(d: D): d is Recorded<D> {
+  return 'receipt' in d && d.receipt !== undefined;
 }
 
 /**
