@@ -3,7 +3,7 @@ import { lifecycleBody } from '../receipts/index.ts';
 import { join } from 'node:path';
 import type { NoteSigner } from '../receipts/index.ts';
 import { LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type EntryFs, type LogHealth, type LogRetry, type PublishedHead } from '../receipts/store/index.ts';
-import type { LogReadiness } from '../webhook/health.ts';
+import type { LogReadiness } from '../readiness/index.ts';
 import { createApp } from '../webhook/app.ts';
 import { bearerAuth } from '../webhook/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../webhook/logger.ts';

@@ -1,4 +1,4 @@
-import { KubeApiError, type KubeApi, type KubeObject } from './kube-client.ts';
+import { KubeApiError, type KubeApi, type KubeObject } from '../kube/index.ts';
 import { metaTime } from './reconcile-context.ts';
 
 export interface EventInput {

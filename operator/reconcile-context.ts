@@ -2,7 +2,7 @@ import type { Condition, PolicyError } from '../crds/index.ts';
 import type { PolicySnapshot } from '../governor/index.ts';
 import { conditionOf, type ConditionState } from './conditions.ts';
 import type { EventRecorder } from './event-recorder.ts';
-import type { KubeObject } from './kube-client.ts';
+import type { KubeObject } from '../kube/index.ts';
 import type { StatusWriter } from './status-writer.ts';
 
 /** What every reconciler reads and writes through; tests and the operator pass their own. */

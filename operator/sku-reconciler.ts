@@ -1,7 +1,7 @@
 import type { Condition } from '../crds/index.ts';
 import { setConditions, type ConditionState } from './conditions.ts';
 import type { Informer } from './informer.ts';
-import type { KubeObject } from './kube-client.ts';
+import type { KubeObject } from '../kube/index.ts';
 import { announceReady, conditionsOf, metaTime, type ReconcileContext } from './reconcile-context.ts';
 import { readyCondition } from './ready.ts';
 

@@ -12,7 +12,7 @@ import type {
   TenantExplanation,
   ThresholdCrossing,
 } from '../governor/index.ts';
-import type { Readiness } from './health.ts';
+import type { Readiness } from '../readiness/index.ts';
 import type { Problem } from './problem.ts';
 import type { ReceiptRef } from './recorded-governor.ts';
 
