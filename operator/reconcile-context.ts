@@ -20,11 +20,6 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
-/** metav1.Time: RFC 3339 in whole seconds. */
-export function metaTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /**
  * An Event when Ready changes: a Warning naming the reason when it turns False (SKUNotFound, InheritanceCycle,
  * …), a Normal one when it recovers. Nothing while it stays as it was.
