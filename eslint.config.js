@@ -1,6 +1,7 @@
 // Lint limits from ../shared/conventions.md (after Pepr): small functions, shallow nesting, no floating promises.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layers } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tai/', 'bench/results/', 'config/'] },
@@ -23,4 +24,6 @@ export default tseslint.config(
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: { complexity: 'off' },
   },
+  // Which folder may import which (docs/adr/0013-layers-point-inward.md).
+  ...layers,
 );

@@ -3,5 +3,5 @@ export * from './crds/index.ts';
 export * from './governor/index.ts';
 export * from './client/index.ts';
 export { createApp, type AppOptions } from './webhook/app.ts';
-export type { Readiness } from './webhook/health.ts';
+export type { Readiness } from './readiness/index.ts';
 export type { Problem } from './webhook/problem.ts';

@@ -2,7 +2,7 @@
 // anchors under its own origin (gs://B/P/<origin>/), so replicas sharing a --gcs never write each other's objects.
 import { verifyCheckpoint } from '../receipts/index.ts';
 import { Anchorer, type AnchorStatus } from '../receipts/anchor/index.ts';
-import type { AnchorReadiness } from '../webhook/health.ts';
+import type { AnchorReadiness } from '../readiness/index.ts';
 import type { ServerMetricsOptions } from '../webhook/metrics.ts';
 import { gcsBucket } from './gcs-storage.ts';
 import type { CommandIO } from './io.ts';

@@ -1,4 +1,4 @@
-import type { KubeApi } from '../operator/kube-client.ts';
+import type { KubeApi } from '../kube/index.ts';
 import type { TokenVerifier } from '../webhook/auth.ts';
 import { TokenFileVerifier } from '../webhook/token-file.ts';
 import { TokenReviewVerifier } from '../webhook/token-review.ts';

@@ -1,6 +1,6 @@
 import { formatPolicyError, loadManifestSetInSlices, pauseForIo, type ManifestFile, type Pause, type ManifestState, type PolicyError, type SourcedResource, type Tenant } from '../crds/index.ts';
 import { diffResourcesInSlices, type Clock, type PolicyCompiler, type PolicySnapshot } from '../governor/index.ts';
-import type { Readiness } from '../webhook/health.ts';
+import type { Readiness } from '../readiness/index.ts';
 import { digestOfManifests, readManifestFiles, watchPolicyFolder } from './policy-folder.ts';
 import { pollEvery, type Poller } from './poll-every.ts';
 import { statusError } from './validate.ts';

@@ -1,21 +1,9 @@
 // A command's options declared once: parsing and the Options section of its --help both come from the table,
 // so the two cannot drift.
+import type { Flag, FlagTable } from './flag-table.ts';
 import { parseCommandArgs } from './io.ts';
 
-/** One option of a command. */
-export interface Flag {
-  type: 'string' | 'boolean';
-  /** The value's placeholder in --help (`DIR`, `S`); none for a boolean. */
-  arg?: string;
-  /**
-   * What --help says: a line, or lines (each further one indented under the first). Without it, the option
-   * shares the next option's help: their labels are listed together, comma-separated.
-   */
-  help?: string | readonly string[];
-}
-
-/** A command's options by name (without the leading --), in --help order. */
-export type FlagTable = Readonly<Record<string, Flag>>;
+export type { Flag, FlagTable };
 
 /** Parses argv with the table's options (and --help/-h); a mistake is a UsageError. */
 export function parseFlags(argv: string[], table: FlagTable): ReturnType<typeof parseCommandArgs> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import packageJson from '../package.json' with { type: 'json' };
 import type { NoteSigner } from '../receipts/index.ts';
 import { LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type EntryFs, type LogHealth, type LogRetry, type PublishedHead } from '../receipts/store/index.ts';
-import type { LogReadiness } from '../webhook/health.ts';
+import type { LogReadiness } from '../readiness/index.ts';
 import { createApp } from '../webhook/app.ts';
 import { bearerAuth } from '../webhook/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../webhook/logger.ts';

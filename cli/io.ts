@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { FlagTable } from './flags.ts';
+import type { FlagTable } from './flag-table.ts';
 
 /** Where a command writes; tests pass buffers, the binary passes process streams. */
 export interface CommandIO {

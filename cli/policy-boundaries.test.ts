@@ -9,7 +9,7 @@ import { CompiledPolicy, Governor, PolicyCompiler, type Clock } from '../governo
 import type { Receipt } from '../receipts/index.ts';
 import { ReceiptLog } from '../receipts/store/index.ts';
 import { ClusterPolicy } from '../operator/cluster-policy.ts';
-import type { KubeApi, KubeObject } from '../operator/kube-client.ts';
+import type { KubeApi, KubeObject } from '../kube/index.ts';
 import { TAI_PATHS } from '../operator/paths.ts';
 import { PolicyReceipts } from '../webhook/policy-receipts.ts';
 import { RecordedGovernor } from '../webhook/recorded-governor.ts';

@@ -1,8 +1,8 @@
 import type { Tenant } from '../crds/index.ts';
 import type { Clock, PolicyCompiler, ThresholdEvent, UsageStore } from '../governor/index.ts';
-import type { KubeApi } from '../operator/kube-client.ts';
+import type { KubeApi } from '../kube/index.ts';
 import type { AdmissionController } from '../webhook/admission/index.ts';
-import type { Readiness } from '../webhook/health.ts';
+import type { Readiness } from '../readiness/index.ts';
 import type { CommandIO } from './io.ts';
 
 /** Where the server's policy comes from: a folder of YAML (embedded mode) or the Kubernetes API (cluster mode). */

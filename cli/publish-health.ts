@@ -1,5 +1,5 @@
 import type { Clock } from '../governor/index.ts';
-import type { PublishReadiness } from '../webhook/health.ts';
+import type { PublishReadiness } from '../readiness/index.ts';
 import type { CommandIO } from './io.ts';
 
 /** How long publishing may keep failing (a tick each second) before /readyz says not ready. */

@@ -7,7 +7,7 @@ import { quotaOf, skuOf, tenantOf } from '../governor/policy-fixtures.test-helpe
 import { ReceiptLog } from '../receipts/store/index.ts';
 import { createApp } from '../webhook/app.ts';
 import { appOver } from '../webhook/app.test-helper.ts';
-import type { Readiness } from '../webhook/health.ts';
+import type { Readiness } from '../readiness/index.ts';
 import { RecordedGovernor } from '../webhook/recorded-governor.ts';
 import { TaiClient, TaiProblemError, TaiResponseError, type FetchLike } from './index.ts';
 

@@ -7,7 +7,7 @@ import { PolicyCompiler } from '../governor/index.ts';
 import { oversizePolicy } from '../governor/policy-fixtures.test-helper.ts';
 import { checkEntitlementsReceipt } from '../webhook/reconcile-size.ts';
 import { ClusterPolicy } from './cluster-policy.ts';
-import type { KubeApi, KubeObject, WatchEvent } from './kube-client.ts';
+import type { KubeApi, KubeObject, WatchEvent } from '../kube/index.ts';
 import { TAI_PATHS } from './paths.ts';
 import { readyCondition } from './ready.ts';
 

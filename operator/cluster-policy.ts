@@ -1,8 +1,8 @@
 import { parseApiObject, resourceKey, type PolicyError, type TaiResource, type Tenant } from '../crds/index.ts';
 import type { Clock, PolicyCompiler, PolicySnapshot } from '../governor/index.ts';
-import type { Readiness } from '../webhook/health.ts';
+import type { Readiness } from '../readiness/index.ts';
 import { downSince, Informer, type InformerChange, type InformerOptions } from './informer.ts';
-import type { KubeApi, KubeObject } from './kube-client.ts';
+import type { KubeApi, KubeObject } from '../kube/index.ts';
 import { TAI_PATHS } from './paths.ts';
 
 /** What one compile applied: the snapshot and the `Kind/name` keys that changed to make it. */

@@ -1,5 +1,5 @@
-import { KubeApiError, type KubeApi, type KubeObject } from './kube-client.ts';
-import { metaTime } from './reconcile-context.ts';
+import { KubeApiError, type KubeApi, type KubeObject } from '../kube/index.ts';
+import { metaTime } from './meta-time.ts';
 
 export interface EventInput {
   /** The object the event is about. */

@@ -1,6 +1,6 @@
 import mergePatch from 'json-merge-patch';
 import type { Informer } from './informer.ts';
-import type { KubeApi, KubeObject, RequestOptions } from './kube-client.ts';
+import type { KubeApi, KubeObject, RequestOptions } from '../kube/index.ts';
 
 /**
  * An API server and informer cache in one, for reconciler unit tests: requests are recorded, and a status PATCH

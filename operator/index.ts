@@ -1,4 +1,3 @@
-export * from './kube-client.ts';
 export * from './informer.ts';
 export * from './cluster-policy.ts';
 export * from './leader-election.ts';

@@ -3,7 +3,7 @@
 // Its normal list + watch path runs against the real kube-apiserver in test/operator*.test.ts.
 import test from 'ava';
 import { Informer, type InformerChange } from './informer.ts';
-import { KubeApiError, type KubeApi, type KubeObject, type WatchEvent } from './kube-client.ts';
+import { KubeApiError, type KubeApi, type KubeObject, type WatchEvent } from '../kube/index.ts';
 
 const obj = (name: string, rv: string): KubeObject => ({ metadata: { name, resourceVersion: rv } });
 

@@ -1,4 +1,4 @@
-import { isGone, type KubeApi, type KubeList, type KubeObject, type WatchEvent } from './kube-client.ts';
+import { isGone, type KubeApi, type KubeList, type KubeObject, type WatchEvent } from '../kube/index.ts';
 
 /** What an informer tells its owner: an object added or changed, or one gone. */
 export type InformerChange<T extends KubeObject = KubeObject> = { type: 'upsert'; object: T } | { type: 'delete'; object: T };

@@ -1,4 +1,4 @@
-import { KubeApiError, type KubeApi } from './kube-client.ts';
+import { KubeApiError, type KubeApi } from '../kube/index.ts';
 
 export interface LeaderElectionOptions {
   api: KubeApi;

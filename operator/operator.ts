@@ -1,10 +1,9 @@
 import type { Clock, PolicyCompiler, PolicySnapshot, ThresholdEvent, UsageStore } from '../governor/index.ts';
-import { AdmissionController, objectKey, Reservations, ResourceLedger, TenantMembership, type CountedResource } from '../webhook/admission/index.ts';
-import type { Readiness } from '../webhook/health.ts';
+import type { Readiness } from '../readiness/index.ts';
 import { ClusterPolicy, type PolicyApplied } from './cluster-policy.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { downSince, Informer, type InformerChange, type InformerOptions } from './informer.ts';
-import { KubeApiError, type KubeApi, type KubeObject } from './kube-client.ts';
+import { KubeApiError, type KubeApi, type KubeObject } from '../kube/index.ts';
 import { LeaderElector } from './leader-election.ts';
 import { countTenantNamespaces, TENANT_LABEL } from './namespace-index.ts';
 import { CORE_PATHS } from './paths.ts';
@@ -30,7 +29,15 @@ export interface OperatorOptions {
   usageEveryMs?: number;
   /** Hears every failed reconcile (metrics). */
   onReconcileError?: (kind: string) => void;
+  /**
+   * Hears every change the core informers see (namespaces, pods, services, PVCs). The composition root feeds
+   * admission from it, so that controllers and the webhook share one cache (as a controller-runtime manager does).
+   */
+  onCoreChange?: (resource: CoreResource, change: InformerChange) => void;
 }
+
+/** The core resources whose informers the operator runs: namespaces, and the objects resource caps count. */
+export type CoreResource = keyof typeof CORE_PATHS;
 
 type Kind = 'SKU' | 'Tenant' | 'Quota';
 
@@ -42,14 +49,10 @@ type Kind = 'SKU' | 'Tenant' | 'Quota';
  */
 export class Operator {
   readonly policy: ClusterPolicy;
-  readonly core: Record<keyof typeof CORE_PATHS, Informer>;
+  readonly core: Record<CoreResource, Informer>;
   readonly elector: LeaderElector;
   readonly events: EventRecorder;
   readonly writer: StatusWriter;
-  /** Admission's view of the cluster: what the core informers count, and what admitted requests reserve. */
-  readonly ledger = new ResourceLedger();
-  readonly reservations = new Reservations();
-  readonly admission: AdmissionController;
   readonly #o: OperatorOptions;
   readonly #queues: Record<Kind, WorkQueue>;
   #timers: NodeJS.Timeout[] = [];
@@ -59,25 +62,11 @@ export class Operator {
     this.#o = o;
     const now = (): number => o.clock.now();
     this.policy = new ClusterPolicy({ api: o.api, compiler: o.compiler, clock: o.clock, log: o.log, source: `kubernetes ${o.server}`, informer: o.informer });
-    const core = (name: keyof typeof CORE_PATHS): Informer =>
+    const core = (name: CoreResource): Informer =>
       new Informer({ api: o.api, path: CORE_PATHS[name], name, now, log: o.log, onChange: (c) => this.#coreChanged(name, c), ...o.informer });
     this.core = { namespaces: core('namespaces'), pods: core('pods'), services: core('services'), persistentvolumeclaims: core('persistentvolumeclaims') };
     this.events = new EventRecorder({ api: o.api, component: 'tai-operator', instance: o.identity, now, log: o.log });
     this.writer = new StatusWriter(o.api);
-    const membership = new TenantMembership({ tenants: () => o.compiler.resources.tenants, generation: () => o.compiler.snapshot.generation }, this.ledger);
-    this.admission = new AdmissionController({
-      policy: {
-        // Refreshed as the decision path is: a validity boundary passed is applied (and recorded) first.
-        tenant: (n) => o.compiler.refresh(now()).tenants.get(n),
-        skus: () => o.compiler.resources.skus,
-        tenants: () => o.compiler.resources.tenants,
-        holds: (key) => this.policy.holds(key),
-      },
-      membership,
-      ledger: this.ledger,
-      reservations: this.reservations,
-      now,
-    });
     const ctx: ReconcileContext = { snapshot: () => o.compiler.snapshot, invalid: (k) => this.policy.invalid(k), writer: this.writer, events: this.events, now };
     const { skus, tenants, quotas } = this.policy.informers;
     const sku = new SkuReconciler(skus, ctx);
@@ -119,7 +108,6 @@ export class Operator {
     this.elector.start();
     const usageEvery = this.#o.usageEveryMs ?? USAGE_STATUS_EVERY_MS;
     this.#timers.push(setInterval(() => this.#sweepUsage(), usageEvery));
-    this.#timers.push(setInterval(() => this.reservations.expire(this.#o.clock.now()), 5000));
     for (const t of this.#timers) t.unref();
     return first;
   }
@@ -199,14 +187,10 @@ export class Operator {
     this.#expiry.unref();
   }
 
-  /** Core objects feed the ledger; one the watch delivers fulfils the reservation made when it was admitted. */
-  #coreChanged(resource: CountedResource, c: InformerChange): void {
-    const { object } = c;
-    const meta = object.metadata as { name: string; namespace?: string; resourceVersion?: string };
-    if (c.type === 'delete') this.ledger.remove(resource, object as never);
-    else this.ledger.upsert(resource, object as never);
-    this.reservations.confirm(objectKey(resource, meta.namespace ?? meta.name, meta.name), meta.resourceVersion);
-    if (resource === 'namespaces') this.#namespaceChanged(object);
+  /** Core objects go to whoever listens (admission's ledger); namespaces also queue the tenants they may belong to. */
+  #coreChanged(resource: CoreResource, c: InformerChange): void {
+    this.#o.onCoreChange?.(resource, c);
+    if (resource === 'namespaces') this.#namespaceChanged(c.object);
   }
 
   #namespaceChanged(ns: KubeObject): void {

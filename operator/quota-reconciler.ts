@@ -2,8 +2,9 @@ import type { Condition } from '../crds/index.ts';
 import type { ResourceStatus } from '../governor/index.ts';
 import { setConditions, type ConditionState } from './conditions.ts';
 import type { Informer } from './informer.ts';
-import type { KubeObject } from './kube-client.ts';
-import { announceReady, conditionsOf, metaTime, type ReconcileContext } from './reconcile-context.ts';
+import type { KubeObject } from '../kube/index.ts';
+import { metaTime } from './meta-time.ts';
+import { announceReady, conditionsOf, type ReconcileContext } from './reconcile-context.ts';
 import { readyCondition } from './ready.ts';
 
 /** Keeps each Quota's status: Ready (TenantNotFound, UnknownMetric, …), whether it is active, how many tenants it reaches. */

@@ -2,7 +2,7 @@ import type { Condition, PolicyError } from '../crds/index.ts';
 import type { PolicySnapshot } from '../governor/index.ts';
 import { conditionOf, type ConditionState } from './conditions.ts';
 import type { EventRecorder } from './event-recorder.ts';
-import type { KubeObject } from './kube-client.ts';
+import type { KubeObject } from '../kube/index.ts';
 import type { StatusWriter } from './status-writer.ts';
 
 /** What every reconciler reads and writes through; tests and the operator pass their own. */
@@ -18,11 +18,6 @@ export interface ReconcileContext {
 /** What a reconcile asks of its queue: come back after a while (e.g. when usage may be written again). */
 export interface ReconcileResult {
   requeueAfterMs?: number;
-}
-
-/** metav1.Time: RFC 3339 in whole seconds. */
-export function metaTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**

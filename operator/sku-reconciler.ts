@@ -1,8 +1,9 @@
 import type { Condition } from '../crds/index.ts';
 import { setConditions, type ConditionState } from './conditions.ts';
 import type { Informer } from './informer.ts';
-import type { KubeObject } from './kube-client.ts';
-import { announceReady, conditionsOf, metaTime, type ReconcileContext } from './reconcile-context.ts';
+import type { KubeObject } from '../kube/index.ts';
+import { metaTime } from './meta-time.ts';
+import { announceReady, conditionsOf, type ReconcileContext } from './reconcile-context.ts';
 import { readyCondition } from './ready.ts';
 
 /** Keeps each SKU's status: Ready (or why not: SKUNotFound for a missing parent, InheritanceCycle, InvalidSpec). */

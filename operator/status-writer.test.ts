@@ -1,5 +1,5 @@
 import test from 'ava';
-import { KubeApiError, type KubeApi, type KubeObject, type RequestOptions } from './kube-client.ts';
+import { KubeApiError, type KubeApi, type KubeObject, type RequestOptions } from '../kube/index.ts';
 import { StatusWriter, statusPatch } from './status-writer.ts';
 
 interface Call {

@@ -1,7 +1,7 @@
 import mergePatch from 'json-merge-patch';
 import type { TAI_PATHS } from './paths.ts';
 import { statusPath } from './paths.ts';
-import type { KubeApi, KubeObject } from './kube-client.ts';
+import type { KubeApi, KubeObject } from '../kube/index.ts';
 
 /**
  * Writes a TAI object's status subresource only when it differs from what the cache holds: an RFC 7396 merge

@@ -2,8 +2,9 @@ import type { Condition } from '../crds/index.ts';
 import type { UsageStore } from '../governor/index.ts';
 import { setConditions, type ConditionState } from './conditions.ts';
 import type { Informer } from './informer.ts';
-import type { KubeObject } from './kube-client.ts';
-import { announceReady, conditionsOf, metaTime, type ReconcileContext, type ReconcileResult } from './reconcile-context.ts';
+import type { KubeObject } from '../kube/index.ts';
+import { metaTime } from './meta-time.ts';
+import { announceReady, conditionsOf, type ReconcileContext, type ReconcileResult } from './reconcile-context.ts';
 import { readyCondition } from './ready.ts';
 import { usageStatus, type UsageRow, type UsageStatus } from './usage-summary.ts';
 

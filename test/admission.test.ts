@@ -7,7 +7,7 @@ import test from 'ava';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeApiError } from '../operator/index.ts';
+import { KubeApiError } from '../kube/index.ts';
 import { makeTestCa } from './support/certs.ts';
 import { clusterDown, clusterUp, kubectl, type Cluster } from './support/cluster.ts';
 import { installTai, serviceAccountKubeconfig, startOperator } from './support/operator.ts';

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { KubeObject } from '../operator/index.ts';
+import type { KubeObject } from '../kube/index.ts';
 import { measureApplyToEnforce } from './support/apply-to-enforce.ts';
 import { clusterUp, kubectl, type Cluster } from './support/cluster.ts';
 import { currentReady, installTai, readiness, serviceAccountKubeconfig, startOperator } from './support/operator.ts';

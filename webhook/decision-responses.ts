@@ -13,7 +13,7 @@ import type {
   ThresholdCrossing,
 } from '../governor/index.ts';
 import type { DecisionAnswer } from './decision-api.ts';
-import type { Readiness } from './health.ts';
+import type { Readiness } from '../readiness/index.ts';
 import type { Problem } from './problem.ts';
 import type { ReceiptRef } from './recorded-governor.ts';
 

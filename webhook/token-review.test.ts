@@ -1,6 +1,6 @@
 import test from 'ava';
-import type { KubeApi, RequestOptions } from '../operator/kube-client.ts';
-import { KubeApiError } from '../operator/kube-client.ts';
+import type { KubeApi, RequestOptions } from '../kube/index.ts';
+import { KubeApiError } from '../kube/index.ts';
 import { AuthUnavailableError } from './auth.ts';
 import { jwtExpiry, TOKEN_REVIEW_PATH, TokenReviewVerifier, type TokenReviewOptions } from './token-review.ts';
 

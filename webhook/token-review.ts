@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { KubeApi } from '../operator/kube-client.ts';
+import type { KubeApi } from '../kube/index.ts';
 import { AuthUnavailableError, type Principal, type TokenVerifier } from './auth.ts';
 
 export const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';

@@ -4,22 +4,10 @@ import { toHex, type ChainedEntry, type ReceiptBody, type ReceiptKind } from '..
 import { matchesQuery, type QueryFilter } from '../log-query.ts';
 import { jsonSafe } from '../log-subcommand.ts';
 import { rfc3339FromMicros } from '../rfc3339.ts';
-import type { Coverage, CountRow, LifecycleEvent, OutcomeCounts, PolicyChange, ThresholdCrossing } from './audit-model.ts';
+import type { AuditTally, Coverage, LifecycleEvent, PolicyChange, ThresholdCrossing } from './audit-model.ts';
 import { tenantResource } from './audit-scope.ts';
 import { EvenSample } from './even-sample.ts';
 import { OutcomeTally } from './outcome-tally.ts';
-
-/** What the fold found: everything of the report that comes from the entries themselves. */
-export interface AuditTally {
-  entriesRead: number;
-  contiguous: boolean;
-  range: Coverage['range'];
-  decisions: OutcomeCounts & { byTenant: CountRow[]; byReason: CountRow[] };
-  admissions: OutcomeCounts & { byTenant: CountRow[]; byReason: CountRow[] };
-  thresholds: { total: number; shown: ThresholdCrossing[] };
-  policyChanges: { total: number; shown: PolicyChange[] };
-  lifecycle: { total: number; shown: LifecycleEvent[] };
-}
 
 /** An entry in scope chosen for an inclusion proof. */
 export interface SampleCandidate {

@@ -2,7 +2,6 @@
 // (hashes as hex, times as RFC 3339) so `--json` is this object as is. Pure: the clock, the proofs and the
 // anchors come in as inputs.
 import { reconcileQuery, queryCommand, type AuditScope } from './audit-scope.ts';
-import type { AuditTally } from './audit-fold.ts';
 
 /** Format tag of the JSON form; bumped on incompatible changes. */
 export const AUDIT_REPORT_FORMAT = 'tai.audit-report/v1';
@@ -114,6 +113,18 @@ export interface AuditReport {
   policyChanges: CappedList<PolicyChange>;
   lifecycle: CappedList<LifecycleEvent>;
   samples: SampleProof[];
+}
+
+/** What the fold found: everything of the report that comes from the entries themselves. */
+export interface AuditTally {
+  entriesRead: number;
+  contiguous: boolean;
+  range: Coverage['range'];
+  decisions: OutcomeCounts & { byTenant: CountRow[]; byReason: CountRow[] };
+  admissions: OutcomeCounts & { byTenant: CountRow[]; byReason: CountRow[] };
+  thresholds: { total: number; shown: ThresholdCrossing[] };
+  policyChanges: { total: number; shown: PolicyChange[] };
+  lifecycle: { total: number; shown: LifecycleEvent[] };
 }
 
 /** What {@link buildAuditReport} assembles; everything that needed I/O or a clock is already here. */

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { percentile } from '../../bench/measure.ts';
-import type { KubeApi } from '../../operator/index.ts';
+import type { KubeApi } from '../../kube/index.ts';
 
 export interface ApplyToEnforce {
   /** Milliseconds from sending each SKU change to the API server to the governor serving the new limit. */

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { KubeClient, loadKubeConfig } from '../../operator/index.ts';
+import { KubeClient, loadKubeConfig } from '../../kube/index.ts';
 
 /** A local control plane started by hack/cluster-up.sh: where its kubeconfig is, and kubectl to drive it. */
 export interface Cluster {

@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeObject } from '../../operator/index.ts';
+import type { KubeObject } from '../../kube/index.ts';
 import { kubectl, type Cluster } from './cluster.ts';
 import { getJson, startServe, type Served } from './served.ts';
 

@@ -1,0 +1,57 @@
+// The layering of docs/adr/0013-layers-point-inward.md as lint: each folder may import only the folders below it.
+// From the bottom: crds/ and readiness/ (nothing of ours); governor/ (crds/ only); receipts/ core (nothing of
+// ours), then its I/O edges store/ and anchor/; kube/ (nothing of ours); operator/ and webhook/, peers that
+// never import each other; client/; cli/ at the top. Shipped code never imports test/, bench/ or hack/.
+// Tests sit beside the code but are not part of it: they may import anything.
+// ESLint keeps only the last no-restricted-imports setting that matches a file, so the file globs below do not
+// overlap and each object lists everything forbidden to its files.
+
+const ADR = 'docs/adr/0013-layers-point-inward.md';
+const TESTS = ['**/*.test.ts', '**/*.test-helper.ts'];
+
+/** Shipped code never reaches into the repository's test, benchmark or script folders. */
+const SUPPORT = { regex: '^(\\.\\./)+(test|bench|hack)/', message: `shipped code does not import test/, bench/ or hack/ (${ADR}).` };
+
+/** The I/O that pure folders leave to the edges (conventions: nothing in governor/ imports Hono, the Kubernetes client, GCS or node:fs). */
+const IO = {
+  regex: '^(node:)?(fs|fs/promises|net|http|https|http2|tls|child_process)$|^(hono|@hono/.*|hono/.*|@kubernetes/client-node|@google-cloud/storage|undici)$',
+  message: `a pure folder does no I/O: the filesystem, the network, Hono, the Kubernetes client and GCS belong to the edges (${ADR}).`,
+};
+
+/** No import of ours leaves the folder (`../…`). */
+const SELF_CONTAINED = (folder) => ({ regex: '^\\.\\./', message: `${folder} sits at the bottom and imports nothing of ours outside itself (${ADR}).` });
+
+/** Each folder's rules: the files, and the import patterns they may not use. */
+const LAYERS = [
+  { files: ['crds/**/*.ts'], patterns: [SELF_CONTAINED('crds/'), IO] },
+  { files: ['readiness/**/*.ts'], patterns: [SELF_CONTAINED('readiness/'), IO] },
+  { files: ['kube/**/*.ts'], patterns: [SELF_CONTAINED('kube/')] },
+  { files: ['governor/**/*.ts'], patterns: [{ regex: '^\\.\\./(?!crds/)', message: `governor/ imports nothing of ours but crds/ (${ADR}).` }, IO] },
+  {
+    files: ['receipts/*.ts'],
+    patterns: [
+      { regex: '^\\./(store|anchor)/', message: `the receipts core does not import its I/O edges store/ and anchor/; they import it (${ADR}).` },
+      { regex: '^\\.\\./', message: `the receipts core imports nothing of ours outside receipts/ (${ADR}).` },
+      IO,
+    ],
+  },
+  {
+    files: ['receipts/store/**/*.ts'],
+    patterns: [
+      { regex: '^\\.\\./anchor/', message: `receipts/store/ does not import receipts/anchor/, which builds on it (${ADR}).` },
+      { regex: '^\\.\\./\\.\\./', message: `receipts/store/ imports only the receipts core (${ADR}).` },
+    ],
+  },
+  { files: ['receipts/anchor/**/*.ts'], patterns: [{ regex: '^\\.\\./\\.\\./', message: `receipts/anchor/ imports only the receipts core and store/ (${ADR}).` }] },
+  { files: ['operator/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(webhook|client|cli)/', message: `operator/ does not import webhook/, client/ or cli/: cli/ assembles them (${ADR}).` }, SUPPORT] },
+  { files: ['webhook/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|client|cli)/', message: `webhook/ does not import operator/, client/ or cli/: cli/ assembles them (${ADR}).` }, SUPPORT] },
+  { files: ['client/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|kube|cli)/', message: `client/ talks HTTP to the server and does not import operator/, kube/ or cli/ (${ADR}).` }, SUPPORT] },
+  { files: ['cli/**/*.ts', 'index.ts'], patterns: [SUPPORT] },
+];
+
+/** Flat-config objects, one per folder; eslint.config.js spreads them, test/layers.test.ts lints fixtures with them. */
+export const layers = LAYERS.map(({ files, patterns }) => ({
+  files,
+  ignores: TESTS,
+  rules: { 'no-restricted-imports': ['error', { patterns }] },
+}));

@@ -1,0 +1,73 @@
+import test from 'ava';
+import { ESLint, type Linter } from 'eslint';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import tseslint from 'typescript-eslint';
+
+const ROOT = resolve(import.meta.dirname, '..');
+/** The repository's lint configs (plain JS, so imported by URL and typed here). */
+const config = ((await import(pathToFileURL(join(ROOT, 'eslint.config.js')).href)) as { default: Linter.Config[] }).default;
+const { layers } = (await import(pathToFileURL(join(ROOT, 'eslint.layers.js')).href)) as { layers: (Linter.Config & { files: string[] })[] };
+
+// The layer rules alone, on TypeScript's parser: no type information is needed to check an import's path.
+const eslint = new ESLint({
+  cwd: ROOT,
+  overrideConfigFile: true,
+  overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } }, ...layers],
+});
+
+/** The no-restricted-imports messages for `code` linted as if it were the file at `path`. */
+async function violations(path: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: join(ROOT, path) });
+  return (result?.messages ?? []).map((m) => `${m.ruleId}: ${m.message}`);
+}
+
+test('eslint.config.js applies the layer rules', (t) => {
+  for (const layer of layers) t.true(config.includes(layer), `eslint.config.js is missing the layer for ${layer.files.join(', ')}`);
+});
+
+const FORBIDDEN: [path: string, code: string, says: RegExp][] = [
+  ['governor/fixture.ts', `import type { Readiness } from '../webhook/health.ts';`, /governor\/ imports nothing of ours but crds\//],
+  ['governor/fixture.ts', `import { readFile } from 'node:fs/promises';`, /a pure folder does no I\/O/],
+  ['governor/fixture.ts', `import { Hono } from 'hono';`, /a pure folder does no I\/O/],
+  ['governor/fixture.ts', `import type { KubeApi } from '../kube/index.ts';`, /governor\//],
+  ['crds/fixture.ts', `import { compileTenant } from '../governor/index.ts';`, /crds\/ sits at the bottom/],
+  ['receipts/fixture.ts', `import { ReceiptLog } from './store/index.ts';`, /does not import its I\/O edges/],
+  ['receipts/fixture.ts', `import { readFile } from 'node:fs';`, /a pure folder does no I\/O/],
+  ['receipts/store/fixture.ts', `import { Anchorer } from '../anchor/index.ts';`, /receipts\/store\/ does not import receipts\/anchor\//],
+  ['receipts/anchor/fixture.ts', `import { x } from '../../cli/io.ts';`, /receipts\/anchor\/ imports only/],
+  ['kube/fixture.ts', `import { Operator } from '../operator/index.ts';`, /kube\/ sits at the bottom/],
+  ['readiness/fixture.ts', `import type { PolicySnapshot } from '../governor/index.ts';`, /readiness\/ sits at the bottom/],
+  ['operator/fixture.ts', `import { AdmissionController } from '../webhook/admission/index.ts';`, /operator\/ does not import webhook\//],
+  ['operator/fixture.ts', `import { serve } from '../cli/serve.ts';`, /operator\/ does not import/],
+  ['webhook/fixture.ts', `import type { KubeApi } from '../operator/index.ts';`, /webhook\/ does not import operator\//],
+  ['webhook/admission/fixture.ts', `import { io } from '../../cli/io.ts';`, /webhook\/ does not import/],
+  ['client/fixture.ts', `import { KubeClient } from '../kube/index.ts';`, /client\/ talks HTTP/],
+  ['cli/fixture.ts', `import { startOperator } from '../test/support/operator.ts';`, /shipped code does not import test\//],
+];
+
+for (const [path, code, says] of FORBIDDEN) {
+  test(`${path}: ${code} is refused`, async (t) => {
+    const found = await violations(path, code);
+    t.is(found.length, 1, found.join('\n'));
+    t.regex(found[0] ?? '', /^no-restricted-imports: /);
+    t.regex(found[0] ?? '', says);
+  });
+}
+
+const ALLOWED: [path: string, code: string][] = [
+  ['governor/fixture.ts', `import type { Tenant } from '../crds/index.ts';\nimport { createHash } from 'node:crypto';`],
+  ['receipts/store/fixture.ts', `import { readFile } from 'node:fs/promises';\nimport { toHex } from '../merkle-hash.ts';`],
+  ['receipts/anchor/fixture.ts', `import { ReceiptLog } from '../store/index.ts';`],
+  ['operator/fixture.ts', `import type { KubeApi } from '../kube/index.ts';\nimport type { Readiness } from '../readiness/index.ts';`],
+  ['webhook/fixture.ts', `import type { KubeApi } from '../kube/index.ts';\nimport { Hono } from 'hono';`],
+  ['cli/fixture.ts', `import { Operator } from '../operator/index.ts';\nimport { createApp } from '../webhook/app.ts';`],
+  // Tests sit beside the code and may import anything.
+  ['governor/fixture.test.ts', `import { startOperator } from '../test/support/operator.ts';\nimport { readFile } from 'node:fs/promises';`],
+];
+
+for (const [path, code] of ALLOWED) {
+  test(`${path}: ${code.split('\n')[0]} is allowed`, async (t) => {
+    t.deepEqual(await violations(path, code), []);
+  });
+}
