@@ -3,7 +3,8 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { toHex, verifyLog, type Checkpoint, type LogDefect } from '../../receipts/index.ts';
 import { gcsBucket } from '../gcs-storage.ts';
-import { EXIT, UsageError, parseCommandArgs, stringOption, type Command, type CommandIO } from '../io.ts';
+import { flagsHelp, parseFlags, type FlagTable } from '../flags.ts';
+import { EXIT, UsageError, stringOption, type Command, type CommandIO } from '../io.ts';
 import { defectLine, keyName, LogFinding } from '../log-subcommand.ts';
 import { logReader, verifierKeyFrom } from '../log-source.ts';
 import { anchorRecords } from './audit-anchors.ts';
@@ -13,6 +14,22 @@ import { formatCount } from './audit-html-sections.ts';
 import { buildAuditReport, type AuditReport } from './audit-model.ts';
 import { sampleProofs } from './audit-proofs.ts';
 import { scopeFilter, type AuditScope } from './audit-scope.ts';
+
+/** audit's options, in --help order. */
+const AUDIT_FLAGS = {
+  from: { type: 'string', arg: 'DIR|URL|gs://…', help: 'the published log (a folder such as .tai/log, http(s)://HOST/log, or a bucket)' },
+  since: { type: 'string', arg: 'TIME' },
+  until: { type: 'string', arg: 'TIME', help: 'only entries with since ≤ time < until; RFC 3339, e.g. 2025-06-01T12:00:00Z or 2025-06-01' },
+  tenant: { type: 'string', arg: 'T', help: "only this tenant's decisions, admissions, thresholds and policy changes" },
+  vkey: { type: 'string', arg: 'KEY|FILE', help: 'the verifier key to pin (default for a folder: signing.key.pub beside it, as tai serve --log makes it)' },
+  'anchored-against': { type: 'string', arg: 'gs://BUCKET/PREFIX', help: [
+    "the bucket holding this log's anchors (implied by --from gs://…): each anchored",
+    'checkpoint is checked as tai log verify checks it and listed with its lag',
+  ] },
+  'gcs-endpoint': { type: 'string', arg: 'URL', help: "a Cloud Storage emulator instead of Google's (no credentials)" },
+  out: { type: 'string', arg: 'FILE', help: 'where to write (default audit-report.html; with --json, standard output)' },
+  json: { type: 'boolean', help: 'the report as JSON (format tai.audit-report/v1) instead of HTML' },
+} as const satisfies FlagTable;
 
 const USAGE = `Usage: tai audit report --from DIR|URL|gs://BUCKET/PREFIX [--since TIME] [--until TIME] [--tenant T]
                         [--vkey KEY|FILE] [--anchored-against gs://BUCKET/PREFIX] [--gcs-endpoint URL]
@@ -28,29 +45,7 @@ report   verifies the receipt log as it reads it (as tai log verify: the checkpo
          a log that fails verification gets no report: its defects are printed and the exit status is 1.
 Exit status: 0 verified and written, 1 verification failed (nothing written), 2 a usage error.
 Options:
-  --from DIR|URL|gs://…  the published log (a folder such as .tai/log, http(s)://HOST/log, or a bucket)
-  --since TIME, --until TIME
-                         only entries with since ≤ time < until; RFC 3339, e.g. 2025-06-01T12:00:00Z or 2025-06-01
-  --tenant T             only this tenant's decisions, admissions, thresholds and policy changes
-  --vkey KEY|FILE        the verifier key to pin (default for a folder: signing.key.pub beside it, as tai serve --log makes it)
-  --anchored-against gs://BUCKET/PREFIX
-                         the bucket holding this log's anchors (implied by --from gs://…): each anchored
-                         checkpoint is checked as tai log verify checks it and listed with its lag
-  --gcs-endpoint URL     a Cloud Storage emulator instead of Google's (no credentials)
-  --out FILE             where to write (default audit-report.html; with --json, standard output)
-  --json                 the report as JSON (format tai.audit-report/v1) instead of HTML`;
-
-const OPTIONS = {
-  from: { type: 'string' },
-  since: { type: 'string' },
-  until: { type: 'string' },
-  tenant: { type: 'string' },
-  vkey: { type: 'string' },
-  out: { type: 'string' },
-  json: { type: 'boolean' },
-  'anchored-against': { type: 'string' },
-  'gcs-endpoint': { type: 'string' },
-} as const;
+${flagsHelp(AUDIT_FLAGS, 23)}`;
 
 /** Inclusion proofs the report samples. */
 const SAMPLES = 5;
@@ -153,8 +148,9 @@ export const auditCommand: Command = {
   name: 'audit',
   summary: "an auditor's report of a verified receipt log, as one printable HTML page or JSON (report)",
   usage: USAGE,
+  flags: AUDIT_FLAGS,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+    const { values, positionals } = parseFlags(argv, AUDIT_FLAGS);
     if (values.help) return (io.out(USAGE), EXIT.ok);
     const [name, ...rest] = positionals;
     if (name !== 'report') throw new UsageError(name === undefined ? 'expected an audit command: report' : `unknown audit command ${JSON.stringify(name)}: expected report`);
