@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { folderFeed } from '../cli/embedded-feed.ts';
-import { runTai } from '../cli/log-fixture.ts';
+import { runTai } from './support/log-fixture.ts';
 import { startServer } from '../cli/governor-server.ts';
 import { gcsDown, gcsUp, type Gcs } from './support/gcs.ts';
 
