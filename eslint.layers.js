@@ -1,7 +1,8 @@
 // The layering of docs/adr/0013-layers-point-inward.md as lint: each folder may import only the folders below it.
 // From the bottom: crds/ and readiness/ (nothing of ours); governor/ (crds/ only); receipts/ core (nothing of
 // ours), then its I/O edges store/ and anchor/; kube/ (nothing of ours); operator/ and webhook/, peers that
-// never import each other; client/; cli/ at the top. Shipped code never imports test/, bench/ or hack/.
+// never import each other; client/; server/ (the server `tai serve` starts: any of those but client/); cli/ at
+// the top. Nothing but cli/ (and tests) imports server/. Shipped code never imports test/, bench/ or hack/.
 // Tests sit beside the code but are not part of it: they may import anything.
 // ESLint keeps only the last no-restricted-imports setting that matches a file, so the file globs below do not
 // overlap and each object lists everything forbidden to its files.
@@ -43,9 +44,10 @@ const LAYERS = [
     ],
   },
   { files: ['receipts/anchor/**/*.ts'], patterns: [{ regex: '^\\.\\./\\.\\./', message: `receipts/anchor/ imports only the receipts core and store/ (${ADR}).` }] },
-  { files: ['operator/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(webhook|client|cli)/', message: `operator/ does not import webhook/, client/ or cli/: cli/ assembles them (${ADR}).` }, SUPPORT] },
-  { files: ['webhook/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|client|cli)/', message: `webhook/ does not import operator/, client/ or cli/: cli/ assembles them (${ADR}).` }, SUPPORT] },
-  { files: ['client/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|kube|cli)/', message: `client/ talks HTTP to the server and does not import operator/, kube/ or cli/ (${ADR}).` }, SUPPORT] },
+  { files: ['operator/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(webhook|client|server|cli)/', message: `operator/ does not import webhook/, client/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
+  { files: ['webhook/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|client|server|cli)/', message: `webhook/ does not import operator/, client/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
+  { files: ['client/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|kube|server|cli)/', message: `client/ talks HTTP to the server and does not import operator/, kube/, server/ or cli/ (${ADR}).` }, SUPPORT] },
+  { files: ['server/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(client|cli)/', message: `server/ does not import client/ or cli/: cli/ parses the arguments and starts it (${ADR}).` }, SUPPORT] },
   { files: ['cli/**/*.ts', 'index.ts'], patterns: [SUPPORT] },
 ];
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decisionBody, entryBundlePath, fromHex, reconcileBody, verifyInclusion, type ChainedEntry } from '../receipts/index.ts';
 import { AUDIT_REPORT_FORMAT, type AuditReport } from './audit/index.ts';
-import { AWKWARD_TENANT, FIXTURE_T0, fixtureLog, mixedFixtureEntry, runTai, type FixtureLog } from './log-fixture.ts';
+import { AWKWARD_TENANT, FIXTURE_T0, fixtureLog, mixedFixtureEntry, runTai, type FixtureLog } from '../test/support/log-fixture.ts';
 import { rfc3339FromMicros } from './rfc3339.ts';
 import { countsOf, queriedBreakdown, queryCount, shellWords } from '../test/support/audit.ts';
 

@@ -2,7 +2,7 @@ import { formatPolicyError, loadManifestSet } from '../crds/index.ts';
 import { explainTenant, PolicyCompiler, type TenantExplanation } from '../governor/index.ts';
 import { EXIT, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
 import { flagsHelp, parseFlags, type FlagTable } from './flags.ts';
-import { readManifestFiles } from './policy-folder.ts';
+import { readManifestFiles } from '../server/index.ts';
 
 /** explain's options, in --help order. */
 const EXPLAIN_FLAGS = {

@@ -1,19 +1,12 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { FlagTable } from './flag-table.ts';
 
-/** Where a command writes; tests pass buffers, the binary passes process streams. */
-export interface CommandIO {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
+// CommandIO and UsageError live with the server, which cli/ starts and which imports nothing of cli/.
+import { UsageError, type CommandIO } from '../server/io.ts';
+export { UsageError, type CommandIO };
 
 /** Exit statuses of design §7. */
 export const EXIT = { ok: 0, finding: 1, usage: 2 } as const;
-
-/** A mistake in how the command was called: printed with the command's usage, exit 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 /** A command of the `tai` binary. */
 export interface Command {

@@ -10,7 +10,7 @@ import { parseIndex, proofCommand } from './log-proof.ts';
 import { verifyReceiptCommand } from './log-verify-receipt.ts';
 import { queryCommand } from './log-query.ts';
 import { jsonSafe, LogFinding, type LogSubcommand } from './log-subcommand.ts';
-import { DEFAULT_LOG_DIR } from './log-key.ts';
+import { DEFAULT_LOG_DIR } from '../server/index.ts';
 import { logReader, verifierKeyFrom } from './log-source.ts';
 
 const USAGE = `Usage: tai log verify DIR|URL|gs://BUCKET/PREFIX [--vkey KEY|FILE] [--anchored-against gs://BUCKET/PREFIX]

@@ -4,7 +4,7 @@ import test from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { consistencyProofFromLeaves, signCheckpoint, toHex } from '../receipts/index.ts';
-import { FIXTURE_ORIGIN, fixtureEntry, fixtureLog, runTai, type FixtureLog } from './log-fixture.ts';
+import { FIXTURE_ORIGIN, fixtureEntry, fixtureLog, runTai, type FixtureLog } from '../test/support/log-fixture.ts';
 
 const SIZE = 600;
 const KEPT = [1, 100, 256, 511, SIZE];

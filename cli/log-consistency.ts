@@ -14,7 +14,7 @@ import {
 } from '../receipts/index.ts';
 import { EXIT, stringOption, type CommandIO } from './io.ts';
 import { LogFinding, keyName, readVerifiedCheckpoint, type LogSubcommand } from './log-subcommand.ts';
-import { DEFAULT_LOG_DIR } from './log-key.ts';
+import { DEFAULT_LOG_DIR } from '../server/index.ts';
 import { logReader, verifierKeyFrom } from './log-source.ts';
 import { withTiles } from './log-tree.ts';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signCheckpoint, verifyCheckpoint } from '../receipts/index.ts';
 import { loadSigningKey } from '../receipts/store/index.ts';
-import { runTai } from './log-fixture.ts';
+import { runTai } from '../test/support/log-fixture.ts';
 
 const tempDir = (): Promise<string> => mkdtemp(join(tmpdir(), 'tai-keygen-'));
 

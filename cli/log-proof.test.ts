@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { encodeCose, entryBundlePath, fromHex, nodeAtFromLeaves, signCheckpoint, tilePath, toHex, treeRoot } from '../receipts/index.ts';
 import { decodeCose, type CoseValue } from '../receipts/cose-cbor.ts';
 import { decodeInclusionReceipt, encodeInclusionProof } from '../receipts/cose-receipt.ts';
-import { FixtureLog, fixtureEntry, fixtureLog, runTai } from './log-fixture.ts';
+import { FixtureLog, fixtureEntry, fixtureLog, runTai } from '../test/support/log-fixture.ts';
 
 const SIZE = 600;
 

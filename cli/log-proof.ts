@@ -18,7 +18,7 @@ import {
 import { issueInclusionReceipt } from '../receipts/cose-receipt.ts';
 import { EXIT, UsageError, stringOption } from './io.ts';
 import { LogFinding, keyIdBytes, readVerifiedCheckpoint, type LogSubcommand } from './log-subcommand.ts';
-import { DEFAULT_LOG_DIR, signingKeyPathFor } from './log-key.ts';
+import { DEFAULT_LOG_DIR, signingKeyPathFor } from '../server/index.ts';
 import { logReader } from './log-source.ts';
 import { readEntry, withTiles } from './log-tree.ts';
 

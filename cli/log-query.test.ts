@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { entryBundlePath, toHex, type ChainedEntry } from '../receipts/index.ts';
-import { AWKWARD_TENANT, FIXTURE_T0, fixtureLog, runTai, type FixtureLog } from './log-fixture.ts';
+import { AWKWARD_TENANT, FIXTURE_T0, fixtureLog, runTai, type FixtureLog } from '../test/support/log-fixture.ts';
 import { CSV_COLUMNS, csvField } from './log-query.ts';
 import { parseRfc3339Micros, rfc3339FromMicros } from './rfc3339.ts';
 

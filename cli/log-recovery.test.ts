@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ReceiptLog } from '../receipts/store/index.ts';
 import { decisionBody, encodeReceipt, parseCheckpoint, parseNote, parseSignerKey, ReceiptChain, RECEIPT_VERSION, signCheckpoint } from '../receipts/index.ts';
-import { folderFeed } from './embedded-feed.ts';
-import { startServer, type RunningServer } from './governor-server.ts';
-import { publishedHeads } from './published-heads.ts';
-import { loadRunState } from './run-state.ts';
+import { folderFeed } from '../server/index.ts';
+import { startServer, type RunningServer } from '../server/index.ts';
+import { publishedHeads } from '../server/index.ts';
+import { loadRunState } from '../server/index.ts';
 import { main } from './tai.ts';
 
 interface Served {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fixtureLog, runTai } from './log-fixture.ts';
+import { fixtureLog, runTai } from '../test/support/log-fixture.ts';
 
 test('show prints one receipt as JSON with its leaf hash', async (t) => {
   const log = (await fixtureLog()).grow(300);

@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseVerifierKey, type ReadLogFile } from '../receipts/index.ts';
-import { gcsBucket } from './gcs-storage.ts';
+import { gcsBucket, logFolderReader, verifierKeyPathFor } from '../server/index.ts';
 import { UsageError } from './io.ts';
-import { verifierKeyPathFor } from './log-key.ts';
 import { LogFinding } from './log-subcommand.ts';
 
 /**
@@ -25,14 +23,7 @@ export function logReader(location: string, opts: { gcsEndpoint?: string | undef
     };
   }
   if (/^[a-z]+:\/\//.test(location)) throw new UsageError(`unsupported log location ${location}: use a folder, an http(s) URL or gs://BUCKET/PREFIX`);
-  return async (path) => {
-    try {
-      return new Uint8Array(await readFile(join(location, path)));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
-  };
+  return logFolderReader(location);
 }
 
 /** A log that cannot be read is not verified: a finding (exit 1) naming the object, not a crash. */

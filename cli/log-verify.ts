@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnchorBucket } from '../receipts/anchor/index.ts';
 import { compareEntryFile, type EntryFileComparison } from '../receipts/store/index.ts';
-import { gcsBucket } from './gcs-storage.ts';
+import { gcsBucket } from '../server/index.ts';
 import { EXIT, stringOption, UsageError, type CommandIO } from './io.ts';
 import { checkBucketAnchors, type Anchor } from './log-anchors.ts';
 import { defectLine, keyName, type LogOptionValues, type LogSubcommand } from './log-subcommand.ts';

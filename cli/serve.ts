@@ -2,15 +2,22 @@ import { EXIT, stringOption, UsageError, type Command, type CommandIO } from './
 import { hostname } from 'node:os';
 import { flagsHelp, parseFlags, type FlagTable } from './flags.ts';
 import type { Durability } from '../receipts/store/index.ts';
-import { clusterFeed } from './cluster-feed.ts';
-import { folderFeed } from './embedded-feed.ts';
-import { startServer, type ServerOptions } from './governor-server.ts';
-import type { AnchorConfig } from './anchoring.ts';
-import type { AuthConfig } from './auth-config.ts';
-import { gcsBucket } from './gcs-storage.ts';
-import { DEFAULT_HTTP_LIMITS, type HttpLimits, type TlsPaths } from './http-listener.ts';
-import { isLoopback, parseListen } from './listen.ts';
-import { DEFAULT_LOG_DIR, signingKeyPathFor } from './log-key.ts';
+import {
+  clusterFeed,
+  DEFAULT_HTTP_LIMITS,
+  DEFAULT_LOG_DIR,
+  folderFeed,
+  gcsBucket,
+  isLoopback,
+  parseListen,
+  signingKeyPathFor,
+  startServer,
+  type AnchorConfig,
+  type AuthConfig,
+  type HttpLimits,
+  type ServerOptions,
+  type TlsPaths,
+} from '../server/index.ts';
 
 /** serve's options, in --help order. */
 const SERVE_FLAGS = {

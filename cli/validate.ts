@@ -1,8 +1,8 @@
-import { formatPolicyError, loadManifestSet, type PolicyError, type SourcedResource } from '../crds/index.ts';
-import { PolicyCompiler, type ResourceStatus } from '../governor/index.ts';
+import { formatPolicyError, loadManifestSet, type PolicyError } from '../crds/index.ts';
+import { PolicyCompiler } from '../governor/index.ts';
 import { parseFlags } from './flags.ts';
 import { EXIT, UsageError, type Command } from './io.ts';
-import { readManifestFiles } from './policy-folder.ts';
+import { readManifestFiles, statusError } from '../server/index.ts';
 import { checkEntitlementsReceipt } from '../webhook/reconcile-size.ts';
 
 /** Loads and compiles files offline; returns every problem with file, line and field path. */
@@ -18,13 +18,6 @@ export async function validatePaths(paths: readonly string[], now: number): Prom
   const counts = { SKU: 0, Tenant: 0, Quota: 0 };
   for (const r of load.resources.values()) counts[r.resource.kind]++;
   return { errors, counts };
-}
-
-/** A resource's compile status as an error at the line of the field it names. */
-export function statusError(key: string, status: ResourceStatus, r: SourcedResource | undefined): PolicyError {
-  const source = r?.source ?? { file: '<unknown>' };
-  const line = (status.path && r?.lineOf?.(status.path)) || source.line;
-  return { ...source, line, path: status.path ?? '', resource: key, message: `${key}: ${status.reason}: ${status.message}` };
 }
 
 export const validateCommand: Command = {

@@ -36,7 +36,7 @@ export interface LogReadiness {
 
 /**
  * Publishing as /readyz shows it: `publishing` is false once every publish (one a second) has failed for longer
- * than a few seconds (PUBLISH_FAILING_AFTER_MS, cli/publish-health.ts); true again after one succeeds. While it
+ * than a few seconds (PUBLISH_FAILING_AFTER_MS, server/publish-health.ts); true again after one succeeds. While it
  * fails, the last error, since when, and the failed attempts are shown (also before it counts as not ready).
  */
 export interface PublishReadiness {

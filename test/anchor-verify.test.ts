@@ -5,7 +5,7 @@ import test from 'ava';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureEntry, fixtureLog, runTai, type FixtureLog } from '../cli/log-fixture.ts';
+import { fixtureEntry, fixtureLog, runTai, type FixtureLog } from './support/log-fixture.ts';
 import { decisionBody, tileRefPath, tilesChanged } from '../receipts/index.ts';
 import { Anchorer, GcsBucket } from '../receipts/anchor/index.ts';
 import { gcsDown, gcsUp, type Gcs } from './support/gcs.ts';

@@ -6,7 +6,7 @@ import test from 'ava';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureLog } from '../cli/log-fixture.ts';
+import { fixtureLog } from './support/log-fixture.ts';
 import { tileRefPath, tilesChanged } from '../receipts/index.ts';
 import { Anchorer, GcsBucket } from '../receipts/anchor/index.ts';
 import { gcsDown, gcsStop, gcsUp, type Gcs } from './support/gcs.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { fixtureLog, mixedFixtureEntry, runTai } from '../cli/log-fixture.ts';
+import { fixtureLog, mixedFixtureEntry, runTai } from './support/log-fixture.ts';
 import { queryCount } from './support/audit.ts';
 
 const SIZE = 100_000;

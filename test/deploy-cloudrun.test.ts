@@ -7,7 +7,7 @@ import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { runTai } from '../cli/log-fixture.ts';
+import { runTai } from './support/log-fixture.ts';
 import { gcsDown, gcsUp, type Gcs } from './support/gcs.ts';
 import { argsUnderMounts, type Container } from './support/manifests.ts';
 import { startServe, stopServe } from './support/served.ts';

@@ -6,7 +6,7 @@ import test from 'ava';
 import { cp, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { runTai } from '../cli/log-fixture.ts';
+import { runTai } from './support/log-fixture.ts';
 import { openApiDocument } from '../webhook/openapi.ts';
 import { makeTestCa } from './support/certs.ts';
 import { clusterDown, clusterUp, kubectl, type Cluster } from './support/cluster.ts';

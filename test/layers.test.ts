@@ -44,6 +44,8 @@ const FORBIDDEN: [path: string, code: string, says: RegExp][] = [
   ['webhook/admission/fixture.ts', `import { io } from '../../cli/io.ts';`, /webhook\/ does not import/],
   ['client/fixture.ts', `import { KubeClient } from '../kube/index.ts';`, /client\/ talks HTTP/],
   ['cli/fixture.ts', `import { startOperator } from '../test/support/operator.ts';`, /shipped code does not import test\//],
+  ['server/fixture.ts', `import { parseFlags } from '../cli/flags.ts';`, /server\/ does not import client\/ or cli\//],
+  ['webhook/fixture.ts', `import { startServer } from '../server/index.ts';`, /webhook\/ does not import operator\/, client\/, server\//],
 ];
 
 for (const [path, code, says] of FORBIDDEN) {
@@ -62,6 +64,8 @@ const ALLOWED: [path: string, code: string][] = [
   ['operator/fixture.ts', `import type { KubeApi } from '../kube/index.ts';\nimport type { Readiness } from '../readiness/index.ts';`],
   ['webhook/fixture.ts', `import type { KubeApi } from '../kube/index.ts';\nimport { Hono } from 'hono';`],
   ['cli/fixture.ts', `import { Operator } from '../operator/index.ts';\nimport { createApp } from '../webhook/app.ts';`],
+  ['server/fixture.ts', `import { createApp } from '../webhook/app.ts';\nimport { Operator } from '../operator/index.ts';\nimport { ReceiptLog } from '../receipts/store/index.ts';`],
+  ['cli/fixture.ts', `import { startServer } from '../server/index.ts';`],
   // Tests sit beside the code and may import anything.
   ['governor/fixture.test.ts', `import { startOperator } from '../test/support/operator.ts';\nimport { readFile } from 'node:fs/promises';`],
 ];

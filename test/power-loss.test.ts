@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { toHex, verifyLog } from '../receipts/index.ts';
 import { compareEntryFile } from '../receipts/store/index.ts';
-import { folderFeed } from '../cli/embedded-feed.ts';
-import { startServer } from '../cli/governor-server.ts';
+import { folderFeed } from '../server/embedded-feed.ts';
+import { startServer } from '../server/governor-server.ts';
 
 interface Answer {
   index: number;

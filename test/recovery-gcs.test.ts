@@ -5,9 +5,9 @@ import test from 'ava';
 import { mkdtemp, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { folderFeed } from '../cli/embedded-feed.ts';
-import { runTai } from '../cli/log-fixture.ts';
-import { startServer } from '../cli/governor-server.ts';
+import { folderFeed } from '../server/embedded-feed.ts';
+import { runTai } from './support/log-fixture.ts';
+import { startServer } from '../server/governor-server.ts';
 import { gcsDown, gcsUp, type Gcs } from './support/gcs.ts';
 
 let gcs: Gcs;

@@ -5,7 +5,7 @@ import test from 'ava';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTai } from '../cli/log-fixture.ts';
+import { runTai } from './support/log-fixture.ts';
 import { gcsDown, gcsUp, type Gcs } from './support/gcs.ts';
 import { eventually, getJson, post, startServe, stopServe } from './support/served.ts';
 

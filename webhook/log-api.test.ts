@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fixtureLog } from '../cli/log-fixture.ts';
+import { fixtureLog } from '../test/support/log-fixture.ts';
 import { logApi } from './log-api.ts';
 
 // Defect 15.2 at the HTTP edge: a client holding the checkpoint of size 15 fetches tile/0/000.p/15 after the log

@@ -11,7 +11,7 @@ export interface ReplayState {
 }
 
 /**
- * What the governor holds in memory at `now`, for the saved run state (cli/run-state.ts): taken in one tick, it
+ * What the governor holds in memory at `now`, for the saved run state (server/run-state.ts): taken in one tick, it
  * matches the log exactly at its current size. `effective` is each tenant's last recorded entitlements.
  */
 export function replayStateOf(governor: Governor, effective: ReadonlyMap<string, EffectiveDocument>, now: number): ReplayState {

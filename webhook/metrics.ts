@@ -73,7 +73,7 @@ const GAUGES = [
  * CamelCase reasons, route patterns, status classes, kinds); tenants and raw paths are never labels.
  *
  * Counters and histograms are fed by `meteredDecisions`, `httpMetrics` and the observe methods; gauges are read
- * from the callbacks at scrape time. Wiring them in `startServer` (cli/governor-server.ts):
+ * from the callbacks at scrape time. Wiring them in `startServer` (server/governor-server.ts):
  * - `logEntries: () => log.size`, `logDurableEntries: () => log.durableSize`;
  * - `checkpointAgeSeconds: () => (clock.now() - publishedAt) / 1000`, where `publishedAt = clock.now()` is set
  *   once each `publisher.publish()` resolves (a publish that finds nothing new also counts: the checkpoint still

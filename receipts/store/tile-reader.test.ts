@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fixtureLog } from '../../cli/log-fixture.ts';
+import { fixtureLog } from '../../test/support/log-fixture.ts';
 import { tileRefPath, tilesChanged } from '../tlog-tiles.ts';
 import { readTileAt } from './tile-reader.ts';
 

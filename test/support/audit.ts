@@ -1,6 +1,6 @@
 // What the audit report tests compare the report with: counts as `tai log query` prints them (run in process),
 // and the commands the report prints, split as a POSIX shell would.
-import { runTai } from '../../cli/log-fixture.ts';
+import { runTai } from './log-fixture.ts';
 import type { CountRow, OutcomeBreakdown } from '../../cli/audit/index.ts';
 
 /** Lines `tai log query LOG FLAGS…` prints (one per matching entry); throws unless it exits 0. */

@@ -13,7 +13,7 @@ import { checkEntitlementsReceipt, ENTITLEMENTS_RECEIPT_BUDGET } from '../webhoo
 import { EmbeddedPolicy } from './embedded-policy.ts';
 import { folderFeed } from './embedded-feed.ts';
 import { startServer } from './governor-server.ts';
-import { validatePaths } from './validate.ts';
+import { validatePaths } from '../cli/validate.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 

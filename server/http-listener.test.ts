@@ -10,7 +10,7 @@ import { makeTestCa } from '../test/support/certs.ts';
 import { eventually } from '../test/support/served.ts';
 import { appOver } from '../webhook/app.test-helper.ts';
 import { listenOn, type HttpLimits, type Listener } from './http-listener.ts';
-import { runTai } from './log-fixture.ts';
+import { runTai } from '../test/support/log-fixture.ts';
 
 const fetch = async (req: Request): Promise<Response> => new Response(`read ${(await req.text()).length} bytes`);
 const io = { out: () => undefined, err: () => undefined };

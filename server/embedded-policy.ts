@@ -1,9 +1,8 @@
 import { formatPolicyError, loadManifestSetInSlices, pauseForIo, type ManifestFile, type Pause, type ManifestState, type PolicyError, type SourcedResource, type Tenant } from '../crds/index.ts';
-import { diffResourcesInSlices, type Clock, type PolicyCompiler, type PolicySnapshot } from '../governor/index.ts';
+import { diffResourcesInSlices, type Clock, type PolicyCompiler, type PolicySnapshot, type ResourceStatus } from '../governor/index.ts';
 import type { Readiness } from '../readiness/index.ts';
 import { digestOfManifests, readManifestFiles, watchPolicyFolder } from './policy-folder.ts';
 import { pollEvery, type Poller } from './poll-every.ts';
-import { statusError } from './validate.ts';
 
 export interface LoadReport {
   /** Problems with files and resources, each with file, line and field path. */
@@ -170,4 +169,11 @@ export class EmbeddedPolicy {
     for (const r of this.#resources.values()) counts[r.resource.kind]++;
     return { problems, counts, changed, snapshot: this.#compiler.snapshot };
   }
+}
+
+/** A resource's compile status as an error at the line of the field it names. */
+export function statusError(key: string, status: ResourceStatus, r: SourcedResource | undefined): PolicyError {
+  const source = r?.source ?? { file: '<unknown>' };
+  const line = (status.path && r?.lineOf?.(status.path)) || source.line;
+  return { ...source, line, path: status.path ?? '', resource: key, message: `${key}: ${status.reason}: ${status.message}` };
 }

@@ -22,8 +22,7 @@ import type { FeedFactory } from './policy-feed.ts';
 import type { ListenAddress } from './listen.ts';
 import { loadRunState, saveRunState, type RunState } from './run-state.ts';
 import { resolveOrigin } from './log-origin.ts';
-import { loadServeKey } from './log-key.ts';
-import { logReader } from './log-source.ts';
+import { loadServeKey, logFolderReader } from './log-key.ts';
 import { localLeafTile, publishedHeads } from './published-heads.ts';
 import { recordPolicyChanges, type Schedule } from './policy-boundaries.ts';
 import { PublishHealth } from './publish-health.ts';
@@ -81,7 +80,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const io = logger ? ioLogger(logger) : opts.io;
   // A tenant whose entitlements could not be recorded is refused, its last good state kept (issue 15, defect 6).
   const compiler = new PolicyCompiler({ checkTenant: checkEntitlementsReceipt });
-  const key = await loadServeKey({ keyPath: opts.keyPath, logDir: opts.logDir, origin: opts.origin, read: logReader(opts.logDir) });
+  const key = await loadServeKey({ keyPath: opts.keyPath, logDir: opts.logDir, origin: opts.origin, read: logFolderReader(opts.logDir) });
   if (key.created) io.out(`tai: made checkpoint signing key ${opts.keyPath}`);
   io.out(`tai: checkpoints are signed by verifier key ${key.verifierKey}`);
   const statePath = join(opts.logDir, 'state.json');

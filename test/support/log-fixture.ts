@@ -18,7 +18,7 @@ import {
   type ChainedEntry,
   type ReceiptBody,
   type ReceiptKind,
-} from '../receipts/index.ts';
+} from '../../receipts/index.ts';
 
 /** 2027-01-15T08:00:00Z in microseconds: entry i is written at FIXTURE_T0 + i seconds. */
 export const FIXTURE_T0 = 1_800_000_000_000_000;
@@ -132,7 +132,7 @@ export async function fixtureLog(opts: { seed?: number; origin?: string } = {}):
 
 /** Runs `tai` in process, as cli.test.ts does. */
 export async function runTai(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const { main } = await import('./tai.ts');
+  const { main } = await import('../../cli/tai.ts');
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });

@@ -5,7 +5,7 @@ import { access, mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { post, startServe, stopServe } from '../test/support/served.ts';
-import { fixtureLog, runTai } from './log-fixture.ts';
+import { fixtureLog, runTai } from '../test/support/log-fixture.ts';
 
 const SAMPLES = resolve(import.meta.dirname, '../config/samples');
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
