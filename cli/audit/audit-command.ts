@@ -2,7 +2,7 @@
 // self-contained HTML page (or the same data as JSON). I/O lives here; the report is built by pure modules.
 import { rename, writeFile } from 'node:fs/promises';
 import { toHex, verifyLog, type Checkpoint, type LogDefect } from '../../receipts/index.ts';
-import { gcsBucket } from '../gcs-storage.ts';
+import { gcsBucket } from '../../server/index.ts';
 import { flagsHelp, parseFlags, type FlagTable } from '../flags.ts';
 import { EXIT, UsageError, stringOption, type Command, type CommandIO } from '../io.ts';
 import { defectLine, keyName, LogFinding } from '../log-subcommand.ts';
