@@ -17,8 +17,8 @@ import { recordPolicyChanges } from '../server/policy-boundaries.ts';
 import { pauseForIo, type Pause } from '../crds/index.ts';
 import { PolicyCompiler } from '../governor/index.ts';
 import { ReceiptLog } from '../receipts/store/index.ts';
-import { PolicyReceipts } from '../webhook/policy-receipts.ts';
-import { checkEntitlementsReceipt } from '../webhook/reconcile-size.ts';
+import { PolicyReceipts } from '../recording/policy-receipts.ts';
+import { checkEntitlementsReceipt } from '../recording/reconcile-size.ts';
 import { BENCH_NOW, tenantAt } from './fixtures/population.ts';
 
 const tenants = Number(process.argv[2] ?? 31_000);

@@ -3,7 +3,7 @@ import { PolicyCompiler } from '../governor/index.ts';
 import { parseFlags } from './flags.ts';
 import { EXIT, UsageError, type Command } from './io.ts';
 import { readManifestFiles, statusError } from '../server/index.ts';
-import { checkEntitlementsReceipt } from '../webhook/reconcile-size.ts';
+import { checkEntitlementsReceipt } from '../recording/reconcile-size.ts';
 
 /** Loads and compiles files offline; returns every problem with file, line and field path. */
 export async function validatePaths(paths: readonly string[], now: number): Promise<{ errors: PolicyError[]; counts: Record<string, number> }> {

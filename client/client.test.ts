@@ -8,7 +8,7 @@ import { ReceiptLog } from '../receipts/store/index.ts';
 import { createApp } from '../webhook/app.ts';
 import { appOver } from '../webhook/app.test-helper.ts';
 import type { Readiness } from '../readiness/index.ts';
-import { RecordedGovernor } from '../webhook/recorded-governor.ts';
+import { RecordedGovernor } from '../recording/recorded-governor.ts';
 import { TaiClient, TaiProblemError, TaiResponseError, type FetchLike } from './index.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');

@@ -5,7 +5,7 @@ import test from 'ava';
 import type { TaiResource, Tenant } from '../crds/index.ts';
 import { PolicyCompiler } from '../governor/index.ts';
 import { oversizePolicy } from '../governor/policy-fixtures.test-helper.ts';
-import { checkEntitlementsReceipt } from '../webhook/reconcile-size.ts';
+import { checkEntitlementsReceipt } from '../recording/reconcile-size.ts';
 import { ClusterPolicy } from './cluster-policy.ts';
 import type { KubeApi, KubeObject, WatchEvent } from '../kube/index.ts';
 import { TAI_PATHS } from './paths.ts';

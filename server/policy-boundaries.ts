@@ -1,6 +1,6 @@
 import type { Tenant } from '../crds/index.ts';
 import type { Clock, PolicyCompiler, PolicySnapshot } from '../governor/index.ts';
-import type { PolicyReceipts } from '../webhook/policy-receipts.ts';
+import type { PolicyReceipts } from '../recording/policy-receipts.ts';
 
 /** Runs `fire` once after `ms` ms; returns a function that cancels it. Tests pass one they fire themselves. */
 export type Schedule = (fire: () => void, ms: number) => () => void;

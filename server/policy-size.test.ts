@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { formatPolicyError, type TaiResource } from '../crds/index.ts';
 import { PolicyCompiler } from '../governor/index.ts';
 import { oversizePolicy } from '../governor/policy-fixtures.test-helper.ts';
-import { checkEntitlementsReceipt, ENTITLEMENTS_RECEIPT_BUDGET } from '../webhook/reconcile-size.ts';
+import { checkEntitlementsReceipt, ENTITLEMENTS_RECEIPT_BUDGET } from '../recording/reconcile-size.ts';
 import { EmbeddedPolicy } from './embedded-policy.ts';
 import { folderFeed } from './embedded-feed.ts';
 import { startServer } from './governor-server.ts';
@@ -90,7 +90,7 @@ test('the server started on the oversize policy stops cleanly and starts again o
 });
 
 test('the receipt size the check computes is the size of the receipt the log writes', async (t) => {
-  const { entitlementsReceiptBytes } = await import('../webhook/reconcile-size.ts');
+  const { entitlementsReceiptBytes } = await import('../recording/reconcile-size.ts');
   const { effectiveDocument } = await import('../governor/index.ts');
   const { encodeReceipt, reconcileBody, zeroPrev } = await import('../receipts/index.ts');
   const compiler = new PolicyCompiler();

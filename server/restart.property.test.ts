@@ -17,8 +17,8 @@ import { CompiledPolicy, DecisionInputError, Governor, PolicyCompiler, type Deci
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
 import { ReceiptLog, type PublisherState, type ResumePoint } from '../receipts/store/index.ts';
 import { loadRunState, saveRunState } from './run-state.ts';
-import { LogReplay, replayStateOf } from '../webhook/log-replay.ts';
-import { RecordedGovernor, recordThreshold } from '../webhook/recorded-governor.ts';
+import { LogReplay, replayStateOf } from '../recording/log-replay.ts';
+import { RecordedGovernor, recordThreshold } from '../recording/recorded-governor.ts';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const START = Date.parse('2026-11-28T12:00:00Z');

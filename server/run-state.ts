@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeWholeFile } from '../receipts/store/whole-file.ts';
 import type { PublisherState, ResumePoint } from '../receipts/store/index.ts';
-import type { ReplayState } from '../webhook/log-replay.ts';
+import type { ReplayState } from '../recording/log-replay.ts';
 
 /**
  * The local snapshot that bounds replay at start (design §5): where the log was, the publisher's partial tiles,

@@ -14,8 +14,8 @@ import { toHex } from '../receipts/index.ts';
 import type { EntryFs, EntryHandle } from '../receipts/store/entry-file.ts';
 import { FaultyFs, SYNC_FAULTS, WRITE_FAULTS, type FaultPlan } from '../receipts/store/faulty-fs.test-helper.ts';
 import { LogUnavailableError, ReceiptLog, type Durability } from '../receipts/store/index.ts';
-import { LogReplay } from '../webhook/log-replay.ts';
-import { RecordedGovernor } from '../webhook/recorded-governor.ts';
+import { LogReplay } from '../recording/log-replay.ts';
+import { RecordedGovernor } from '../recording/recorded-governor.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const clock = { now: () => NOW };

@@ -46,6 +46,9 @@ const FORBIDDEN: [path: string, code: string, says: RegExp][] = [
   ['cli/fixture.ts', `import { startOperator } from '../test/support/operator.ts';`, /shipped code does not import test\//],
   ['server/fixture.ts', `import { parseFlags } from '../cli/flags.ts';`, /server\/ does not import client\/ or cli\//],
   ['webhook/fixture.ts', `import { startServer } from '../server/index.ts';`, /webhook\/ does not import operator\/, client\/, server\//],
+  ['recording/fixture.ts', `import { createApp } from '../webhook/app.ts';`, /recording\/ imports nothing of ours but governor\/, crds\//],
+  ['recording/fixture.ts', `import { Anchorer } from '../receipts/anchor/index.ts';`, /recording\/ imports nothing of ours but/],
+  ['recording/fixture.ts', `import { Hono } from 'hono';`, /recording\/ is below the HTTP app/],
 ];
 
 for (const [path, code, says] of FORBIDDEN) {
@@ -66,6 +69,7 @@ const ALLOWED: [path: string, code: string][] = [
   ['cli/fixture.ts', `import { Operator } from '../operator/index.ts';\nimport { createApp } from '../webhook/app.ts';`],
   ['server/fixture.ts', `import { createApp } from '../webhook/app.ts';\nimport { Operator } from '../operator/index.ts';\nimport { ReceiptLog } from '../receipts/store/index.ts';`],
   ['cli/fixture.ts', `import { startServer } from '../server/index.ts';`],
+  ['recording/fixture.ts', `import { compileTenant } from '../governor/index.ts';\nimport { ReceiptLog } from '../receipts/store/index.ts';\nimport { sha256 } from '../receipts/index.ts';`],
   // Tests sit beside the code and may import anything.
   ['governor/fixture.test.ts', `import { startOperator } from '../test/support/operator.ts';\nimport { readFile } from 'node:fs/promises';`],
 ];

@@ -2,7 +2,7 @@ import type { TaiResource } from '../crds/index.ts';
 import { CompiledPolicy, Governor, PolicyCompiler, type CompiledTenant } from '../governor/index.ts';
 import type { ReceiptLog } from '../receipts/store/index.ts';
 import { createApp } from './app.ts';
-import { RecordedGovernor, recordThreshold } from './recorded-governor.ts';
+import { RecordedGovernor, recordThreshold } from '../recording/recorded-governor.ts';
 
 /**
  * The HTTP app over these resources at a fixed instant, with unexpected errors collected for assertions. With

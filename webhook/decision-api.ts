@@ -17,7 +17,7 @@ import {
 import { LogUnavailableError } from '../receipts/store/index.ts';
 import { batchBody, checkBody, consumeBody, describeIssues, rateBody } from './decision-schemas.ts';
 import { problem } from './problem.ts';
-import type { ReceiptRef } from './recorded-governor.ts';
+import type { ReceiptRef } from '../recording/recorded-governor.ts';
 
 /**
  * A decision as the API answers it (design §4): the governor's decision, with where its receipt sits in the log

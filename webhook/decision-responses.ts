@@ -15,7 +15,7 @@ import type {
 import type { DecisionAnswer } from './decision-api.ts';
 import type { Readiness } from '../readiness/index.ts';
 import type { Problem } from './problem.ts';
-import type { ReceiptRef } from './recorded-governor.ts';
+import type { ReceiptRef } from '../recording/recorded-governor.ts';
 
 /**
  * The answers of the HTTP API (design §4) as zod schemas: the source of /openapi.json and what the typed client

@@ -9,8 +9,8 @@ import { CompiledPolicy, Governor, PolicyCompiler } from '../governor/index.ts';
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
 import { ReceiptLog } from '../receipts/store/index.ts';
 import { createApp } from './app.ts';
-import { LogReplay } from './log-replay.ts';
-import { RecordedGovernor, recordThreshold } from './recorded-governor.ts';
+import { LogReplay } from '../recording/log-replay.ts';
+import { RecordedGovernor, recordThreshold } from '../recording/recorded-governor.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const clock = { now: () => NOW };

@@ -27,7 +27,7 @@ import {
   type ReceiptBody,
 } from '../../receipts/index.ts';
 import { ReceiptLog } from '../../receipts/store/index.ts';
-import { decisionReceiptBody } from '../../webhook/decision-receipts.ts';
+import { decisionReceiptBody } from '../../recording/decision-receipts.ts';
 import { BENCH_NOW, population } from '../fixtures/population.ts';
 import { median, pairedRuns } from '../measure.ts';
 import type { Preset } from '../presets.ts';

@@ -3,7 +3,7 @@ import { admissionBody, type ReceiptBody } from '../../receipts/index.ts';
 import { LogUnavailableError } from '../../receipts/store/index.ts';
 import { readJson } from '../decision-api.ts';
 import { problem } from '../problem.ts';
-import type { ReceiptRef } from '../recorded-governor.ts';
+import type { ReceiptRef } from '../../recording/recorded-governor.ts';
 import type { AdmissionController, AdmissionOutcome } from './admission-controller.ts';
 import { admissionResponse, parseAdmissionReview, type AdmissionRequest } from './review.ts';
 

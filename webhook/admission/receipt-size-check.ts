@@ -1,6 +1,6 @@
 import type { Sku, TaiResource, Tenant } from '../../crds/index.ts';
 import { PolicyCompiler, resolveSku, type SkuResolution } from '../../governor/index.ts';
-import { checkEntitlementsReceipt } from '../reconcile-size.ts';
+import { checkEntitlementsReceipt } from '../../recording/reconcile-size.ts';
 import { deny, type Denial } from './cap-checks.ts';
 
 /** How many refused tenants a denial names. */
