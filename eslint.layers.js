@@ -1,7 +1,7 @@
 // The layering of docs/adr/0013-layers-point-inward.md as lint: each folder may import only the folders below it.
 // From the bottom: crds/ and readiness/ (nothing of ours); governor/ (crds/ only); receipts/ core (nothing of
 // ours), then its I/O edges store/ and anchor/; recording/ (governor/, crds/, the receipts core and store/, no
-// Hono); kube/ (nothing of ours); operator/ and webhook/, peers that
+// Hono); kube/ (nothing of ours); operator/ and http/ (the Hono app, with admission/ under it), peers that
 // never import each other; client/; server/ (the server `tai serve` starts: any of those but client/); cli/ at
 // the top. Nothing but cli/ (and tests) imports server/. Shipped code never imports test/, bench/ or hack/.
 // Tests sit beside the code but are not part of it: they may import anything.
@@ -52,8 +52,8 @@ const LAYERS = [
       { regex: '^(hono|@hono/.*|hono/.*)$', message: `recording/ is below the HTTP app and does not import Hono (${ADR}).` },
     ],
   },
-  { files: ['operator/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(webhook|client|server|cli)/', message: `operator/ does not import webhook/, client/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
-  { files: ['webhook/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|client|server|cli)/', message: `webhook/ does not import operator/, client/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
+  { files: ['operator/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(http|client|server|cli)/', message: `operator/ does not import http/, client/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
+  { files: ['http/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|client|server|cli)/', message: `http/ does not import operator/, client/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
   { files: ['client/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|kube|server|cli)/', message: `client/ talks HTTP to the server and does not import operator/, kube/, server/ or cli/ (${ADR}).` }, SUPPORT] },
   { files: ['server/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(client|cli)/', message: `server/ does not import client/ or cli/: cli/ parses the arguments and starts it (${ADR}).` }, SUPPORT] },
   { files: ['cli/**/*.ts', 'index.ts'], patterns: [SUPPORT] },

@@ -2,6 +2,6 @@
 export * from './crds/index.ts';
 export * from './governor/index.ts';
 export * from './client/index.ts';
-export { createApp, type AppOptions } from './webhook/app.ts';
+export { createApp, type AppOptions } from './http/app.ts';
 export type { Readiness } from './readiness/index.ts';
-export type { Problem } from './webhook/problem.ts';
+export type { Problem } from './http/problem.ts';

@@ -9,8 +9,8 @@ import {
   rateDecision,
   readinessAnswer,
   tenantExplanation,
-} from '../webhook/decision-responses.ts';
-import { describeIssues, fieldPath, type batchBody, type checkBody, type consumeBody, type rateBody } from '../webhook/decision-schemas.ts';
+} from '../http/decision-responses.ts';
+import { describeIssues, fieldPath, type batchBody, type checkBody, type consumeBody, type rateBody } from '../http/decision-schemas.ts';
 
 export type CheckInput = z.input<typeof checkBody>;
 export type ConsumeInput = z.input<typeof consumeBody>;

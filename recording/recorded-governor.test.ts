@@ -6,7 +6,7 @@ import { CompiledPolicy, Governor, PolicyCompiler } from '../governor/index.ts';
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
 import { FaultyFs } from '../receipts/store/faulty-fs.test-helper.ts';
 import { ReceiptLog, type Durability } from '../receipts/store/index.ts';
-import { createApp } from '../webhook/app.ts';
+import { createApp } from '../http/app.ts';
 import { RecordedGovernor } from './recorded-governor.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');

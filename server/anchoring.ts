@@ -3,7 +3,7 @@
 import { verifyCheckpoint } from '../receipts/index.ts';
 import { Anchorer, type AnchorStatus } from '../receipts/anchor/index.ts';
 import type { AnchorReadiness } from '../readiness/index.ts';
-import type { ServerMetricsOptions } from '../webhook/metrics.ts';
+import type { ServerMetricsOptions } from '../http/metrics.ts';
 import { gcsBucket } from './gcs-storage.ts';
 import type { CommandIO } from './io.ts';
 

@@ -1,7 +1,7 @@
 import type { KubeApi } from '../kube/index.ts';
-import type { TokenVerifier } from '../webhook/auth.ts';
-import { TokenFileVerifier } from '../webhook/token-file.ts';
-import { TokenReviewVerifier } from '../webhook/token-review.ts';
+import type { TokenVerifier } from '../http/auth.ts';
+import { TokenFileVerifier } from '../http/token-file.ts';
+import { TokenReviewVerifier } from '../http/token-review.ts';
 import type { CommandIO } from './io.ts';
 
 /**

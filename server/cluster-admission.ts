@@ -1,6 +1,6 @@
 import type { Clock, PolicyCompiler } from '../governor/index.ts';
 import type { CoreResource, InformerChange } from '../operator/index.ts';
-import { AdmissionController, objectKey, Reservations, ResourceLedger, TenantMembership } from '../webhook/admission/index.ts';
+import { AdmissionController, objectKey, Reservations, ResourceLedger, TenantMembership } from '../http/admission/index.ts';
 
 /** How often reservations the watch never confirmed are let go. */
 const EXPIRE_EVERY_MS = 5000;

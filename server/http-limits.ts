@@ -1,7 +1,7 @@
 // How long a client may take and how many may connect: the listener's limits (plain HTTP and HTTPS alike), and
 // what a client whose request Node refuses before the app sees it is answered (a problem, like the app's).
 import type { Server as NetServer, Socket } from 'node:net';
-import { PROBLEMS, type ProblemKind } from '../webhook/problem.ts';
+import { PROBLEMS, type ProblemKind } from '../http/problem.ts';
 
 /** The listener's limits; `tai serve --request-timeout/--headers-timeout/--keep-alive-timeout/--max-connections`. */
 export interface HttpLimits {

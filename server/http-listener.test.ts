@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { makeTestCa } from '../test/support/certs.ts';
 import { eventually } from '../test/support/served.ts';
-import { appOver } from '../webhook/app.test-helper.ts';
+import { appOver } from '../http/app.test-helper.ts';
 import { listenOn, type HttpLimits, type Listener } from './http-listener.ts';
 import { runTai } from '../test/support/log-fixture.ts';
 

@@ -1,7 +1,7 @@
 import type { Tenant } from '../crds/index.ts';
 import type { Clock, PolicyCompiler, ThresholdEvent, UsageStore } from '../governor/index.ts';
 import type { KubeApi } from '../kube/index.ts';
-import type { AdmissionController } from '../webhook/admission/index.ts';
+import type { AdmissionController } from '../http/admission/index.ts';
 import type { Readiness } from '../readiness/index.ts';
 import type { CommandIO } from './io.ts';
 

@@ -3,7 +3,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { watchFiles } from '../webhook/file-watch.ts';
+import { watchFiles } from '../http/file-watch.ts';
 import { DEFAULT_HTTP_LIMITS, guardServer, serverTimeouts, type HttpLimits } from './http-limits.ts';
 import type { ListenAddress } from './listen.ts';
 

@@ -7,7 +7,7 @@ import { cp, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { runTai } from './support/log-fixture.ts';
-import { openApiDocument } from '../webhook/openapi.ts';
+import { openApiDocument } from '../http/openapi.ts';
 import { makeTestCa } from './support/certs.ts';
 import { clusterDown, clusterUp, kubectl, type Cluster } from './support/cluster.ts';
 import { argsUnderMounts, containerEnv, expandArgs, only, podSpecOf, render, type Container, type Manifest, type Probe } from './support/manifests.ts';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { MAX_BATCH } from '../../webhook/decision-schemas.ts';
+import { MAX_BATCH } from '../../http/decision-schemas.ts';
 import { pinnedCommand } from '../cpu-pin.ts';
 
 const CLI = fileURLToPath(new URL('../../cli/tai.ts', import.meta.url));

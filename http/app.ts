@@ -22,7 +22,7 @@ export interface AppOptions extends DecisionApiOptions {
   onError?: (error: unknown, path: string) => void;
   /** Serves GET /metrics, counts every request by route, and times and counts the decisions. */
   metrics?: ServerMetrics;
-  /** Guards the decision API (/v1/*): bearer tokens (webhook/auth.ts). Absent: no authentication (loopback only). */
+  /** Guards the decision API (/v1/*): bearer tokens (http/auth.ts). Absent: no authentication (loopback only). */
   auth?: MiddlewareHandler;
   /** Serves POST /admission/validate (cluster mode: the admission webhook). */
   admission?: AdmissionApiOptions;
