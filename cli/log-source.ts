@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseVerifierKey, type ReadLogFile } from '../receipts/index.ts';
-import { gcsBucket, logFolderReader, verifierKeyPathFor } from '../server/index.ts';
+import { logFolderReader } from '../receipts/client/index.ts';
+import { gcsBucket, verifierKeyPathFor } from '../server/index.ts';
 import { UsageError } from './io.ts';
 import { LogFinding } from './log-subcommand.ts';
 
