@@ -3,3 +3,4 @@
 // Storage client (docs/adr/0013-layers-point-inward.md).
 export * from './folder-reader.ts';
 export * from './log-tree.ts';
+export * from './remote-readers.ts';
