@@ -1,8 +1,10 @@
 // The layering of docs/adr/0013-layers-point-inward.md as lint: each folder may import only the folders below it.
 // From the bottom: crds/ and readiness/ (nothing of ours); governor/ (crds/ only); receipts/ core (nothing of
-// ours), then its I/O edges store/ and anchor/ and its log client receipts/client/ (the core only); kube/
-// (nothing of ours); operator/ and webhook/, peers that never import each other; client/; server/ (the server `tai serve` starts: any of those but client/); cli/ at
-// the top. Nothing but cli/ (and tests) imports server/. Shipped code never imports test/, bench/ or hack/.
+// ours), then its I/O edges: its log client receipts/client/ (reads a published log: the core only), store/
+// (the core only) and anchor/ (the core, client/ and store/); kube/ (nothing of ours); operator/ and webhook/,
+// peers that never import each other; client/; server/ (the server `tai serve` starts: any of those but
+// client/); cli/ at the top. Nothing but cli/ (and tests) imports server/. Shipped code never imports test/,
+// bench/ or hack/.
 // Tests sit beside the code but are not part of it: they may import anything.
 // ESLint keeps only the last no-restricted-imports setting that matches a file, so the file globs below do not
 // overlap and each object lists everything forbidden to its files.
@@ -39,7 +41,7 @@ const LAYERS = [
   {
     files: ['receipts/store/**/*.ts'],
     patterns: [
-      { regex: '^\\.\\./anchor/', message: `receipts/store/ does not import receipts/anchor/, which builds on it (${ADR}).` },
+      { regex: '^\\.\\./(anchor|client)/', message: `receipts/store/ does not import receipts/anchor/, which builds on it, nor the log client (${ADR}).` },
       { regex: '^\\.\\./\\.\\./', message: `receipts/store/ imports only the receipts core (${ADR}).` },
     ],
   },
@@ -53,7 +55,7 @@ const LAYERS = [
       { regex: '^@google-cloud/storage$', message: `receipts/client/ does not make a Cloud Storage client: server/gcs-storage.ts does (${ADR}).` },
     ],
   },
-  { files: ['receipts/anchor/**/*.ts'], patterns: [{ regex: '^\\.\\./\\.\\./', message: `receipts/anchor/ imports only the receipts core and store/ (${ADR}).` }] },
+  { files: ['receipts/anchor/**/*.ts'], patterns: [{ regex: '^\\.\\./\\.\\./', message: `receipts/anchor/ imports only the receipts core, client/ and store/ (${ADR}).` }] },
   { files: ['operator/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(webhook|client|server|cli)/', message: `operator/ does not import webhook/, client/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
   { files: ['webhook/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|client|server|cli)/', message: `webhook/ does not import operator/, client/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
   { files: ['client/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|kube|server|cli)/', message: `client/ talks HTTP to the server and does not import operator/, kube/, server/ or cli/ (${ADR}).` }, SUPPORT] },
