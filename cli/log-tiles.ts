@@ -1,7 +1,7 @@
 // The `tai log` and `tai audit` view of the log client's tree reads (receipts/client/log-tree.ts): a tile that is
 // missing or damaged is a finding naming it (exit 1), not a crash.
-import { readEntry as clientReadEntry, withTiles as clientWithTiles } from '../receipts/client/index.ts';
-import { TileDamagedError, TileMissingError, type NodeAt, type ReadLogFile } from '../receipts/index.ts';
+import { readEntry as clientReadEntry, TileDamagedError, TileMissingError, withTiles as clientWithTiles } from '../receipts/client/index.ts';
+import type { NodeAt, ReadLogFile } from '../receipts/index.ts';
 import { LogFinding } from './log-subcommand.ts';
 
 /** receipts/client `withTiles`, a missing or damaged tile a LogFinding. */

@@ -63,7 +63,7 @@ const ALLOWED: [path: string, code: string][] = [
   ['governor/fixture.ts', `import type { Tenant } from '../crds/index.ts';\nimport { createHash } from 'node:crypto';`],
   ['receipts/store/fixture.ts', `import { readFile } from 'node:fs/promises';\nimport { toHex } from '../merkle-hash.ts';`],
   ['receipts/anchor/fixture.ts', `import { ReceiptLog } from '../store/index.ts';`],
-  ['receipts/client/fixture.ts', `import { readFile } from 'node:fs/promises';\nimport { readTile } from '../index.ts';`],
+  ['receipts/client/fixture.ts', `import { readFile } from 'node:fs/promises';\nimport { toHex } from '../merkle-hash.ts';`],
   ['operator/fixture.ts', `import type { KubeApi } from '../kube/index.ts';\nimport type { Readiness } from '../readiness/index.ts';`],
   ['webhook/fixture.ts', `import type { KubeApi } from '../kube/index.ts';\nimport { Hono } from 'hono';`],
   ['cli/fixture.ts', `import { Operator } from '../operator/index.ts';\nimport { createApp } from '../webhook/app.ts';`],

@@ -4,4 +4,5 @@
 export * from './folder-reader.ts';
 export * from './log-tree.ts';
 export * from './remote-readers.ts';
+export * from './tile-read.ts';
 export * from './tile-reader.ts';

@@ -1,18 +1,17 @@
 // Reading the published tree for proofs: hash tiles and entry bundles of the tlog-tiles layout, fetched as
-// proofs.ts asks for nodes, through receipts/tile-read.ts (a deleted partial tile is cut from the full one).
+// proofs.ts asks for nodes, through tile-read.ts (a deleted partial tile is cut from the full one).
 // A tile that is missing or damaged is a TileMissingError or TileDamagedError naming it; the CLI maps them to
 // findings (cli/log-tree.ts).
 import {
   TILE_WIDTH,
-  TileDamagedError,
   decodeEntryBundle,
   nodeAtFromTiles,
-  readTile,
   tilePath,
   type HashTile,
   type NodeAt,
   type ReadLogFile,
 } from '../index.ts';
+import { readTile, TileDamagedError } from './tile-read.ts';
 
 /** Bytes of hash tile `tile` at its width (the partial file, or cut from the full one). */
 export async function readHashTile(read: ReadLogFile, tile: HashTile): Promise<Uint8Array> {
