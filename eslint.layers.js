@@ -1,9 +1,10 @@
 // The layering of docs/adr/0013-layers-point-inward.md as lint: each folder may import only the folders below it.
 // From the bottom: crds/ and readiness/ (nothing of ours); governor/ (crds/ only); receipts/ core (nothing of
-// ours), then its I/O edges store/ and anchor/; recording/ (governor/, crds/, the receipts core and store/, no
-// Hono); kube/ (nothing of ours); operator/ and http/ (the Hono app, with admission/ under it), peers that
-// never import each other; client/; server/ (the server `tai serve` starts: any of those but client/); cli/ at
-// the top. Nothing but cli/ (and tests) imports server/. Shipped code never imports test/, bench/ or hack/.
+// ours), then its I/O edges: its log client receipts/client/ (reads a published log: the core only), store/
+// (the core only) and anchor/ (the core, client/ and store/); recording/ (governor/, crds/, the receipts core and
+// store/, no Hono); kube/ (nothing of ours); operator/ and http/ (the Hono app, with admission/ under it), peers
+// that never import each other; client/; server/ (the server `tai serve` starts: any of those but client/); cli/
+// at the top. Nothing but cli/ (and tests) imports server/. Shipped code never imports test/, bench/ or hack/.
 // Tests sit beside the code but are not part of it: they may import anything.
 // ESLint keeps only the last no-restricted-imports setting that matches a file, so the file globs below do not
 // overlap and each object lists everything forbidden to its files.
@@ -32,7 +33,7 @@ const LAYERS = [
   {
     files: ['receipts/*.ts'],
     patterns: [
-      { regex: '^\\./(store|anchor)/', message: `the receipts core does not import its I/O edges store/ and anchor/; they import it (${ADR}).` },
+      { regex: '^\\./(store|anchor|client)/', message: `the receipts core does not import its I/O edges store/, anchor/ and client/; they import it (${ADR}).` },
       { regex: '^\\.\\./', message: `the receipts core imports nothing of ours outside receipts/ (${ADR}).` },
       IO,
     ],
@@ -40,11 +41,21 @@ const LAYERS = [
   {
     files: ['receipts/store/**/*.ts'],
     patterns: [
-      { regex: '^\\.\\./anchor/', message: `receipts/store/ does not import receipts/anchor/, which builds on it (${ADR}).` },
+      { regex: '^\\.\\./(anchor|client)/', message: `receipts/store/ does not import receipts/anchor/, which builds on it, nor the log client (${ADR}).` },
       { regex: '^\\.\\./\\.\\./', message: `receipts/store/ imports only the receipts core (${ADR}).` },
     ],
   },
-  { files: ['receipts/anchor/**/*.ts'], patterns: [{ regex: '^\\.\\./\\.\\./', message: `receipts/anchor/ imports only the receipts core and store/ (${ADR}).` }] },
+  {
+    // The log client reads a published log: the receipts core, and the filesystem and HTTP (node:fs, fetch or
+    // undici); not store/ or anchor/ (the writers), nor Cloud Storage, whose one client stays in server/.
+    files: ['receipts/client/**/*.ts'],
+    patterns: [
+      { regex: '^\\.\\./(store|anchor)/', message: `receipts/client/ reads a published log through the receipts core, not store/ or anchor/ (${ADR}).` },
+      { regex: '^\\.\\./\\.\\./', message: `receipts/client/ imports only the receipts core (${ADR}).` },
+      { regex: '^@google-cloud/storage$', message: `receipts/client/ does not make a Cloud Storage client: server/gcs-storage.ts does (${ADR}).` },
+    ],
+  },
+  { files: ['receipts/anchor/**/*.ts'], patterns: [{ regex: '^\\.\\./\\.\\./', message: `receipts/anchor/ imports only the receipts core, client/ and store/ (${ADR}).` }] },
   {
     files: ['recording/**/*.ts'],
     patterns: [

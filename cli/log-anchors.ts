@@ -16,7 +16,7 @@ import {
 } from '../receipts/index.ts';
 import type { AnchorBucket } from '../receipts/anchor/index.ts';
 import { LogFinding } from './log-subcommand.ts';
-import { withTiles } from './log-tree.ts';
+import { withTiles } from './log-tiles.ts';
 
 /** A signed checkpoint found in the bucket. */
 export interface Anchor {

@@ -16,7 +16,7 @@ import { EXIT, stringOption, type CommandIO } from './io.ts';
 import { LogFinding, keyName, readVerifiedCheckpoint, type LogSubcommand } from './log-subcommand.ts';
 import { DEFAULT_LOG_DIR } from '../server/index.ts';
 import { logReader, verifierKeyFrom } from './log-source.ts';
-import { withTiles } from './log-tree.ts';
+import { withTiles } from './log-tiles.ts';
 
 /** The old checkpoint file, verified with the pinned key. */
 async function oldCheckpoint(file: string, verifierKey: string): Promise<Checkpoint> {

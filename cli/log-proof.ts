@@ -20,7 +20,7 @@ import { EXIT, UsageError, stringOption } from './io.ts';
 import { LogFinding, keyIdBytes, readVerifiedCheckpoint, type LogSubcommand } from './log-subcommand.ts';
 import { DEFAULT_LOG_DIR, signingKeyPathFor } from '../server/index.ts';
 import { logReader } from './log-source.ts';
-import { readEntry, withTiles } from './log-tree.ts';
+import { readEntry, withTiles } from './log-tiles.ts';
 
 /** INDEX as a whole number, or a UsageError. */
 export function parseIndex(text: string): number {

@@ -1,34 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import { parseVerifierKey, type ReadLogFile } from '../receipts/index.ts';
-import { gcsBucket, logFolderReader, verifierKeyPathFor } from '../server/index.ts';
+import { bucketLogReader, httpLogReader, logFolderReader, LogReadError } from '../receipts/client/index.ts';
+import { gcsBucket, verifierKeyPathFor } from '../server/index.ts';
 import { UsageError } from './io.ts';
 import { LogFinding } from './log-subcommand.ts';
 
 /**
  * Reads the published log from a folder, an http(s) URL (e.g. http://127.0.0.1:8080/log) or its anchors in a
- * bucket (gs://BUCKET/PREFIX, through an emulator at `gcsEndpoint` when given).
+ * bucket (gs://BUCKET/PREFIX, through an emulator at `gcsEndpoint` when given), through receipts/client/.
  */
 export function logReader(location: string, opts: { gcsEndpoint?: string | undefined } = {}): ReadLogFile {
-  if (location.startsWith('gs://')) {
-    const bucket = gcsBucket(location, opts.gcsEndpoint);
-    return (path) => bucket.get(path).catch((e: unknown) => unreadable(`${bucket.location}/${path}`, e));
-  }
-  if (/^https?:\/\//.test(location)) {
-    const base = location.replace(/\/+$/, '');
-    return async (path) => {
-      const res = await fetch(`${base}/${path}`).catch((e: unknown) => unreadable(`${base}/${path}`, e));
-      if (res.status === 404) return undefined;
-      if (!res.ok) throw new LogFinding(`GET ${base}/${path}: ${res.status} ${res.statusText}`);
-      return new Uint8Array(await res.arrayBuffer());
-    };
-  }
+  if (location.startsWith('gs://')) return findingOnReadError(bucketLogReader(gcsBucket(location, opts.gcsEndpoint)));
+  if (/^https?:\/\//.test(location)) return findingOnReadError(httpLogReader(location));
   if (/^[a-z]+:\/\//.test(location)) throw new UsageError(`unsupported log location ${location}: use a folder, an http(s) URL or gs://BUCKET/PREFIX`);
   return logFolderReader(location);
 }
 
 /** A log that cannot be read is not verified: a finding (exit 1) naming the object, not a crash. */
-function unreadable(what: string, e: unknown): never {
-  throw new LogFinding(`cannot read ${what}: ${(e as Error).message}`);
+function findingOnReadError(read: ReadLogFile): ReadLogFile {
+  return (path) =>
+    read(path).catch((e: unknown) => {
+      throw e instanceof LogReadError ? new LogFinding(e.message) : e;
+    });
 }
 
 /**

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Hono } from 'hono';
-import { parseTilePath, TileMissingError } from '../receipts/index.ts';
-import { readTileAt } from '../receipts/store/index.ts';
+import { readTileAt, TileMissingError } from '../receipts/client/index.ts';
+import { parseTilePath } from '../receipts/index.ts';
 import { problem } from './problem.ts';
 
 /**

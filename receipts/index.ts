@@ -13,4 +13,3 @@ export * from './tile-builder.ts';
 export * from './verify-log.ts';
 export * from './cose-cbor.ts';
 export * from './cose-receipt.ts';
-export * from './tile-read.ts';

@@ -1,6 +1,6 @@
 // Where a log's checkpoint key is, when no flag names it: one rule for `tai serve` (which makes the key on first
 // start), `tai log verify|show|query|proof|consistency` and `tai audit report`.
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCheckpoint, type ReadLogFile } from '../receipts/index.ts';
 import { loadSigningKey, type LoadedKey } from '../receipts/store/index.ts';
@@ -56,16 +56,4 @@ export async function loadServeKey(opts: { keyPath: string; logDir: string; orig
     );
   }
   return loadSigningKey({ path: opts.keyPath, name: opts.origin, create: true });
-}
-
-/** Reads a log's files from its folder; a file that is not there reads as undefined. */
-export function logFolderReader(dir: string): ReadLogFile {
-  return async (path) => {
-    try {
-      return new Uint8Array(await readFile(join(dir, path)));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
-  };
 }

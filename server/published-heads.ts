@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCheckpoint, parseNote, verifyCheckpoint } from '../receipts/index.ts';
-import { readIfExists, readTileAt, type PublishedHead, type ReadLeafTile } from '../receipts/store/index.ts';
+import { readIfExists, readTileAt } from '../receipts/client/index.ts';
+import type { PublishedHead, ReadLeafTile } from '../receipts/store/index.ts';
 import type { AnchorConfig } from './anchoring.ts';
 import { gcsBucket } from './gcs-storage.ts';
 import type { CommandIO } from './io.ts';

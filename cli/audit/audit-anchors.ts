@@ -3,7 +3,7 @@
 import { decodeReceipt, toHex, type Checkpoint, type LogDefect, type ReadLogFile } from '../../receipts/index.ts';
 import type { AnchorBucket } from '../../receipts/anchor/index.ts';
 import { checkBucketAnchors } from '../log-anchors.ts';
-import { readEntry } from '../log-tree.ts';
+import { readEntry } from '../log-tiles.ts';
 import type { AnchorRecord } from './audit-model.ts';
 
 /** Anchors found, checked against the verified log; defects when any is not a prefix of it (or past it). */

@@ -2,7 +2,7 @@
 // builds them, and each verified against the checkpoint before the report shows it. I/O: reads tiles.
 import { ProofError, bytesEqual, fromHex, inclusionProof, toHex, treeRoot, verifyInclusion, type Checkpoint, type ReadLogFile } from '../../receipts/index.ts';
 import { LogFinding } from '../log-subcommand.ts';
-import { withTiles } from '../log-tree.ts';
+import { withTiles } from '../log-tiles.ts';
 import type { SampleCandidate } from './audit-fold.ts';
 import type { SampleProof } from './audit-model.ts';
 

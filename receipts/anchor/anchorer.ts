@@ -1,8 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseCheckpoint } from '../checkpoint.ts';
+import { readIfExists, readTileAt } from '../client/index.ts';
 import { tileRefPath, tilesChanged } from '../tlog-tiles.ts';
-import { readIfExists, readTileAt } from '../store/tile-reader.ts';
 import { AnchorConflictError, type AnchorBucket } from './anchor-bucket.ts';
 
 export interface AnchorerOptions {

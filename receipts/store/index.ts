@@ -6,4 +6,3 @@ export * from './entry-compare.ts';
 export * from './receipt-log.ts';
 export * from './log-publisher.ts';
 export * from './signing-key.ts';
-export * from './tile-reader.ts';

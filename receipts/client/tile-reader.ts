@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readTile, TileMissingError, type TileRef } from '../index.ts';
+import type { TileRef } from '../index.ts';
+import { readTile, TileMissingError } from './tile-read.ts';
 
 /**
- * The bytes of `ref` from a published log folder (receipts/tile-read.ts: checked, and a deleted partial cut from
+ * The bytes of `ref` from a published log folder (tile-read.ts: checked, and a deleted partial cut from
  * the full tile or the widest partial in the folder). Missing: TileMissingError naming the folder.
  */
 export async function readTileAt(logDir: string, ref: TileRef): Promise<Uint8Array> {

@@ -1,39 +1,37 @@
 // Reading the published tree for proofs: hash tiles and entry bundles of the tlog-tiles layout, fetched as
-// proofs.ts asks for nodes, through receipts/tile-read.ts (a deleted partial tile is cut from the full one).
+// proofs.ts asks for nodes, through tile-read.ts (a deleted partial tile is cut from the full one).
+// A tile that is missing or damaged is a TileMissingError or TileDamagedError naming it; the CLI maps them to
+// findings (cli/log-tree.ts).
 import {
   TILE_WIDTH,
-  TileDamagedError,
-  TileMissingError,
   decodeEntryBundle,
   nodeAtFromTiles,
-  readTile,
   tilePath,
   type HashTile,
   type NodeAt,
   type ReadLogFile,
-} from '../receipts/index.ts';
-import { LogFinding } from './log-subcommand.ts';
+} from '../index.ts';
+import { readTile, TileDamagedError } from './tile-read.ts';
 
-/** Bytes of hash tile `tile` at its width (the partial file, or cut from the full one); a finding when missing. */
+/** Bytes of hash tile `tile` at its width (the partial file, or cut from the full one). */
 export async function readHashTile(read: ReadLogFile, tile: HashTile): Promise<Uint8Array> {
-  return findingFor(() => readTile(read, tile), `hash tile ${tilePath(tile)}`);
+  return labelDamage(() => readTile(read, tile), `hash tile ${tilePath(tile)}`);
 }
 
 /** Bytes of entry `index` in the tree of `size` entries, from its entry bundle. */
 export async function readEntry(read: ReadLogFile, index: number, size: number): Promise<Uint8Array> {
   const bundle = Math.floor(index / TILE_WIDTH);
   const width = Math.min(TILE_WIDTH, size - bundle * TILE_WIDTH);
-  const bytes = await findingFor(() => readTile(read, { kind: 'entries', index: bundle, width }), `entry bundle for entry ${index}`);
+  const bytes = await labelDamage(() => readTile(read, { kind: 'entries', index: bundle, width }), `entry bundle for entry ${index}`);
   return decodeEntryBundle(bytes, width)[index % TILE_WIDTH]!;
 }
 
-/** A tile that is missing or damaged is a finding naming it (exit 1), not a crash. */
-async function findingFor(readIt: () => Promise<Uint8Array>, what: string): Promise<Uint8Array> {
+/** A damaged tile names what was read (`what` unreadable: …); a missing one names its path already. */
+async function labelDamage(readIt: () => Promise<Uint8Array>, what: string): Promise<Uint8Array> {
   try {
     return await readIt();
   } catch (e) {
-    if (e instanceof TileMissingError) throw new LogFinding(`${e.message} (if the log is growing, run again)`);
-    if (e instanceof TileDamagedError) throw new LogFinding(`${what} unreadable: ${e.message}`);
+    if (e instanceof TileDamagedError) throw new TileDamagedError(`${what} unreadable: ${e.message}`);
     throw e;
   }
 }

@@ -1,9 +1,9 @@
 // The one partial-or-full tile fallback of the tlog-tiles layout, for every reader of a published log (a folder,
 // a URL, a bucket): a partial tile of width w is exactly the first w hashes (or entries) of any wider version of
 // the same tile, so one superseded and deleted is cut from the full tile or, in a folder, from a wider partial.
-import { HASH_SIZE } from './merkle-hash.ts';
-import { decodeEntryBundle, encodeEntryBundle, TILE_WIDTH, tileRefPath, type TileRef } from './tlog-tiles.ts';
-import type { ReadLogFile } from './verify-log.ts';
+import { HASH_SIZE } from '../merkle-hash.ts';
+import { decodeEntryBundle, encodeEntryBundle, TILE_WIDTH, tileRefPath, type TileRef } from '../tlog-tiles.ts';
+import type { ReadLogFile } from '../verify-log.ts';
 
 /** The tile is not published, nor any wider version of it to cut it from (not published yet, or never). */
 export class TileMissingError extends Error {
