@@ -8,6 +8,7 @@
  * if (d instanceof ReceiptBodyError) throw new Error(`entry ${entry.index}: ${d.message}`);
  * if (d.op === 'consume') restoreCounter(d.tenant, d.subject, d.windowStart, d.used);
  */
+import type { ThresholdBodyInput } from './bodies.ts';
 import type { CborMap, CborValue, ReceiptBody } from './receipt.ts';
 
 /** A body field that is missing or of the wrong type: `field` is its key, `want` the type the format gives it. */
@@ -64,17 +65,8 @@ export interface RateDecisionBody extends DecisionBodyBase {
 /** A `decision` body as decisionBody writes it, by op. */
 export type DecisionBody = CheckDecisionBody | ConsumeDecisionBody | RateDecisionBody;
 
-/** A `threshold` body as thresholdBody writes it. */
-export interface ThresholdBody {
-  tenant: string;
-  metric: string;
-  threshold: number;
-  percent: number;
-  used: number;
-  limit: number;
-  windowStart: number | null;
-  policyDigest?: Uint8Array;
-}
+/** A `threshold` body as thresholdBody writes it: its input, with the policy digest as the bytes recorded. */
+export type ThresholdBody = Omit<ThresholdBodyInput, 'policyDigest'> & { policyDigest?: Uint8Array };
 
 /** A `reconcile` body as reconcileBody writes it. */
 export interface ReconcileBody {
