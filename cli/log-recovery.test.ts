@@ -11,7 +11,7 @@ import { decisionBody, encodeReceipt, parseCheckpoint, parseNote, parseSignerKey
 import { folderFeed } from '../server/index.ts';
 import { startServer, type RunningServer } from '../server/index.ts';
 import { publishedHeads } from '../server/index.ts';
-import { loadRunState } from '../server/index.ts';
+import { loadRunState } from '../receipts/store/index.ts';
 import { main } from './tai.ts';
 
 interface Served {

@@ -3,13 +3,13 @@ import { lifecycleBody } from '../receipts/index.ts';
 import { join } from 'node:path';
 import packageJson from '../package.json' with { type: 'json' };
 import type { NoteSigner } from '../receipts/index.ts';
-import { LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type EntryFs, type LogHealth, type LogRetry, type PublishedHead } from '../receipts/store/index.ts';
+import { loadRunState, LogDriver, LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type RunState, type EntryFs, type LogHealth, type LogRetry, type PublishedHead } from '../receipts/store/index.ts';
 import type { LogReadiness } from '../readiness/index.ts';
 import { createApp } from '../http/app.ts';
 import { bearerAuth } from '../http/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../http/logger.ts';
 import { ServerMetrics } from '../http/metrics.ts';
-import { LogReplay, replayStateOf } from '../recording/log-replay.ts';
+import { LogReplay, replayStateOf, type ReplayState } from '../recording/log-replay.ts';
 import { PolicyReceipts } from '../recording/policy-receipts.ts';
 import { checkEntitlementsReceipt } from '../recording/reconcile-size.ts';
 import { admissionLog } from '../http/admission/admission-log.ts';
@@ -20,7 +20,6 @@ import { listenOn, type HttpLimits, type TlsPaths } from './http-listener.ts';
 import type { CommandIO } from './io.ts';
 import type { FeedFactory } from './policy-feed.ts';
 import type { ListenAddress } from './listen.ts';
-import { loadRunState, saveRunState, type RunState } from './run-state.ts';
 import { resolveOrigin } from './log-origin.ts';
 import { logFolderReader } from '../receipts/client/index.ts';
 import { loadServeKey } from './log-key.ts';
@@ -92,15 +91,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const compiled = new CompiledPolicy(compiler);
   const usage = new MemoryUsageStore();
   const policyReceipts = new PolicyReceipts(log, replay.effective);
-  let publishedAt = clock.now();
   const publishing = new PublishHealth({ clock, io });
+  const driver: LogDriver<ReplayState> = new LogDriver({
+    log,
+    publisher,
+    statePath,
+    stateEvery: opts.stateEvery,
+    replayState: () => replayStateOf(governor, policyReceipts.recorded, clock.now()),
+    clock,
+    onPublish: (o) => (o.ok ? publishing.succeeded() : publishing.failed(o.error)),
+    onStateError: (e) => io.err(`tai: saving ${statePath} failed (the next try comes after ${opts.stateEvery} more entries): ${errorText(e)}`),
+  });
   const metrics = new ServerMetrics({
     defaultMetrics: true,
     logEntries: () => log.size,
     logDurableEntries: () => log.durableSize,
     logWriteFailing: () => (log.health.writable ? 0 : 1),
     logPublishFailing: () => publishing.failing,
-    checkpointAgeSeconds: () => (clock.now() - publishedAt) / 1000,
+    checkpointAgeSeconds: () => (clock.now() - driver.publishedAt) / 1000,
     watchStalenessSeconds: () => feed.readiness().staleMs / 1000,
     policyGeneration: () => compiler.snapshot.generation,
     tenants: () => compiler.snapshot.tenants.size,
@@ -141,44 +149,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await log.flush().catch((e: unknown) => {
     if (!(e instanceof LogUnavailableError)) throw e;
   });
-  /** Publishes what is durable; whether it did (a failure is reported once per outage, by `publishing`). */
-  const publish = (): Promise<boolean> =>
-    publisher.publish().then(
-      () => {
-        publishedAt = clock.now();
-        publishing.succeeded();
-        return true;
-      },
-      (e: unknown) => {
-        publishing.failed(e);
-        return false;
-      },
-    );
   // Not while the log cannot write: nothing new is durable, and a failed publish would fail every later one.
-  if (log.health.writable) await publish();
-  let savedAt = log.recovery.resumedAt;
-  /** The size state.json holds (0: none written by this run or the one it resumed from). */
-  let stateAt = log.recovery.resumedAt;
-  const saveState = async (): Promise<void> => {
-    // Taken in one tick, so usage and answers match the log exactly at this size; written once it is durable.
-    const replayState = replayStateOf(governor, policyReceipts.recorded, clock.now());
-    const pointing = log.captureResumePoint();
-    const size = log.size;
-    savedAt = size;
-    const [point, published] = await Promise.all([pointing, publisher.stateAt(size)]);
-    await saveRunState(statePath, { version: 1, log: point, publisher: published, replay: replayState });
-    stateAt = point.size;
-  };
-  // A signed checkpoint at least every second while entries arrive (design §5); the run state every `stateEvery`
-  // entries. One tick at a time: one still running when the next is due (a slow disk) makes that one skip.
-  let ticking: Promise<void> | undefined;
-  const checkpoints = setInterval(() => {
-    if (ticking !== undefined || !log.health.writable) return; // the log reports its own outage and retries
-    ticking = publish()
-      .then((published) => (published && log.durableSize - savedAt >= opts.stateEvery ? saveState() : undefined))
-      .catch((e: unknown) => io.err(`tai: saving ${statePath} failed (the next try comes after ${opts.stateEvery} more entries): ${errorText(e)}`))
-      .finally(() => (ticking = undefined));
-  }, 1000);
+  if (log.health.writable) await driver.publish();
+  driver.start();
   const auth = await openVerifier(opts.auth, { kube: feed.kube, now: () => clock.now(), io });
   const app = createApp({
     decisions: new RecordedGovernor(governor, log),
@@ -206,37 +179,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await server.close();
       // After the last request: a boundary refresh during one is still recorded; before the stop receipt.
       stopRecording();
-      clearInterval(checkpoints);
-      await ticking; // its save and the stop's would otherwise overlap
-      const problems = await closeLog({ log, publisher, saveState, stateAt: () => stateAt, statePath });
+      const problems = await driver.close((l) => l.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION })));
       await anchoring.stop();
       return problems.length === 0 ? { clean: true } : { clean: false, reason: problems.join('; ') };
     },
   };
-}
-
-/**
- * The last steps of a stop: the `stop` receipt, the log closed, published and state.json saved. With a log that
- * cannot write (after one more attempt), state.json is not rewritten: memory holds entries the file does not, and
- * the saved one still names a durable point. Returns what went wrong, one phrase each.
- */
-async function closeLog(c: { log: ReceiptLog; publisher: LogPublisher; saveState: () => Promise<void>; stateAt: () => number; statePath: string }): Promise<string[]> {
-  const { log } = c;
-  const problems: string[] = [];
-  await log.flush().catch(() => undefined); // one more attempt for a failing log
-  if (log.health.writable) log.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION }));
-  await log.flush().catch(() => undefined);
-  await log.close(); // one more attempt: read the health it leaves
-  const health = log.health;
-  await c.publisher.publish().catch((e: unknown) => problems.push(`publishing the log failed (${errorText(e)})`));
-  if (!health.writable) {
-    const at = c.stateAt();
-    problems.push(
-      `the receipt log could not write (${health.error}): ${health.pendingEntries} entries answered "outcome unknown" (or, in async durability, answered) are not on disk; ` +
-        `${c.statePath} ${at > 0 ? `stays at entry ${at}` : 'was not written'}; the next start rebuilds from the ${log.durableSize} entries on disk`,
-    );
-  } else await c.saveState().catch((e: unknown) => problems.push(`${c.statePath} not written (${errorText(e)}); the next start replays the log`));
-  return problems;
 }
 
 /** /readyz's view of the log's health. */
@@ -274,7 +221,7 @@ function errorText(e: unknown): string {
 async function openRecoveredLog(o: ServerOptions & { io: CommandIO; signer: NoteSigner; verifierKey: string; statePath: string; onHealth: (h: LogHealth) => void }): Promise<Awaited<ReturnType<typeof openLog>>> {
   const { io, statePath } = o;
   const published = await publishedHeads({ logDir: o.logDir, anchor: o.anchor, origin: o.origin, verifierKey: o.verifierKey, io });
-  const opened = await openLog({ ...o, published, saved: await loadRunState(statePath) }).catch((e: unknown) => {
+  const opened = await openLog({ ...o, published, saved: await loadRunState<ReplayState>(statePath) }).catch((e: unknown) => {
     if (!(e instanceof StaleResumeError)) throw e;
     io.out(`tai: ${statePath} is stale; replaying the whole log`);
     return openLog({ ...o, published, saved: undefined });
@@ -290,7 +237,7 @@ async function openRecoveredLog(o: ServerOptions & { io: CommandIO; signer: Note
 }
 
 /** Opens the log resuming from the saved run state (if any), with the replay and publisher seeded from it. */
-async function openLog(o: ServerOptions & { signer: NoteSigner; published: PublishedHead[]; saved: RunState | undefined; onHealth: (h: LogHealth) => void }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
+async function openLog(o: ServerOptions & { signer: NoteSigner; published: PublishedHead[]; saved: RunState<ReplayState> | undefined; onHealth: (h: LogHealth) => void }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
   const replay = new LogReplay(o.saved?.replay);
   const publisher = new LogPublisher({ dir: o.logDir, origin: o.origin, signer: o.signer, resume: o.saved?.publisher });
   let replaying = true;

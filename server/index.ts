@@ -21,5 +21,4 @@ export * from './policy-folder.ts';
 export * from './poll-every.ts';
 export * from './publish-health.ts';
 export * from './published-heads.ts';
-export * from './run-state.ts';
 export * from './tls-server.ts';

@@ -15,9 +15,8 @@ import { join } from 'node:path';
 import type { SkuSpec } from '../crds/index.ts';
 import { CompiledPolicy, DecisionInputError, Governor, PolicyCompiler, type DecisionRequest } from '../governor/index.ts';
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
-import { ReceiptLog, type PublisherState, type ResumePoint } from '../receipts/store/index.ts';
-import { loadRunState, saveRunState } from './run-state.ts';
-import { LogReplay, replayStateOf } from '../recording/log-replay.ts';
+import { loadRunState, ReceiptLog, saveRunState, type PublisherState, type ResumePoint } from '../receipts/store/index.ts';
+import { LogReplay, replayStateOf, type ReplayState } from '../recording/log-replay.ts';
 import { RecordedGovernor, recordThreshold } from '../recording/recorded-governor.ts';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -145,7 +144,7 @@ class Run {
 
   /** A governor restarted from the log (and a saved state, when given), as startServer does it. */
   async restart(statePath?: string): Promise<Governor> {
-    const saved = statePath === undefined ? undefined : await loadRunState(statePath);
+    const saved = statePath === undefined ? undefined : await loadRunState<ReplayState>(statePath);
     if (statePath !== undefined && saved === undefined) throw new Error(`${statePath} did not load`);
     const replay = new LogReplay(saved?.replay);
     const log = await ReceiptLog.open({ dir: this.dir, durability: 'async', clock: this.clock, resume: saved?.log as ResumePoint | undefined, onEntry: (e) => replay.add(e) });

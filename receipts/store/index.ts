@@ -6,3 +6,5 @@ export * from './entry-compare.ts';
 export * from './receipt-log.ts';
 export * from './log-publisher.ts';
 export * from './signing-key.ts';
+export * from './log-driver.ts';
+export * from './run-state.ts';

@@ -1,23 +1,24 @@
 import { readFile } from 'node:fs/promises';
-import { writeWholeFile } from '../receipts/store/whole-file.ts';
-import type { PublisherState, ResumePoint } from '../receipts/store/index.ts';
-import type { ReplayState } from '../recording/log-replay.ts';
+import { writeWholeFile } from './whole-file.ts';
+import type { PublisherState } from './log-publisher.ts';
+import type { ResumePoint } from './receipt-log.ts';
 
 /**
  * The local snapshot that bounds replay at start (design §5): where the log was, the publisher's partial tiles,
- * and the governor's usage, idempotent answers and last recorded policy at that point. It is an optimisation:
+ * and what the log's user replays from it (`replay`: the governor's usage, idempotent answers and last recorded
+ * policy at that point, recording/log-replay.ts), opaque to the store. It is an optimisation:
  * anything stale or unreadable is ignored and the whole log is replayed instead.
  */
-export interface RunState {
+export interface RunState<R = unknown> {
   version: 1;
   log: ResumePoint;
   publisher: PublisherState;
-  replay: ReplayState;
+  replay: R;
 }
 
-export async function loadRunState(path: string): Promise<RunState | undefined> {
+export async function loadRunState<R>(path: string): Promise<RunState<R> | undefined> {
   try {
-    const state = JSON.parse(await readFile(path, 'utf8')) as RunState;
+    const state = JSON.parse(await readFile(path, 'utf8')) as RunState<R>;
     return state.version === 1 && state.log && state.publisher && state.replay ? state : undefined;
   } catch {
     return undefined;
@@ -32,7 +33,7 @@ const saving = new Map<string, Promise<void>>();
  * after the other, in call order, each after the previous one ended (failed or not): two at once would share the
  * temporary file, leaving mixed JSON or failing the second rename.
  */
-export function saveRunState(path: string, state: RunState): Promise<void> {
+export function saveRunState(path: string, state: RunState<unknown>): Promise<void> {
   const previous = saving.get(path) ?? Promise.resolve();
   const save = previous.then(() => writeWholeFile(path, new TextEncoder().encode(JSON.stringify(state)), { exclusive: false })).then(() => undefined);
   const settled = save.catch(() => undefined);
