@@ -37,6 +37,7 @@ export class ClusterPolicy {
   readonly #applied = new Map<string, string>();
   readonly #invalid = new Map<string, PolicyError[]>();
   readonly #listeners: Array<(applied: PolicyApplied) => void> = [];
+  #applying = false;
   #flushScheduled = false;
   #started = false;
 
@@ -56,6 +57,11 @@ export class ClusterPolicy {
 
   stop(): void {
     for (const i of Object.values(this.informers)) i.stop();
+  }
+
+  /** Whether a snapshot being made comes from this source's apply (not a validity boundary's refresh). */
+  get applying(): boolean {
+    return this.#applying;
   }
 
   /** Subscribes to every compile after the first. */
@@ -114,8 +120,13 @@ export class ClusterPolicy {
     }
     this.#pending.clear();
     if (upsert.length === 0 && remove.length === 0) return { snapshot: this.#o.compiler.snapshot, keys };
-    const snapshot = this.#o.compiler.apply({ upsert, remove }, this.#o.clock.now());
-    return { snapshot, keys };
+    this.#applying = true;
+    try {
+      const snapshot = this.#o.compiler.apply({ upsert, remove }, this.#o.clock.now());
+      return { snapshot, keys };
+    } finally {
+      this.#applying = false;
+    }
   }
 
   #take(key: string, object: KubeObject, upsert: TaiResource[]): void {

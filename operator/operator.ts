@@ -1,4 +1,4 @@
-import type { Clock, PolicyCompiler, PolicySnapshot, ThresholdEvent, UsageStore } from '../governor/index.ts';
+import type { Clock, PolicyCompiler, ThresholdEvent, UsageStore } from '../governor/index.ts';
 import type { Readiness } from '../readiness/index.ts';
 import { ClusterPolicy, type PolicyApplied } from './cluster-policy.ts';
 import { EventRecorder } from './event-recorder.ts';
@@ -56,7 +56,7 @@ export class Operator {
   readonly #o: OperatorOptions;
   readonly #queues: Record<Kind, WorkQueue>;
   #timers: NodeJS.Timeout[] = [];
-  #expiry: NodeJS.Timeout | undefined;
+  #unsubscribe = (): void => undefined;
 
   constructor(o: OperatorOptions) {
     this.#o = o;
@@ -104,7 +104,10 @@ export class Operator {
     // Admission answers from the core informers' caches, so they are listed before anything is served.
     const [first] = await Promise.all([this.policy.start(), ...Object.values(this.core).map((i) => i.start())]);
     this.policy.onApplied((a) => this.#applied(a));
-    this.#scheduleExpiry(first.snapshot);
+    // A validity boundary (the server's one timer, or a decision that found it passed) changes Quotas' `active`.
+    this.#unsubscribe = this.#o.compiler.onSnapshot((snapshot) => {
+      if (!this.policy.applying) this.#applied({ snapshot, keys: [...this.policy.informers.quotas.list()].map((q) => `Quota/${q.metadata.name}`) });
+    });
     this.elector.start();
     const usageEvery = this.#o.usageEveryMs ?? USAGE_STATUS_EVERY_MS;
     this.#timers.push(setInterval(() => this.#sweepUsage(), usageEvery));
@@ -114,7 +117,7 @@ export class Operator {
 
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
-    clearTimeout(this.#expiry);
+    this.#unsubscribe();
     for (const q of Object.values(this.#queues)) q.stop();
     this.policy.stop();
     for (const i of Object.values(this.core)) i.stop();
@@ -162,7 +165,6 @@ export class Operator {
   }
 
   #applied(a: PolicyApplied): void {
-    this.#scheduleExpiry(a.snapshot);
     if (!this.isLeader) return;
     let skus = false;
     for (const key of a.keys) {
@@ -173,18 +175,6 @@ export class Operator {
     for (const t of a.snapshot.changed) this.#add('Tenant', t);
     if (skus) for (const s of this.policy.informers.skus.list()) this.#add('SKU', s.metadata.name);
     if (a.keys.length > 0) for (const q of this.policy.informers.quotas.list()) this.#add('Quota', q.metadata.name);
-  }
-
-  /** When a time-boxed Quota starts or ends, recompile then (not only when a decision happens to look). */
-  #scheduleExpiry(snapshot: PolicySnapshot): void {
-    clearTimeout(this.#expiry);
-    if (snapshot.expiresAt === undefined) return;
-    this.#expiry = setTimeout(() => {
-      // The compiler's listeners hear the refreshed snapshot (reconcile receipts); this queues the status writes.
-      const next = this.#o.compiler.refresh(this.#o.clock.now());
-      this.#applied({ snapshot: next, keys: [...this.policy.informers.quotas.list()].map((q) => `Quota/${q.metadata.name}`) });
-    }, Math.max(0, Math.min(snapshot.expiresAt - this.#o.clock.now() + 5, 2 ** 31 - 1)));
-    this.#expiry.unref();
   }
 
   /** Core objects go to whoever listens (admission's ledger); namespaces also queue the tenants they may belong to. */

@@ -94,6 +94,16 @@ test.serial('a Tenant naming a missing SKU is SKUNotFound with an Event, and rec
   await kubectl(cluster, ['delete', 'sku', 'loop-a', 'loop-b']);
 });
 
+test.serial('a Quota whose validUntil passes turns active: false by itself, with no decision and no edit (the one boundary timer)', async (t) => {
+  const until = new Date(Date.now() + 4000).toISOString();
+  const quota = { apiVersion: 'tai.dev/v1alpha1', kind: 'Quota', metadata: { name: 'flash-sale' }, spec: { tenant: 'acme', metric: 'api-calls', mode: 'add', limit: 10, validUntil: until } };
+  t.is((await kubectl(cluster, ['apply', '-f', '-'], JSON.stringify(quota))).code, 0);
+  const active = async (): Promise<unknown> => ((await get('quotas', 'flash-sale')).status as { active?: boolean } | undefined)?.active;
+  t.true(await eventually(async () => (await active()) === true, 15_000, 50), 'active while the sale runs');
+  t.true(await eventually(async () => (await active()) === false, 20_000, 100), `inactive after ${until}`);
+  await kubectl(cluster, ['delete', 'quota', 'flash-sale']);
+});
+
 test.serial('changing an SKU limit with kubectl changes the next consume decision; apply-to-enforce over 60 changes', async (t) => {
   const plan = { apiVersion: 'tai.dev/v1alpha1', kind: 'SKU', metadata: { name: 'metered' }, spec: { quotas: { 'api-calls': { limit: 1000, window: 'month' } } } };
   const tenant = { apiVersion: 'tai.dev/v1alpha1', kind: 'Tenant', metadata: { name: 'meter-co' }, spec: { sku: 'metered' } };
