@@ -23,6 +23,20 @@ export const NEVER_RETRY_AFTER_MS = -1;
 const SCALE = 1000;
 
 /**
+ * What a take answers, from whether it took and the bucket's level after it (in thousandths of a token): the
+ * in-process bucket and a shared one (counters/redis-scripts.ts TAKE) answer through this one function.
+ */
+export function takeResult(t: { allowed: boolean; level: number; cost: number; rate: BucketRate }): TakeResult {
+  // Thousandths past 2^53 are approximate: never report more than a number holds exactly.
+  const remaining = Math.min(Number.MAX_SAFE_INTEGER, Math.floor(t.level / SCALE));
+  if (t.allowed) return { allowed: true, remaining, retryAfterMs: 0 };
+  // Saturated at 2^53-1 ms (a burst near 2^53 refilled at 1 token a second waits longer than a number holds).
+  const retryAfterMs =
+    t.cost > t.rate.burst ? NEVER_RETRY_AFTER_MS : Math.min(Number.MAX_SAFE_INTEGER, Math.ceil((t.cost * SCALE - t.level) / t.rate.perSecond));
+  return { allowed: false, remaining, retryAfterMs };
+}
+
+/**
  * One token bucket. Starts full. `take` refills for the time elapsed since the last call, then takes `cost`
  * tokens if they are all there; a denied take consumes nothing. Time going backwards refills nothing.
  *
@@ -65,20 +79,9 @@ export class TokenBucket {
 
   take(cost: number, now: number): TakeResult {
     this.#refill(now);
-    const needed = cost * SCALE;
-    if (needed <= this.#level) {
-      this.#level -= needed;
-      return { allowed: true, remaining: this.#remaining(), retryAfterMs: 0 };
-    }
-    // Saturated at 2^53-1 ms (a burst near 2^53 refilled at 1 token a second waits longer than a number holds).
-    const retryAfterMs =
-      cost > this.#rate.burst ? NEVER_RETRY_AFTER_MS : Math.min(Number.MAX_SAFE_INTEGER, Math.ceil((needed - this.#level) / this.#rate.perSecond));
-    return { allowed: false, remaining: this.#remaining(), retryAfterMs };
-  }
-
-  #remaining(): number {
-    // Thousandths past 2^53 are approximate: never report more than a number holds exactly.
-    return Math.min(Number.MAX_SAFE_INTEGER, Math.floor(this.#level / SCALE));
+    const allowed = cost * SCALE <= this.#level;
+    if (allowed) this.#level -= cost * SCALE;
+    return takeResult({ allowed, level: this.#level, cost, rate: this.#rate });
   }
 
   #refill(now: number): void {
