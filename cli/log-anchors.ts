@@ -7,7 +7,6 @@ import {
   consistencyProof,
   toHex,
   treeRoot,
-  verifyCheckpoint,
   verifyConsistency,
   type Checkpoint,
   type LogDefect,
@@ -15,6 +14,7 @@ import {
   type ReadLogFile,
 } from '../receipts/index.ts';
 import type { AnchorBucket } from '../receipts/anchor/index.ts';
+import { readCheckpointFile, type CheckpointRead } from '../receipts/client/index.ts';
 import { LogFinding } from './log-subcommand.ts';
 import { withTiles } from './log-tiles.ts';
 
@@ -34,13 +34,14 @@ const FETCHES = 16;
 /** The bucket's anchors, smallest first (the latest `checkpoint` last), each signed by the pinned key and named by its size. */
 export async function readAnchors(bucket: AnchorBucket, verifierKey: string): Promise<{ anchors: Anchor[]; defects: LogDefect[] }> {
   const objects = [...(await bucket.list('checkpoints/')), ...(await bucket.list('checkpoint')).filter((o) => o.name === 'checkpoint')];
+  const readFile: ReadLogFile = (path) => bucket.get(path);
   const anchors: Anchor[] = [];
   const defects: LogDefect[] = [];
   for (let i = 0; i < objects.length; i += FETCHES) {
     const batch = objects.slice(i, i + FETCHES);
-    const notes = await Promise.all(batch.map((o) => bucket.get(o.name)));
+    const files = await Promise.all(batch.map((o) => readCheckpointFile(readFile, { verifierKey, path: o.name })));
     batch.forEach((o, j) => {
-      const read = readAnchor(o.name, notes[j], verifierKey);
+      const read = readAnchor(o.name, files[j]);
       if ('defect' in read) defects.push({ path: o.name, message: read.defect });
       else anchors.push({ name: o.name, checkpoint: read.checkpoint, storedAt: o.storedAt });
     });
@@ -49,16 +50,12 @@ export async function readAnchors(bucket: AnchorBucket, verifierKey: string): Pr
   return { anchors, defects };
 }
 
-function readAnchor(name: string, note: Uint8Array | undefined, verifierKey: string): { checkpoint: Checkpoint } | { defect: string } {
+function readAnchor(name: string, file: CheckpointRead | undefined): { checkpoint: Checkpoint } | { defect: string } {
   const labelled = PER_SIZE.exec(name);
   if (name !== 'checkpoint' && !labelled) return { defect: 'not a per-size checkpoint name (checkpoints/<size>): something other than the anchorer wrote here' };
-  if (note === undefined) return { defect: 'listed but gone when read' };
-  let checkpoint: Checkpoint;
-  try {
-    checkpoint = verifyCheckpoint(note, verifierKey).checkpoint;
-  } catch (e) {
-    return { defect: `not a checkpoint signed by the pinned key: ${(e as Error).message} (rewritten?)` };
-  }
+  if (file === undefined) return { defect: 'listed but gone when read' };
+  if ('invalid' in file) return { defect: `not a checkpoint signed by the pinned key: ${file.invalid.message} (rewritten?)` };
+  const { checkpoint } = file;
   if (labelled && Number(labelled[1]) !== checkpoint.size) return { defect: `named for size ${labelled[1]} but signs size ${checkpoint.size}: rewritten` };
   return { checkpoint };
 }

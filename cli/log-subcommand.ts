@@ -1,6 +1,7 @@
 // What the `tai log` subcommands share: their shape, findings (exit 1), and reading checkpoints and files.
 import { readFile } from 'node:fs/promises';
-import { fromHex, toHex, verifyCheckpoint, type Checkpoint, type LogDefect, type ReadLogFile } from '../receipts/index.ts';
+import { fromHex, toHex, type Checkpoint, type LogDefect, type ReadLogFile } from '../receipts/index.ts';
+import { readCheckpointFile } from '../receipts/client/index.ts';
 import type { CommandIO } from './io.ts';
 import type { LogFlag } from './log-flags.ts';
 
@@ -26,13 +27,10 @@ export function defectLine(d: LogDefect): string {
 
 /** Reads the log's `checkpoint` and verifies it with `verifierKey`; a missing or unverified one is a finding. */
 export async function readVerifiedCheckpoint(read: ReadLogFile, verifierKey: string, location: string): Promise<Checkpoint> {
-  const note = await read('checkpoint');
-  if (note === undefined) throw new LogFinding(`${location}: no checkpoint: nothing has been published`);
-  try {
-    return verifyCheckpoint(note, verifierKey).checkpoint;
-  } catch (e) {
-    throw new LogFinding(`${location}/checkpoint: not signed by ${verifierKey.split('+').slice(0, 2).join('+')} or malformed: ${(e as Error).message}`);
-  }
+  const file = await readCheckpointFile(read, { verifierKey });
+  if (file === undefined) throw new LogFinding(`${location}: no checkpoint: nothing has been published`);
+  if ('invalid' in file) throw new LogFinding(`${location}/checkpoint: not signed by ${verifierKey.split('+').slice(0, 2).join('+')} or malformed: ${file.invalid.message}`);
+  return file.checkpoint;
 }
 
 /** A file's bytes; a file holding only hex (what `tai log proof` prints) is decoded from hex. */

@@ -42,7 +42,7 @@ test('a consume decision carries the wire fields', (t) => {
     limit: 10,
     remaining: 8,
     resetsAt: '2026-12-01T00:00:00Z',
-    windowStart: '2026-11-01T00:00:00Z',
+    windowStart: Date.parse('2026-11-01T00:00:00Z'),
     policy: 'd1gest-acme',
   });
 });

@@ -19,7 +19,6 @@ interface Meter {
   key: UsageKey;
   windowStart: WindowStart;
   resetsAt: string | null;
-  windowStartText: string | null;
   policy: string;
 }
 
@@ -89,7 +88,6 @@ function meterOf(tenant: CompiledTenant, quota: CompiledQuota, request: ConsumeR
     key: { tenant: tenant.name, metric: request.metric },
     windowStart: window === undefined ? null : window.start,
     resetsAt: window === undefined ? null : window.resetsAt,
-    windowStartText: window === undefined ? null : window.startText,
     policy: tenant.digest,
   };
 }
@@ -145,7 +143,7 @@ function decision(request: ConsumeRequest, meter: Meter, outcome: Outcome): Cons
     limit,
     remaining: Math.max(0, limit - outcome.used),
     resetsAt: meter.resetsAt,
-    windowStart: meter.windowStartText,
+    windowStart: meter.windowStart,
     policy: meter.policy,
   };
   if (outcome.crossing !== undefined) result.crossing = outcome.crossing;

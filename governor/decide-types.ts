@@ -76,8 +76,11 @@ export interface ConsumeDecision extends DecisionBase {
   remaining: number;
   /** When the window ends (RFC 3339 UTC), or null without a window. */
   resetsAt: string | null;
-  /** When the window counted in began (RFC 3339 UTC), or null without a window. */
-  windowStart: string | null;
+  /**
+   * When the window counted in began, ms since the epoch (as in the crossing and the receipt), or null without a
+   * window. Only the HTTP answer writes it as RFC 3339 text.
+   */
+  windowStart: number | null;
   crossing?: ThresholdCrossing;
   /**
    * A gauge that fell back re-armed thresholds: the highest one still fired after this decision (0 when none),

@@ -1,19 +1,18 @@
 import { rfc3339 } from './time.ts';
 import { quotaWindow, type QuotaWindowInput } from './windows.ts';
 
-/** A quota window with its bounds already formatted for the answer. */
+/** A quota window with its end already formatted for the answer. */
 export interface FormattedWindow {
   start: number;
   end: number;
   resetsAt: string;
-  startText: string;
 }
 
 /** Windows kept at most; past it the cache starts over (there is one window per unit, reset and anchor in use). */
 const MAX_WINDOWS = 10_000;
 
 /**
- * The window at `now` for each (unit, reset, anchor), with its bounds formatted: every consume in a window shares
+ * The window at `now` for each (unit, reset, anchor), with its end formatted: every consume in a window shares
  * them, so they are computed once per window and reset. A pure memo (the same input always gives the same
  * window) held by its owner, one per Governor, so nothing is shared between governors in one process.
  */
@@ -28,7 +27,7 @@ export class WindowCache {
     const w = quotaWindow(input);
     if (w === undefined) return undefined;
     if (this.#windows.size >= MAX_WINDOWS) this.#windows.clear();
-    const formatted = { start: w.start, end: w.end, resetsAt: rfc3339(w.end), startText: rfc3339(w.start) };
+    const formatted = { start: w.start, end: w.end, resetsAt: rfc3339(w.end) };
     this.#windows.set(id, formatted);
     return formatted;
   }

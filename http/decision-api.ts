@@ -4,6 +4,7 @@ import {
   DecisionInputError,
   effectiveDocument,
   explainTenant,
+  rfc3339,
   type CheckDecision,
   type CheckRequest,
   type CompiledTenant,
@@ -24,6 +25,19 @@ import type { ReceiptRef } from '../recording/recorded-governor.ts';
  * when the service records receipts (a RecordedGovernor always does).
  */
 export type DecisionAnswer<D extends Decision = Decision> = D & { receipt?: ReceiptRef };
+
+/** A decision as it leaves the process: a consume's window start is RFC 3339 text there, ms inside (design §4). */
+export type WireAnswer<D extends Decision = Decision> = D extends ConsumeDecision
+  ? Omit<DecisionAnswer<D>, 'windowStart'> & { windowStart: string | null }
+  : DecisionAnswer<D>;
+
+/** The wire form of an answer: a copy where a consume's window start is formatted; the decision is left as held. */
+export function wireAnswer<D extends Decision>(d: DecisionAnswer<D>): WireAnswer<D>;
+export function wireAnswer(d: DecisionAnswer): WireAnswer {
+  if (d.op !== 'consume') return d;
+  // Spreading keeps the key order of the answer: windowStart is replaced where it stands.
+  return { ...d, windowStart: d.windowStart === null ? null : rfc3339(d.windowStart) };
+}
 
 /** An answer now (the Governor) or once its receipt is written (a RecordedGovernor). */
 export type Answering<T> = T | Promise<T>;
@@ -49,10 +63,10 @@ export interface DecisionApiOptions {
 export function decisionApi(opts: DecisionApiOptions): Hono {
   const app = new Hono();
   const { decisions } = opts;
-  app.post('/check', (c) => decide(c, checkBody, (b) => decisions.check(b)));
-  app.post('/consume', (c) => decide(c, consumeBody, (b) => decisions.consume(b)));
-  app.post('/rate', (c) => decide(c, rateBody, (b) => decisions.rate(b)));
-  app.post('/batch', (c) => decide(c, batchBody, async (b) => ({ results: await decisions.batch(b.decisions) })));
+  app.post('/check', (c) => decide(c, checkBody, async (b) => wireAnswer(await decisions.check(b))));
+  app.post('/consume', (c) => decide(c, consumeBody, async (b) => wireAnswer(await decisions.consume(b))));
+  app.post('/rate', (c) => decide(c, rateBody, async (b) => wireAnswer(await decisions.rate(b))));
+  app.post('/batch', (c) => decide(c, batchBody, async (b) => ({ results: (await decisions.batch(b.decisions)).map(wireAnswer) })));
   app.get('/tenants/:name/entitlements', (c) => {
     const name = c.req.param('name');
     const tenant = opts.tenant(name);

@@ -12,7 +12,7 @@ import type {
   TenantExplanation,
   ThresholdCrossing,
 } from '../governor/index.ts';
-import type { DecisionAnswer } from './decision-api.ts';
+import type { DecisionAnswer, WireAnswer } from './decision-api.ts';
 import type { Readiness } from '../readiness/index.ts';
 import type { Problem } from './problem.ts';
 import type { ReceiptRef } from '../recording/recorded-governor.ts';
@@ -241,10 +241,10 @@ export type _WireDrift = [
   Assert<Same<Out<typeof rateReason>, RateReason>>,
   Assert<Same<Out<typeof receiptRef>, ReceiptRef>>,
   Assert<Same<Answer<typeof checkDecision>, CheckDecision>>,
-  Assert<Same<Answer<typeof consumeDecision>, ConsumeDecision>>,
+  Assert<Same<Answer<typeof consumeDecision>, Omit<WireAnswer<ConsumeDecision>, 'receipt'>>>,
   Assert<Same<Answer<typeof rateDecision>, RateDecision>>,
   Assert<Same<Out<typeof checkDecision>, DecisionAnswer<CheckDecision>>>,
-  Assert<Same<Out<typeof consumeDecision>, DecisionAnswer<ConsumeDecision>>>,
+  Assert<Same<Out<typeof consumeDecision>, WireAnswer<ConsumeDecision>>>,
   Assert<Same<Out<typeof rateDecision>, DecisionAnswer<RateDecision>>>,
   Assert<Same<Out<typeof thresholdCrossing>, ThresholdCrossing>>,
   Assert<Same<Out<typeof provenanceStep>, ProvenanceStep>>,

@@ -1,4 +1,4 @@
-import { CONSUME_REASONS, percentUsed, rfc3339, type ConsumeDecision, type Decision } from '../governor/index.ts';
+import { CONSUME_REASONS, percentUsed, type ConsumeDecision, type Decision } from '../governor/index.ts';
 import { decisionBody, ReceiptBodyError, type ConsumeDecisionBody, type ReceiptBody } from '../receipts/index.ts';
 
 /** The receipt body of a decision (design §5): enough to audit it and to rebuild the answer on replay. */
@@ -13,7 +13,7 @@ export function decisionReceiptBody(d: Decision, idempotencyKey?: string): Recei
     used: d.used,
     limit: d.limit,
     idempotencyKey,
-    windowStart: d.windowStart === null ? null : Date.parse(d.windowStart),
+    windowStart: d.windowStart,
     resetsAt: d.resetsAt,
     threshold: d.crossing?.threshold,
     rearmed: d.rearmed,
@@ -25,7 +25,6 @@ export function decisionReceiptBody(d: Decision, idempotencyKey?: string): Recei
  * naming `reason` when it is not one a consume answers.
  */
 export function consumeAnswerFrom(body: ConsumeDecisionBody): ConsumeDecision | ReceiptBodyError {
-  const { windowStart } = body;
   const reason = CONSUME_REASONS.find((r) => r === body.reason);
   if (reason === undefined) return new ReceiptBodyError('decision', 'reason', `a consume reason (${CONSUME_REASONS.join(', ')})`, body.reason);
   const answer: ConsumeDecision = {
@@ -39,12 +38,12 @@ export function consumeAnswerFrom(body: ConsumeDecisionBody): ConsumeDecision | 
     limit: body.limit,
     remaining: Math.max(0, body.limit - body.used),
     resetsAt: body.resetsAt,
-    windowStart: windowStart === null ? null : rfc3339(windowStart),
+    windowStart: body.windowStart,
   };
   if (body.policyDigest !== undefined) answer.policy = Buffer.from(body.policyDigest).toString('hex');
   if (body.rearmed !== undefined) answer.rearmed = body.rearmed;
   if (body.threshold !== undefined) {
-    answer.crossing = { threshold: body.threshold, percent: percentUsed(answer.used, answer.limit), used: answer.used, limit: answer.limit, windowStart };
+    answer.crossing = { threshold: body.threshold, percent: percentUsed(answer.used, answer.limit), used: answer.used, limit: answer.limit, windowStart: body.windowStart };
   }
   return answer;
 }

@@ -19,7 +19,7 @@ test('a consume receipt rebuilds its counter and its idempotent answer, receipt 
   t.deepEqual([...governor.usage.cells()], [{ tenant: 'acme', metric: 'api-calls', windowStart: consume.windowStart, used: 5, fired: 0 }]);
   t.deepEqual(governor.idempotency.get('acme', 'k1', NOW), {
     op: 'consume', tenant: 'acme', metric: 'api-calls', amount: 5, allowed: true, reason: 'Allowed', used: 5, limit: 10, remaining: 5,
-    resetsAt: '2026-07-01T00:00:00Z', windowStart: '2026-06-01T00:00:00Z', receipt: { index: 0, leafHash: '00'.repeat(32) },
+    resetsAt: '2026-07-01T00:00:00Z', windowStart: consume.windowStart, receipt: { index: 0, leafHash: '00'.repeat(32) },
   });
 });
 

@@ -1,7 +1,7 @@
 // `tai serve --gcs gs://B/P`: the receipt log anchored in Cloud Storage while the governor runs. Each log
 // anchors under its own origin (gs://B/P/<origin>/), so replicas sharing a --gcs never write each other's objects.
-import { verifyCheckpoint } from '../receipts/index.ts';
 import { Anchorer, type AnchorStatus } from '../receipts/anchor/index.ts';
+import { readCheckpointFile, type CheckpointRead } from '../receipts/client/index.ts';
 import type { AnchorReadiness } from '../readiness/index.ts';
 import type { ServerMetricsOptions } from '../http/metrics.ts';
 import { gcsBucket } from './gcs-storage.ts';
@@ -58,8 +58,11 @@ export async function anchorReporting(c: Omit<Parameters<typeof startAnchoring>[
 export async function startAnchoring(c: { config: AnchorConfig; logDir: string; origin: string; verifierKey: string; localSize: number; now: () => number; io: CommandIO }): Promise<Anchoring> {
   const location = `${c.config.url.replace(/\/+$/, '')}/${c.origin}`;
   const bucket = gcsBucket(location, c.config.endpoint, c.config.retentionDays === undefined ? undefined : { days: c.config.retentionDays, now: c.now });
-  const anchored = await bucket.get('checkpoint').catch((e: unknown) => void c.io.err(`tai: cannot read ${location}/checkpoint yet (${(e as Error).message}); anchoring will retry`));
-  if (anchored !== undefined) refuseForeign({ note: anchored, location, ...c });
+  // The bucket's own read error, not bucketLogReader's: the message below names the object itself.
+  const anchored = await readCheckpointFile((path) => bucket.get(path), { verifierKey: c.verifierKey }).catch(
+    (e: unknown) => void c.io.err(`tai: cannot read ${location}/checkpoint yet (${(e as Error).message}); anchoring will retry`),
+  );
+  if (anchored !== undefined) refuseForeign({ anchored, location, ...c });
   const anchorer = await Anchorer.open({ logDir: c.logDir, bucket, now: c.now, intervalMs: c.config.intervalMs, log: (m) => c.io.err(`tai: ${m}`) });
   anchorer.start();
   const openedAt = c.now();
@@ -79,13 +82,12 @@ export async function startAnchoring(c: { config: AnchorConfig; logDir: string; 
   };
 }
 
-function refuseForeign(c: { note: Uint8Array; location: string; verifierKey: string; localSize: number }): void {
-  let size: number;
-  try {
-    size = verifyCheckpoint(c.note, c.verifierKey).checkpoint.size;
-  } catch (e) {
-    throw new Error(`${c.location}/checkpoint is not signed by this log's key (${(e as Error).message}): another log anchors here, or this log's signing key was replaced (a new one is made when none is found at --key); restore the key, or use another --gcs prefix or --origin`, { cause: e });
+function refuseForeign(c: { anchored: CheckpointRead; location: string; localSize: number }): void {
+  if ('invalid' in c.anchored) {
+    const e = c.anchored.invalid;
+    throw new Error(`${c.location}/checkpoint is not signed by this log's key (${e.message}): another log anchors here, or this log's signing key was replaced (a new one is made when none is found at --key); restore the key, or use another --gcs prefix or --origin`, { cause: e });
   }
+  const { size } = c.anchored.checkpoint;
   if (size > c.localSize) {
     throw new Error(
       `${c.location} anchors ${size} entries of this log, but the local log holds ${c.localSize}: the log folder was lost or replaced. ` +

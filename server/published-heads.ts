@@ -2,8 +2,7 @@
 // (issue 15: a restart never rewrites published history).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCheckpoint, parseNote, verifyCheckpoint } from '../receipts/index.ts';
-import { readIfExists, readTileAt } from '../receipts/client/index.ts';
+import { logFolderReader, readCheckpointFile, readTileAt } from '../receipts/client/index.ts';
 import type { PublishedHead, ReadLeafTile } from '../receipts/store/index.ts';
 import type { AnchorConfig } from './anchoring.ts';
 import { gcsBucket } from './gcs-storage.ts';
@@ -24,15 +23,14 @@ export async function publishedHeads(c: { logDir: string; anchor: AnchorConfig |
 
 async function localCheckpoint(logDir: string, io: CommandIO): Promise<PublishedHead | undefined> {
   const path = join(logDir, 'checkpoint');
-  const note = await readIfExists(path);
-  if (note === undefined) return undefined;
-  try {
-    const { size, root } = parseCheckpoint(parseNote(note).text);
-    return { source: path, size, root };
-  } catch (e) {
-    io.err(`tai: ${path} is unreadable (${(e as Error).message}); checking the entries against the anchored checkpoint only, if any. The next publish replaces it`);
+  // Parsed, not verified: the folder's own, which this server wrote; the audit checks its root against the entries.
+  const read = await readCheckpointFile(logFolderReader(logDir), { verifierKey: undefined });
+  if (read === undefined) return undefined;
+  if ('invalid' in read) {
+    io.err(`tai: ${path} is unreadable (${read.invalid.message}); checking the entries against the anchored checkpoint only, if any. The next publish replaces it`);
     return undefined;
   }
+  return { source: path, size: read.checkpoint.size, root: read.checkpoint.root };
 }
 
 async function anchoredSize(logDir: string): Promise<PublishedHead | undefined> {
@@ -44,16 +42,14 @@ async function anchoredSize(logDir: string): Promise<PublishedHead | undefined> 
 
 async function bucketCheckpoint(c: { anchor: AnchorConfig; origin: string; verifierKey: string; io: CommandIO }): Promise<PublishedHead | undefined> {
   const location = `${c.anchor.url.replace(/\/+$/, '')}/${c.origin}`;
-  const note = await gcsBucket(location, c.anchor.endpoint)
-    .get('checkpoint')
-    .catch((e: unknown) => void c.io.err(`tai: cannot read ${location}/checkpoint (${(e as Error).message}); the entries are checked against the local checkpoint and anchor.json only`));
-  if (note === undefined) return undefined;
-  try {
-    const { size, root } = verifyCheckpoint(note, c.verifierKey).checkpoint;
-    return { source: `${location}/checkpoint`, size, root };
-  } catch {
-    return undefined; // another log's: anchoring refuses to start on it
-  }
+  const bucket = gcsBucket(location, c.anchor.endpoint);
+  // The bucket's own read error, not bucketLogReader's: the message below names the object itself.
+  const read = await readCheckpointFile((path) => bucket.get(path), { verifierKey: c.verifierKey }).catch(
+    (e: unknown) => void c.io.err(`tai: cannot read ${location}/checkpoint (${(e as Error).message}); the entries are checked against the local checkpoint and anchor.json only`),
+  );
+  // Another log's is skipped here: anchoring refuses to start on it.
+  if (read === undefined || 'invalid' in read) return undefined;
+  return { source: `${location}/checkpoint`, size: read.checkpoint.size, root: read.checkpoint.root };
 }
 
 /** Level-0 tiles of the log folder (a partial tile cut from a wider one when it is gone), undefined if missing. */

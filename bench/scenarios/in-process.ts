@@ -9,7 +9,7 @@ const FEATURE = 'max-projects';
 const METRIC = 'api-calls';
 /** The window end a real consume would compute; the baseline uses it as a constant. */
 const RESETS_AT = '2026-07-01T00:00:00Z';
-const WINDOW_START = '2026-06-01T00:00:00Z';
+const WINDOW_START = Date.parse('2026-06-01T00:00:00Z');
 
 /** Written by every loop so the optimiser cannot drop the work. */
 let sink: unknown;
