@@ -20,16 +20,21 @@ export async function binary(key: 'TAI_REDIS_SERVER' | 'TAI_HAPROXY'): Promise<s
   return path;
 }
 
+const handedOut = new Set<number>();
+
 /**
  * A port nothing listens on, below the kernel's ephemeral range (as hack/lib.sh's pick_port), so no outgoing
- * connection takes it between this pick and the server's bind, nor before a restart on the same port.
+ * connection takes it between this pick and the server's bind, nor before a restart on the same port. Never the
+ * same port twice in one process: a crashed server's port stays its own for the restart.
  */
 export async function freePort(): Promise<number> {
   const [low = 32768] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
   const [from, span] = low > 12_000 ? [10_000, low - 10_000] : [low + 20_000, 5_000];
   for (let i = 0; i < 200; i++) {
     const port = from + Math.floor(Math.random() * span);
-    if (await bindable(port)) return port;
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
   }
   throw new Error('no free TCP port found on 127.0.0.1');
 }
