@@ -184,7 +184,9 @@ test('haproxy in tcp mode: TLS passes through to https backends, one connection 
         res.on('end', () => done(body));
       }).once('error', fail).end();
     });
-  const got = [await get(), await get(), await get(), await get()].join('');
+  const up = async (): Promise<boolean> => Object.values(await haproxyBackends(proxy)).join() === 'UP,UP';
+  t.true(await eventually(up), proxy.process.output());
+  const got = await Promise.resolve().then(async () => [await get(), await get(), await get(), await get()].join('')).catch((e: Error) => `${e.message}\n${proxy.process.output()}`);
   t.true(got === 'abab' || got === 'baba', got);
   t.regex(await failure(startHaproxy(urls)), /mode 'http' takes http:\/\/ backends only/);
 });

@@ -15,9 +15,10 @@ export interface HaproxyOptions {
    */
   mode?: 'http' | 'tcp';
   /**
-   * A path (say '/readyz'): HAProxy GETs it on every backend every 100 ms and takes one that does not answer 200
-   * out of the rotation until it does again, as a Service's endpoints follow readiness. Without it every backend
-   * stays in; a connection refused is still retried on the next one (retries 3, redispatch).
+   * A path (say '/readyz'): HAProxy GETs it on every backend every 500 ms, takes one out of the rotation after two
+   * answers that are not 200 (or none: connect and TLS handshake get 500 ms) and back in after one 200, as a
+   * Service's endpoints follow readiness. Without it every backend stays in; a connection refused is still retried
+   * on the next one (retries 3, redispatch).
    */
   healthCheck?: string;
 }
@@ -53,7 +54,8 @@ export async function startHaproxy(backends: readonly string[], o: HaproxyOption
 }
 
 function haproxyConfig(c: { mode: 'http' | 'tcp'; port: number; dir: string; targets: URL[]; healthCheck?: string }): string {
-  const check = c.healthCheck === undefined ? '' : ' check inter 100ms fall 1 rise 1';
+  // The check's connect timeout (TLS handshake included) is its interval: 100 ms timed out under a loaded CI.
+  const check = c.healthCheck === undefined ? '' : ' check inter 500ms fall 2 rise 1';
   const servers = c.targets.map((t, i) => {
     const tls = c.healthCheck !== undefined && t.protocol === 'https:' ? ' check-ssl verify none' : ''; // the probe only; clients verify end to end
     return `  server r${i} ${t.hostname}:${t.port || (t.protocol === 'https:' ? 443 : 80)}${check}${tls}`;
@@ -61,13 +63,15 @@ function haproxyConfig(c: { mode: 'http' | 'tcp'; port: number; dir: string; tar
   return [
     'global',
     '  nbthread 1', // two shared cores: leave them to the replicas under test
+    '  log stderr format short local0 notice', // backends going DOWN or UP, with the reason, in proxy.process.output()
     `  stats socket ${join(c.dir, 'admin.sock')} level admin`,
     'defaults',
+    '  log global',
     `  mode ${c.mode}`,
     '  timeout connect 2s',
     '  timeout client 60s',
     '  timeout server 60s',
-    '  timeout check 1s',
+    '  timeout check 2s',
     '  retries 3',
     '  option redispatch 1', // a refused connection is retried on the next backend, not the same one
     'frontend tai',
