@@ -13,6 +13,8 @@ BROWSER=/usr/bin/chromium
 
 say() { printf 'chromium: %s\n' "$*" >&2; }
 die() { printf 'chromium: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=hack/apt-lib.sh
+. "$(dirname "$0")/apt-lib.sh"
 
 case "${1:-}" in
   '') ;;
@@ -20,28 +22,7 @@ case "${1:-}" in
   *) die "unknown argument '$1' (none expected)" ;;
 esac
 
-install() {
-  command -v apt-get >/dev/null 2>&1 || die "$BROWSER is missing and apt-get is not here: install Chromium so that $BROWSER runs"
-  local sudo=
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "$BROWSER is missing: run as root (or with sudo): apt-get install -y --no-install-recommends chromium"
-    sudo=sudo
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  say "installing Debian's chromium package (first run only; about 100 MB)"
-  # Try the package lists already on the machine first; refresh them only when that fails (none yet, or stale).
-  if ! $sudo apt-get install -y -q --no-install-recommends chromium >&2; then
-    say "install failed with the current package lists: apt-get update, then again"
-    $sudo apt-get update -q >&2 || die "apt-get update failed (see above)"
-    $sudo apt-get install -y -q --no-install-recommends chromium >&2 || die "apt-get install chromium failed (see above)"
-  fi
-  [ -x "$BROWSER" ] || die "the chromium package installed, but $BROWSER is not there"
-}
-
-if [ -x "$BROWSER" ]; then
-  say "$BROWSER is installed"
-else
-  install
-fi
+if [ -x "$BROWSER" ]; then say "$BROWSER is installed"; fi
+apt_ensure "about 100 MB" "$BROWSER=chromium"
 say "$("$BROWSER" --version 2>/dev/null || echo "$BROWSER (version unknown)")"
 echo "$BROWSER"

@@ -20,5 +20,6 @@ rm -f "$up_log" "$up_status"
 echo "== GCS emulator (fake-gcs-server, built from the Go module proxy on first use)"; bash hack/gcs-up.sh --build-only >/dev/null
 echo "== x/mod tlog verifier (built from the Go module proxy on first use)"; bash hack/tlog-verify.sh >/dev/null
 echo "== chromium (Debian package, installed on first use)"; bash hack/chromium.sh >/dev/null
+echo "== redis-server and haproxy (Debian packages, installed on first use)"; bash hack/redis.sh >/dev/null
 echo "== schemathesis (PyPI, pinned, installed on first use under ~/.cache/tai)"; bash hack/schemathesis.sh >/dev/null
 echo "== tests"; ava

@@ -1,0 +1,125 @@
+// A real HAProxy (Debian's, installed by hack/redis.sh) standing in for the Kubernetes Service in front of several
+// `tai serve` replicas: round robin over the backends given, on a free loopback port, with its admin socket for
+// tests that read which backends it holds up or take one out.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { binary, freePort, spawnOwned, stopOwned, until, type Owned } from './local-process.ts';
+
+export interface HaproxyOptions {
+  /**
+   * http (the default): each request goes to the next backend, keep-alive or not; plain http:// backends only.
+   * tcp: each connection goes to the next backend and bytes pass through, so https:// backends keep their own TLS
+   * end to end, as behind a Service (kube-proxy balances connections, not requests).
+   */
+  mode?: 'http' | 'tcp';
+  /**
+   * A path (say '/readyz'): HAProxy GETs it on every backend every 500 ms, takes one out of the rotation after two
+   * answers that are not 200 (or none: connect and TLS handshake get 500 ms) and back in after one 200, as a
+   * Service's endpoints follow readiness. Without it every backend stays in; a connection refused is still retried
+   * on the next one (retries 3, redispatch).
+   */
+  healthCheck?: string;
+}
+
+export interface Haproxy {
+  url: string;
+  port: number;
+  dir: string;
+  config: string;
+  pid: number;
+  process: Owned;
+  /** The backends in config order, named r0, r1, … in HAProxy's backend `replicas`. */
+  backends: readonly string[];
+}
+
+/** Starts HAProxy balancing round robin over `backends` (base URLs) and resolves once it accepts connections. */
+export async function startHaproxy(backends: readonly string[], o: HaproxyOptions = {}): Promise<Haproxy> {
+  const mode = o.mode ?? 'http';
+  const targets = backends.map((b) => new URL(b));
+  if (targets.length === 0) throw new Error('startHaproxy: no backends');
+  if (mode === 'http' && targets.some((t) => t.protocol !== 'http:')) {
+    throw new Error(`startHaproxy: mode 'http' takes http:// backends only (got ${backends.join(', ')}); mode 'tcp' passes TLS through`);
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'tai-haproxy-'));
+  const port = await freePort();
+  const config = join(dir, 'haproxy.cfg');
+  await writeFile(config, haproxyConfig({ mode, port, dir, targets, healthCheck: o.healthCheck }));
+  const owned = spawnOwned(await binary('TAI_HAPROXY'), ['-db', '-f', config]);
+  const scheme = mode === 'tcp' && targets[0]!.protocol === 'https:' ? 'https' : 'http';
+  const proxy: Haproxy = { url: `${scheme}://127.0.0.1:${port}`, port, dir, config, pid: owned.child.pid!, process: owned, backends };
+  await until(owned.child, () => accepts(port), () => `haproxy on port ${port} (${config}):\n${owned.output()}`);
+  return proxy;
+}
+
+function haproxyConfig(c: { mode: 'http' | 'tcp'; port: number; dir: string; targets: URL[]; healthCheck?: string }): string {
+  // The check's connect timeout (TLS handshake included) is its interval: 100 ms timed out under a loaded CI.
+  const check = c.healthCheck === undefined ? '' : ' check inter 500ms fall 2 rise 1';
+  const servers = c.targets.map((t, i) => {
+    const tls = c.healthCheck !== undefined && t.protocol === 'https:' ? ' check-ssl verify none' : ''; // the probe only; clients verify end to end
+    return `  server r${i} ${t.hostname}:${t.port || (t.protocol === 'https:' ? 443 : 80)}${check}${tls}`;
+  });
+  return [
+    'global',
+    '  nbthread 1', // two shared cores: leave them to the replicas under test
+    '  log stderr format short local0 notice', // backends going DOWN or UP, with the reason, in proxy.process.output()
+    `  stats socket ${join(c.dir, 'admin.sock')} level admin`,
+    'defaults',
+    '  log global',
+    `  mode ${c.mode}`,
+    '  timeout connect 2s',
+    '  timeout client 60s',
+    '  timeout server 60s',
+    '  timeout check 2s',
+    '  retries 3',
+    '  option redispatch 1', // a refused connection is retried on the next backend, not the same one
+    'frontend tai',
+    `  bind 127.0.0.1:${c.port}`,
+    '  default_backend replicas',
+    'backend replicas',
+    '  balance roundrobin',
+    ...(c.healthCheck === undefined ? [] : [`  option httpchk GET ${c.healthCheck}`, '  http-check expect status 200']),
+    ...servers,
+    '',
+  ].join('\n');
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * One command on HAProxy's admin socket, and its answer: 'show stat' (CSV; column `status` is UP, DOWN, MAINT),
+ * 'disable server replicas/r1', 'enable server replicas/r1'.
+ */
+export function haproxyAdmin(proxy: Haproxy, command: string): Promise<string> {
+  return new Promise((done, fail) => {
+    const socket = connect(join(proxy.dir, 'admin.sock'), () => socket.end(`${command}\n`));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    socket.once('error', fail);
+    socket.once('close', () => done(answer));
+  });
+}
+
+/** Each backend's status as HAProxy sees it now (r0: 'UP', r1: 'DOWN', …; 'no check' without a health check). */
+export async function haproxyBackends(proxy: Haproxy): Promise<Record<string, string>> {
+  const [header, ...rows] = (await haproxyAdmin(proxy, 'show stat')).trim().split('\n');
+  const columns = header!.replace(/^# /, '').split(',');
+  const at = (name: string): number => columns.indexOf(name);
+  const cells = rows.map((r) => r.split(','));
+  return Object.fromEntries(cells.filter((c) => c[at('pxname')] === 'replicas' && /^r\d+$/.test(c[at('svname')]!)).map((c) => [c[at('svname')]!, c[at('status')]!]));
+}
+
+/** Stops HAProxy (SIGTERM, SIGKILL after 10 s) and deletes its folder. */
+export async function stopHaproxy(proxy: Haproxy): Promise<void> {
+  await stopOwned(proxy.process.child);
+  await rm(proxy.dir, { recursive: true, force: true });
+}
