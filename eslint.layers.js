@@ -1,7 +1,8 @@
 // The layering of docs/adr/0013-layers-point-inward.md as lint: each folder may import only the folders below it.
 // From the bottom: crds/ and readiness/ (nothing of ours); governor/ (crds/ only); receipts/ core (nothing of
 // ours), then its I/O edges: its log client receipts/client/ (reads a published log: the core only), store/
-// (the core only) and anchor/ (the core, client/ and store/); recording/ (governor/, crds/, the receipts core and
+// (the core only) and anchor/ (the core, client/ and store/); counters/ (governor/ only: the shared counters on
+// Redis/Valkey); recording/ (governor/, crds/, the receipts core and
 // store/, no Hono); kube/ (nothing of ours); operator/ and http/ (the Hono app, with admission/ under it), peers
 // that never import each other; client/; server/ (the server `tai serve` starts: any of those but client/); cli/
 // at the top. Nothing but cli/ (and tests) imports server/. Shipped code never imports test/, bench/ or hack/.
@@ -30,6 +31,11 @@ const LAYERS = [
   { files: ['readiness/**/*.ts'], patterns: [SELF_CONTAINED('readiness/'), IO] },
   { files: ['kube/**/*.ts'], patterns: [SELF_CONTAINED('kube/')] },
   { files: ['governor/**/*.ts'], patterns: [{ regex: '^\\.\\./(?!crds/)', message: `governor/ imports nothing of ours but crds/ (${ADR}).` }, IO] },
+  {
+    // The shared counters' Redis/Valkey edge: the governor's SharedCounters and SharedAnswers over ioredis.
+    files: ['counters/**/*.ts'],
+    patterns: [{ regex: '^\\.\\./(?!governor/)', message: `counters/ imports nothing of ours but governor/ (the interfaces it implements); server/ assembles it (${ADR}).` }, SUPPORT],
+  },
   {
     files: ['receipts/*.ts'],
     patterns: [
@@ -63,9 +69,9 @@ const LAYERS = [
       { regex: '^(hono|@hono/.*|hono/.*)$', message: `recording/ is below the HTTP app and does not import Hono (${ADR}).` },
     ],
   },
-  { files: ['operator/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(http|client|server|cli)/', message: `operator/ does not import http/, client/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
-  { files: ['http/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|client|server|cli)/', message: `http/ does not import operator/, client/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
-  { files: ['client/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|kube|server|cli)/', message: `client/ talks HTTP to the server and does not import operator/, kube/, server/ or cli/ (${ADR}).` }, SUPPORT] },
+  { files: ['operator/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(http|client|counters|server|cli)/', message: `operator/ does not import http/, client/, counters/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
+  { files: ['http/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|client|counters|server|cli)/', message: `http/ does not import operator/, client/, counters/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
+  { files: ['client/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|kube|counters|server|cli)/', message: `client/ talks HTTP to the server and does not import operator/, kube/, counters/, server/ or cli/ (${ADR}).` }, SUPPORT] },
   { files: ['server/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(client|cli)/', message: `server/ does not import client/ or cli/: cli/ parses the arguments and starts it (${ADR}).` }, SUPPORT] },
   { files: ['cli/**/*.ts', 'index.ts'], patterns: [SUPPORT] },
 ];

@@ -3,9 +3,10 @@ import type { FeatureValue } from '../crds/index.ts';
 /** Why a decision came out as it did (design §4). CamelCase, stable on the wire. */
 export type CheckReason = 'Allowed' | 'UnknownTenant' | 'TenantSuspended' | 'FeatureNotEntitled';
 /** Every ConsumeReason, to check one read back from a receipt. */
-export const CONSUME_REASONS = ['Allowed', 'AllowedOverage', 'QuotaExceeded', 'UnknownTenant', 'TenantSuspended', 'UnknownMetric'] as const;
+export const CONSUME_REASONS = ['Allowed', 'AllowedOverage', 'QuotaExceeded', 'UnknownTenant', 'TenantSuspended', 'UnknownMetric', 'CountersUnavailable'] as const;
 export type ConsumeReason = (typeof CONSUME_REASONS)[number];
-export type RateReason = 'Allowed' | 'RateLimited' | 'UnknownTenant' | 'TenantSuspended' | 'UnknownMetric';
+/** CountersUnavailable: the shared counters could not be reached; hard quotas deny, the rest allow uncounted (design §12). */
+export type RateReason = 'Allowed' | 'RateLimited' | 'UnknownTenant' | 'TenantSuspended' | 'UnknownMetric' | 'CountersUnavailable';
 export type Reason = CheckReason | ConsumeReason | RateReason;
 
 export interface CheckRequest {

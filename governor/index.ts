@@ -17,3 +17,5 @@ export * from './compiled-policy.ts';
 export * from './effective-document.ts';
 export { resolveSku, type SkuResolution } from './resolve-sku.ts';
 export type { CompileIssue } from './layers.ts';
+export * from './shared-counters.ts';
+export * from './shared-governor.ts';

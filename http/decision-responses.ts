@@ -30,16 +30,22 @@ export const checkReason = z
   .enum(['Allowed', 'UnknownTenant', 'TenantSuspended', 'FeatureNotEntitled'])
   .describe('Why the check came out as it did.');
 export const consumeReason = z
-  .enum(['Allowed', 'AllowedOverage', 'QuotaExceeded', 'UnknownTenant', 'TenantSuspended', 'UnknownMetric'])
-  .describe('Why the consumption came out as it did; AllowedOverage is a soft quota past its limit.');
+  .enum(['Allowed', 'AllowedOverage', 'QuotaExceeded', 'UnknownTenant', 'TenantSuspended', 'UnknownMetric', 'CountersUnavailable'])
+  .describe(
+    'Why the consumption came out as it did; AllowedOverage is a soft quota past its limit; CountersUnavailable: the shared counters could not be reached (a hard quota denies, soft and observe allow without counting).',
+  );
 export const rateReason = z
-  .enum(['Allowed', 'RateLimited', 'UnknownTenant', 'TenantSuspended', 'UnknownMetric'])
-  .describe('Why the rate decision came out as it did.');
+  .enum(['Allowed', 'RateLimited', 'UnknownTenant', 'TenantSuspended', 'UnknownMetric', 'CountersUnavailable'])
+  .describe('Why the rate decision came out as it did; CountersUnavailable: the shared counters could not be reached and the rate limit failed open.');
 
 export const receiptRef = z
   .object({
     index: z.int().nonnegative().describe("The receipt's position in the log, from 0."),
     leafHash: hex256('leafHash').describe('SHA-256(0x00 ‖ entry bytes) of the receipt, hex: what an inclusion proof proves.'),
+    origin: z
+      .string()
+      .optional()
+      .describe("The origin of the log holding the receipt, when replicas share counters: a retried idempotency key answered by another replica names the first replica's log."),
   })
   .describe("Where the decision's receipt sits in the receipt log.");
 

@@ -7,6 +7,8 @@ import { decisionReceiptBody } from './decision-receipts.ts';
 export interface ReceiptRef {
   index: number;
   leafHash: string;
+  /** The log's origin, when replicas share counters (another replica may answer a retry with this receipt). */
+  origin?: string;
 }
 
 /** A decision with its receipt's place in the log: what a RecordedGovernor answers. */

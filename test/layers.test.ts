@@ -27,6 +27,8 @@ test('eslint.config.js applies the layer rules', (t) => {
 });
 
 const FORBIDDEN: [path: string, code: string, says: RegExp][] = [
+  ['counters/fixture.ts', `import { RecordedGovernor } from '../recording/recorded-governor.ts';`, /counters\/ imports nothing of ours but governor\//],
+  ['http/fixture.ts', `import { openSharedStore } from '../counters/redis-connect.ts';`, /http\/ does not import operator\/, client\/, counters\//],
   ['governor/fixture.ts', `import type { Readiness } from '../http/health.ts';`, /governor\/ imports nothing of ours but crds\//],
   ['governor/fixture.ts', `import { readFile } from 'node:fs/promises';`, /a pure folder does no I\/O/],
   ['governor/fixture.ts', `import { Hono } from 'hono';`, /a pure folder does no I\/O/],
@@ -48,7 +50,7 @@ const FORBIDDEN: [path: string, code: string, says: RegExp][] = [
   ['client/fixture.ts', `import { KubeClient } from '../kube/index.ts';`, /client\/ talks HTTP/],
   ['cli/fixture.ts', `import { startOperator } from '../test/support/operator.ts';`, /shipped code does not import test\//],
   ['server/fixture.ts', `import { parseFlags } from '../cli/flags.ts';`, /server\/ does not import client\/ or cli\//],
-  ['http/fixture.ts', `import { startServer } from '../server/index.ts';`, /http\/ does not import operator\/, client\/, server\//],
+  ['http/fixture.ts', `import { startServer } from '../server/index.ts';`, /http\/ does not import operator\/, client\/, counters\/, server\//],
   ['http/fixture.ts', `import { startOperator } from '../test/support/operator.ts';`, /shipped code does not import test\//],
   ['recording/fixture.ts', `import { createApp } from '../http/app.ts';`, /recording\/ imports nothing of ours but governor\/, crds\//],
   ['recording/fixture.ts', `import { Anchorer } from '../receipts/anchor/index.ts';`, /recording\/ imports nothing of ours but/],
@@ -65,6 +67,8 @@ for (const [path, code, says] of FORBIDDEN) {
 }
 
 const ALLOWED: [path: string, code: string][] = [
+  ['counters/fixture.ts', `import type { SharedCounters } from '../governor/index.ts';\nimport { createClient } from '@redis/client';`],
+  ['server/fixture.ts', `import { openSharedStore } from '../counters/redis-connect.ts';`],
   ['governor/fixture.ts', `import type { Tenant } from '../crds/index.ts';\nimport { createHash } from 'node:crypto';`],
   ['receipts/store/fixture.ts', `import { readFile } from 'node:fs/promises';\nimport { toHex } from '../merkle-hash.ts';`],
   ['receipts/anchor/fixture.ts', `import { ReceiptLog } from '../store/index.ts';`],

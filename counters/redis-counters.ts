@@ -1,0 +1,142 @@
+import {
+  CountersUnavailableError,
+  MAX_USAGE,
+  takeResult,
+  type RateTake,
+  type Reservation,
+  type ReserveRequest,
+  type ReserveResult,
+  type SharedCounters,
+  type TakeResult,
+  type UsageKey,
+  type UsageReading,
+  type WindowStart,
+} from '../governor/index.ts';
+import { CLAIM, MOVE_FIRED, READ, RELEASE, RESERVE, TAKE, UNCLAIM } from './redis-scripts.ts';
+import { Script, type Client } from './redis-scripts-runner.ts';
+
+const SCRIPTS = { reserve: RESERVE, release: RELEASE, read: READ, moveFired: MOVE_FIRED, take: TAKE, claim: CLAIM, unclaim: UNCLAIM };
+type ScriptName = keyof typeof SCRIPTS;
+const scripts = Object.fromEntries(Object.entries(SCRIPTS).map(([name, lua]) => [name, new Script(lua)])) as Record<ScriptName, Script>;
+
+/** How long a counter of a window is kept past the window's start: the longest window (a year) and a margin. */
+const WINDOW_KEY_TTL_MS = 400 * 24 * 60 * 60 * 1000;
+
+/**
+ * Shared counters on Redis or Valkey (Memorystore): one script per operation, sent by SHA and pipelined with
+ * every other command issued in the same tick (the client writes them in one go), so concurrent decisions
+ * share round trips. While the store is unreachable a call fails at once (no offline queue) or after
+ * `timeoutMs`, as CountersUnavailableError; the client reconnects by itself.
+ */
+export class RedisCounters implements SharedCounters {
+  readonly #client: Client;
+  readonly #timeoutMs: number;
+
+  constructor(client: Client, timeoutMs: number) {
+    this.#client = client;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  async read(key: UsageKey, windowStart: WindowStart): Promise<UsageReading> {
+    const [used, fired] = (await this.#call('read', [counterKey(key), windowText(windowStart)])) as [number, number];
+    return { used, fired };
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    const { key, windowStart, amount, cap } = request;
+    const ttl = windowStart === null ? '' : WINDOW_KEY_TTL_MS;
+    const result = (reply: unknown): ReserveResult => {
+      const [ok, used, fired, applied] = reply as [number, number, number, number];
+      return { ok: ok === 1, used, fired, reservation: ok === 1 ? { key, windowStart, applied } : undefined };
+    };
+    // A reserve that answers after its decision gave up counted units no decision allowed: give them back.
+    const late = (reply: unknown): void => {
+      const { reservation } = result(reply);
+      if (reservation !== undefined) this.release(reservation).catch(() => undefined);
+    };
+    return result(await this.#call('reserve', [counterKey(key), windowText(windowStart), amount, cap ?? '', MAX_USAGE, ttl], late));
+  }
+
+  async release(reservation: Reservation): Promise<void> {
+    await this.#call('release', [counterKey(reservation.key), windowText(reservation.windowStart), reservation.applied]);
+  }
+
+  async moveFired(key: UsageKey, windowStart: WindowStart, mark: { expected: number; next: number }): Promise<boolean> {
+    return (await this.#call('moveFired', [counterKey(key), windowText(windowStart), mark.expected, mark.next])) === 1;
+  }
+
+  async take(request: RateTake): Promise<TakeResult> {
+    const { rate, cost } = request;
+    const reply = await this.#call('take', [`tai:{${request.tenant}}:r:${request.name}`, rate.perSecond, rate.burst, cost, request.now]);
+    const [ok, level] = reply as [number, string];
+    return takeResult({ allowed: ok === 1, level: Number(level), cost, rate });
+  }
+
+  /** The answer stored under a tenant's idempotency key, or the marker of a claim in flight; else claims it with `marker`. */
+  async claim(tenant: string, idempotencyKey: string, claim: { marker: string; ttlMs: number }): Promise<string | undefined> {
+    const key = answerKey(tenant, idempotencyKey);
+    // A claim taken after its request gave up would hold the key until it expires: let go of it.
+    const late = (stored: unknown): void => void (stored === null && this.#call('unclaim', [key, claim.marker]).catch(() => undefined));
+    const stored = await this.#call('claim', [key, claim.marker, claim.ttlMs], late);
+    return stored === null ? undefined : (stored as string);
+  }
+
+  /** The answer (or claim marker) stored under a tenant's idempotency key, claiming nothing. */
+  async stored(tenant: string, idempotencyKey: string): Promise<string | undefined> {
+    const stored = await this.#guard(this.#client.sendCommand<string | null>(['GET', answerKey(tenant, idempotencyKey)]));
+    return stored ?? undefined;
+  }
+
+  /** Stores the answer to a claimed key for `ttlMs`. */
+  async answer(tenant: string, idempotencyKey: string, answer: { text: string; ttlMs: number }): Promise<void> {
+    await this.#guard(this.#client.sendCommand(['SET', answerKey(tenant, idempotencyKey), answer.text, 'PX', String(answer.ttlMs)]));
+  }
+
+  /** Drops this request's claim (it was not answered), so a retry is decided afresh. */
+  async unclaim(tenant: string, idempotencyKey: string, marker: string): Promise<void> {
+    await this.#call('unclaim', [answerKey(tenant, idempotencyKey), marker]);
+  }
+
+  /** Runs a script on `[key, ...args]`; `late` hears its reply if it comes after the call gave up. */
+  #call(name: ScriptName, [key, ...args]: [string, ...Array<string | number>], late?: (reply: unknown) => void): Promise<unknown> {
+    return this.#guard(scripts[name].run(this.#client, key, args.map(String)), late);
+  }
+
+  /**
+   * The reply, or CountersUnavailableError when the store refuses (disconnected) or has not answered within
+   * `timeoutMs` (stalled). A command that timed out may still run: `late` hears its reply then.
+   */
+  #guard<T>(reply: Promise<T>, late?: (reply: T) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new CountersUnavailableError(`shared counters unavailable: no answer within ${this.#timeoutMs} ms`));
+      }, this.#timeoutMs);
+      reply.then(
+        (value) => {
+          clearTimeout(timer);
+          if (!settled) resolve(value);
+          else late?.(value);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          if (!settled) reject(new CountersUnavailableError(`shared counters unavailable: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
+        },
+      );
+    });
+  }
+}
+
+/** A tenant's counter of a metric; the `{tenant}` hash tag keeps a tenant's keys in one cluster slot. */
+function counterKey(key: UsageKey): string {
+  return `tai:{${key.tenant}}:u:${key.metric}`;
+}
+
+function answerKey(tenant: string, idempotencyKey: string): string {
+  return `tai:{${tenant}}:k:${idempotencyKey}`;
+}
+
+function windowText(windowStart: WindowStart): string {
+  return windowStart === null ? '' : String(windowStart);
+}
