@@ -16,9 +16,6 @@ export const MAJOR_NAMES = ['unsigned integer', 'negative integer', 'byte string
 
 const TWO_POW_32 = 2 ** 32;
 
-/** With the u flag a surrogate pair is one code point, so this matches only unpaired surrogates. */
-const LONE_SURROGATE = /\p{Surrogate}/u;
-
 const UTF8_ENCODER = new TextEncoder();
 // fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: a leading U+FEFF is data and must survive.
 const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -110,7 +107,7 @@ export class ByteWriter {
       this.ascii(s);
       return;
     }
-    if (onLoneSurrogate !== undefined && LONE_SURROGATE.test(s)) onLoneSurrogate();
+    if (onLoneSurrogate !== undefined && !s.isWellFormed()) onLoneSurrogate();
     const utf8 = UTF8_ENCODER.encode(s);
     this.head(MT.text, utf8.length);
     this.bytes(utf8);

@@ -36,7 +36,7 @@ function writeMap(w: ByteWriter, map: CoseMap): void {
 function writeValue(w: ByteWriter, value: CoseValue): void {
   if (value === null) return w.byte(0xf6);
   if (typeof value === 'number') return writeInt(w, value);
-  if (typeof value === 'string') return w.text(value); // TextEncoder's U+FFFD for a lone surrogate, as before
+  if (typeof value === 'string') return w.text(value); // a lone surrogate becomes U+FFFD, as it always has here: COSE text is only 'Signature1'
   if (value instanceof Uint8Array) return w.byteString(value);
   if (value instanceof Map) return writeMap(w, value);
   if (!Array.isArray(value)) throw new TypeError(`not a COSE value: ${typeof value}`);
