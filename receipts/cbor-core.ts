@@ -143,7 +143,7 @@ export class ByteWriter {
   }
 }
 
-// Encoding never calls out (no getters, no callbacks), so neither shared writer can be re-entered.
+// Encoding never calls out, so neither shared writer can be re-entered (as the receipt writer always assumed).
 const shared = new ByteWriter();
 const keyWriter = new ByteWriter(64);
 
