@@ -1,18 +1,12 @@
 /**
  * The strict reader of receipt bytes: one pass that rejects anything but core deterministic CBOR (floats,
  * tags, indefinite lengths, non-shortest forms, unsorted or duplicate keys), then a re-encode that must give
- * the same bytes. Pure: no fs, network or clock. See cbor-encode.ts for why this is hand-written.
+ * the same bytes. Heads, strings and key order are read by cbor-core.ts's StrictReader, shared with the COSE
+ * subset; this file holds the receipt value subset and the receipt's fixed layout. Pure: no fs, network or
+ * clock. See cbor-encode.ts for why this is hand-written.
  */
-import {
-  INT_MIN,
-  MAX_CBOR_DEPTH,
-  MT,
-  TWO_POW_32,
-  UTF8_DECODER,
-  compareBytes,
-  encodeDeterministic,
-  isMapValue,
-} from './cbor-encode.ts';
+import { MAJOR_NAMES, MT, StrictReader } from './cbor-core.ts';
+import { INT_MIN, MAX_CBOR_DEPTH, encodeDeterministic, isMapValue } from './cbor-encode.ts';
 import {
   PREV_LENGTH,
   RECEIPT_FIELDS,
@@ -24,57 +18,22 @@ import {
 } from './receipt.ts';
 import type { CborMap, CborValue, Receipt, ReceiptField } from './receipt.ts';
 
-const MAJOR_NAMES = ['unsigned integer', 'negative integer', 'byte string', 'text string', 'array', 'map', 'tag', 'simple value'];
 const FLOAT_NAMES: Record<number, string> = { 25: 'half', 26: 'single', 27: 'double' };
 
 /** Reads one data item at a time, rejecting anything that is not core deterministic CBOR of our subset. */
-class StrictReader {
-  readonly bytes: Uint8Array;
-  pos = 0;
-  private readonly view: DataView;
-
+class ReceiptReader extends StrictReader {
   constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  get remaining(): number {
-    return this.bytes.length - this.pos;
-  }
-
-  /** `what` names the item in the error; a function, so no message is built unless it is needed. */
-  need(n: number | bigint, what: string | (() => string), offset: number): void {
-    if (typeof n === 'bigint' || n > this.remaining) {
-      throw new ReceiptDecodeError(`truncated: ${typeof what === 'string' ? what : what()} needs ${n} byte(s), only ${this.remaining} left`, offset);
-    }
+    super(bytes, ReceiptDecodeError);
   }
 
   /** Reads one data item (recursively for arrays and maps). */
   value(depth: number): CborValue {
     const offset = this.pos;
-    this.need(1, 'a data item', offset);
-    const initial = this.bytes[this.pos++] as number;
+    const initial = this.initial(offset);
     const major = initial >> 5;
-    const info = initial & 0x1f;
-    if (info >= 28) return rejectInfo(major, info, offset);
-    if (major === MT.simple) return this.simple(info, offset);
-    const arg = this.argument(info, offset);
+    if (major === MT.simple) return this.simple(initial & 0x1f, offset);
+    const arg = this.argument(initial & 0x1f, offset);
     return (ITEM_READERS[major] as ItemReader)(this, arg, offset, depth);
-  }
-
-  /** The argument of a head with additional information `info` < 28, required in its shortest form. */
-  private argument(info: number, offset: number): number | bigint {
-    if (info < 24) return info;
-    const size = 1 << (info - 24);
-    this.need(size, 'an integer or length argument', offset);
-    const at = this.pos;
-    this.pos += size;
-    const arg = readUint(this.view, at, size);
-    if (arg < SHORTEST_MIN[size]!) {
-      throw new ReceiptDecodeError(`non-shortest encoding: ${arg} written with a ${size}-byte argument (deterministic CBOR needs the shortest form)`, offset);
-    }
-    if (typeof arg === 'bigint' && arg <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(arg);
-    return arg;
   }
 
   private simple(info: number, offset: number): CborValue {
@@ -82,76 +41,41 @@ class StrictReader {
     if (info === 21) return true;
     if (info === 22) return null;
     if (info in FLOAT_NAMES) {
-      throw new ReceiptDecodeError(`floating-point value not allowed (${FLOAT_NAMES[info]} precision, 0x${hexByte(0xe0 | info)}): receipts hold integers only`, offset);
+      throw new ReceiptDecodeError(`floating-point value not allowed (${FLOAT_NAMES[info]} precision, 0x${(0xe0 | info).toString(16)}): receipts hold integers only`, offset);
     }
     if (info === 23) throw new ReceiptDecodeError('undefined (0xf7) not allowed', offset);
     const value = info === 24 ? this.bytes[this.pos] : info;
     throw new ReceiptDecodeError(`simple value ${value ?? '(truncated)'} not allowed`, offset);
   }
-
-  /** A definite byte range of `length` bytes for a string item. */
-  take(length: number | bigint, what: () => string, offset: number): Uint8Array {
-    this.need(length, what, offset);
-    const start = this.pos;
-    this.pos += Number(length);
-    return this.bytes.subarray(start, this.pos);
-  }
 }
 
-type ItemReader = (r: StrictReader, arg: number | bigint, offset: number, depth: number) => CborValue;
+type ItemReader = (r: ReceiptReader, arg: number | bigint, offset: number, depth: number) => CborValue;
 
-/** Smallest argument allowed with a 1/2/4/8-byte argument: anything smaller fits in the shorter form. */
-const SHORTEST_MIN: Record<number, number | bigint> = { 1: 24, 2: 0x100, 4: 0x10000, 8: BigInt(TWO_POW_32) };
-
-function readUint(view: DataView, at: number, size: number): number | bigint {
-  if (size === 1) return view.getUint8(at);
-  if (size === 2) return view.getUint16(at);
-  if (size === 4) return view.getUint32(at);
-  return view.getBigUint64(at);
-}
-
-function hexByte(b: number): string {
-  return b.toString(16).padStart(2, '0');
-}
-
-function rejectInfo(major: number, info: number, offset: number): never {
-  if (info !== 31) {
-    throw new ReceiptDecodeError(`reserved additional information ${info} in a ${MAJOR_NAMES[major]} head (malformed CBOR)`, offset);
-  }
-  if (major === MT.simple) throw new ReceiptDecodeError('unexpected break (0xff) outside an indefinite-length item', offset);
-  if (major >= MT.bytes && major <= MT.map) {
-    throw new ReceiptDecodeError(`indefinite-length ${MAJOR_NAMES[major]} not allowed (deterministic CBOR needs definite lengths)`, offset);
-  }
-  throw new ReceiptDecodeError(`additional information 31 is malformed on a ${MAJOR_NAMES[major]}`, offset);
-}
-
-function readNegative(_r: StrictReader, arg: number | bigint, offset: number): CborValue {
+function readNegative(_r: ReceiptReader, arg: number | bigint, offset: number): CborValue {
   if (typeof arg === 'number' && arg < Number.MAX_SAFE_INTEGER) return -1 - arg;
   const value = -1n - BigInt(arg);
   if (value < INT_MIN) throw new ReceiptDecodeError(`negative integer ${value} is below -2^63, outside the range receipts hold`, offset);
   return value;
 }
 
-function readArray(r: StrictReader, arg: number | bigint, offset: number, depth: number): CborValue {
+function readArray(r: ReceiptReader, arg: number | bigint, offset: number, depth: number): CborValue {
   checkDepth(depth, offset);
-  r.need(arg, () => `an array of ${arg} item(s)`, offset); // every item takes at least one byte
+  const length = r.arrayLength(arg, offset);
   const items: CborValue[] = [];
-  for (let i = 0; i < Number(arg); i++) items.push(r.value(depth + 1));
+  for (let i = 0; i < length; i++) items.push(r.value(depth + 1));
   return items;
 }
 
-function readMap(r: StrictReader, arg: number | bigint, offset: number, depth: number): CborValue {
+function readMap(r: ReceiptReader, arg: number | bigint, offset: number, depth: number): CborValue {
   checkDepth(depth, offset);
-  r.need(typeof arg === 'bigint' ? arg : arg * 2, () => `a map of ${arg} entries`, offset);
+  const size = r.mapSize(arg, offset);
   const map: CborMap = {};
   let previous: Uint8Array | undefined;
-  for (let i = 0; i < Number(arg); i++) {
+  for (let i = 0; i < size; i++) {
     const keyOffset = r.pos;
     const key = r.value(depth + 1);
     if (typeof key !== 'string') throw new ReceiptDecodeError(`map key must be a text string, got ${describeCbor(key)}`, keyOffset);
-    const encoded = r.bytes.subarray(keyOffset, r.pos);
-    checkKeyOrder(previous, encoded, key, keyOffset);
-    previous = encoded;
+    previous = r.keyAfter(previous, key, keyOffset);
     const value = r.value(depth + 1);
     // defineProperty: a "__proto__" key becomes an own property instead of replacing the prototype.
     if (key === '__proto__') Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
@@ -160,37 +84,15 @@ function readMap(r: StrictReader, arg: number | bigint, offset: number, depth: n
   return map;
 }
 
-function checkKeyOrder(previous: Uint8Array | undefined, encoded: Uint8Array, key: string, offset: number): void {
-  if (previous === undefined) return;
-  const order = compareBytes(previous, encoded);
-  if (order === 0) throw new ReceiptDecodeError(`duplicate map key ${JSON.stringify(key)}`, offset);
-  if (order > 0) throw new ReceiptDecodeError(`map keys out of order: ${JSON.stringify(key)} must come before the key preceding it (keys sort by their encoded bytes)`, offset);
-}
-
 function checkDepth(depth: number, offset: number): void {
   if (depth >= MAX_CBOR_DEPTH) throw new ReceiptDecodeError(`nesting deeper than ${MAX_CBOR_DEPTH} levels`, offset);
-}
-
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) > 0x7f) return false;
-  return true;
-}
-
-function readText(r: StrictReader, arg: number | bigint, offset: number): CborValue {
-  const utf8 = r.take(arg, () => `a text string of ${arg} bytes`, offset);
-  if (isAscii(utf8)) return Buffer.from(utf8.buffer, utf8.byteOffset, utf8.length).toString('latin1'); // ASCII is latin1: the common, fast case
-  try {
-    return UTF8_DECODER.decode(utf8);
-  } catch {
-    throw new ReceiptDecodeError('invalid UTF-8 in a text string', offset);
-  }
 }
 
 const ITEM_READERS: Record<number, ItemReader> = {
   [MT.uint]: (_r, arg) => arg,
   [MT.negint]: readNegative,
-  [MT.bytes]: (r, arg, offset) => r.take(arg, () => `a byte string of ${arg} bytes`, offset).slice(),
-  [MT.text]: readText,
+  [MT.bytes]: (r, arg, offset) => r.byteString(arg, offset),
+  [MT.text]: (r, arg, offset) => r.text(arg, offset),
   [MT.array]: readArray,
   [MT.map]: readMap,
   [MT.tag]: (_r, arg, offset) => {
@@ -208,7 +110,7 @@ function describeCbor(value: CborValue | undefined): string {
 }
 
 /** The top-level map: unsigned keys 0-5, each once, in order. Values with the offset each starts at. */
-function readReceiptEntries(r: StrictReader): { values: Map<number, CborValue>; offsets: Map<number, number> } {
+function readReceiptEntries(r: ReceiptReader): { values: Map<number, CborValue>; offsets: Map<number, number> } {
   const offset = r.pos;
   r.need(1, 'a receipt', offset);
   if (r.bytes[offset]! >> 5 !== MT.map) {
@@ -230,10 +132,10 @@ function readReceiptEntries(r: StrictReader): { values: Map<number, CborValue>; 
 }
 
 /** Reads the head of the top-level map and returns its entry count. */
-function readMapHead(r: StrictReader): number {
+function readMapHead(r: ReceiptReader): number {
   const offset = r.pos;
   const info = r.bytes[r.pos++]! & 0x1f;
-  if (info === 31) rejectInfo(MT.map, info, offset);
+  if (info === 31) r.rejectInfo(MT.map, info, offset);
   if (info >= 24) {
     throw new ReceiptDecodeError(`a receipt map has at most ${RECEIPT_FIELDS.length} entries (non-shortest or oversized head)`, offset);
   }
@@ -291,12 +193,8 @@ function receiptFrom(entries: Entries): Receipt {
   return { v: RECEIPT_VERSION, kind: kind.value, index, time, prev, body: body.value };
 }
 
-function requireEnd(r: StrictReader, what: string): void {
-  if (r.remaining > 0) throw new ReceiptDecodeError(`trailing bytes: ${r.remaining} byte(s) after the ${what}`, r.pos);
-}
-
 /** Belt and braces: what we accept must be exactly what we would write. */
-function requireCanonical(bytes: Uint8Array, encode: () => Uint8Array): void {
+function requireCanonical(r: ReceiptReader, encode: () => Uint8Array): void {
   let again: Uint8Array;
   try {
     again = encode();
@@ -304,7 +202,7 @@ function requireCanonical(bytes: Uint8Array, encode: () => Uint8Array): void {
     if (err instanceof ReceiptEncodeError) throw new ReceiptDecodeError(`not a valid receipt value: ${err.message}`);
     throw err;
   }
-  if (compareBytes(again, bytes) !== 0) throw new ReceiptDecodeError('not in core deterministic encoding (re-encoding differs)');
+  r.sameAs(again);
 }
 
 /**
@@ -317,9 +215,9 @@ function requireCanonical(bytes: Uint8Array, encode: () => Uint8Array): void {
  */
 export function decodeReceipt(bytes: Uint8Array): Receipt {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('decodeReceipt: bytes must be a Uint8Array');
-  const r = new StrictReader(bytes);
+  const r = new ReceiptReader(bytes);
   const receipt = receiptFrom(readReceiptEntries(r));
-  requireEnd(r, 'receipt');
+  r.end('receipt');
   // The single pass above already refuses every non-canonical form (the negative vectors and the byte-flip
   // properties in cbor.test.ts hold without a re-encode); skipping it makes verification 3× faster.
   return receipt;
@@ -333,10 +231,10 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
  */
 export function decodeDeterministic(bytes: Uint8Array): CborValue {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('decodeDeterministic: bytes must be a Uint8Array');
-  const r = new StrictReader(bytes);
+  const r = new ReceiptReader(bytes);
   const value = r.value(0);
-  requireEnd(r, 'data item');
-  requireCanonical(bytes, () => encodeDeterministic(value));
+  r.end('data item');
+  requireCanonical(r, () => encodeDeterministic(value));
   return value;
 }
 

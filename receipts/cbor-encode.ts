@@ -10,6 +10,9 @@
  * to reject floats, tags and non-shortest forms before any coercion. cbor2's strict CDE decoder checks our
  * bytes independently in the tests; where cbor-x is deterministic the tests check we agree with it byte for byte.
  *
+ * Heads, key order and text are written by cbor-core.ts, which the COSE subset (cose-cbor.ts) shares; this file
+ * holds what is particular to receipts: the value subset, its errors with paths, and the receipt's fixed layout.
+ *
  * Pure: no fs, network or clock.
  */
 
@@ -22,97 +25,14 @@ import {
   isReceiptKind,
 } from './receipt.ts';
 import type { CborMap, CborValue, Receipt, ReceiptField } from './receipt.ts';
-
-/** CBOR major types (RFC 8949 §3.1), the high 3 bits of an item's first byte. */
-export const MT = { uint: 0, negint: 1, bytes: 2, text: 3, array: 4, map: 5, tag: 6, simple: 7 } as const;
+import { MT, canonicalOrder, written, writtenKey, type ByteWriter } from './cbor-core.ts';
 
 /** The integer range a receipt may hold: [-2^63, 2^64-1] (int64 ∪ uint64). */
 export const INT_MIN = -(2n ** 63n);
 export const UINT_MAX = 2n ** 64n - 1n;
-export const TWO_POW_32 = 2 ** 32;
 
 /** Deepest nesting of arrays and maps accepted on decode (a body is a few levels deep). */
 export const MAX_CBOR_DEPTH = 64;
-
-const UTF8_ENCODER = new TextEncoder();
-// fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: a leading U+FEFF is data and must survive.
-export const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-// ---------------------------------------------------------------------------------------------------------
-// Encoding
-
-/** With the u flag a surrogate pair is one code point, so this matches only unpaired surrogates. */
-export const LONE_SURROGATE = /\p{Surrogate}/u;
-
-/** A growable byte buffer, reused across calls (encoding never calls out, so it cannot be re-entered). */
-class ByteWriter {
-  buf = new Uint8Array(1024);
-  view = new DataView(this.buf.buffer);
-  len = 0;
-
-  /** Writes a head: major type and argument in the shortest form (RFC 8949 §4.2.1 "preferred serialization"). */
-  head(major: number, arg: number | bigint): void {
-    if (typeof arg === 'bigint' && arg < BigInt(TWO_POW_32)) arg = Number(arg);
-    const m = major << 5;
-    this.reserve(9);
-    if (typeof arg === 'bigint' || arg >= TWO_POW_32) {
-      this.buf[this.len++] = m | 27;
-      this.view.setBigUint64(this.len, BigInt(arg));
-      this.len += 8;
-    } else if (arg < 24) {
-      this.buf[this.len++] = m | arg;
-    } else if (arg < 0x100) {
-      this.buf[this.len++] = m | 24;
-      this.buf[this.len++] = arg;
-    } else if (arg < 0x10000) {
-      this.buf[this.len++] = m | 25;
-      this.view.setUint16(this.len, arg);
-      this.len += 2;
-    } else {
-      this.buf[this.len++] = m | 26;
-      this.view.setUint32(this.len, arg);
-      this.len += 4;
-    }
-  }
-
-  byte(b: number): void {
-    this.reserve(1);
-    this.buf[this.len++] = b;
-  }
-
-  bytes(data: Uint8Array): void {
-    this.reserve(data.length);
-    this.buf.set(data, this.len);
-    this.len += data.length;
-  }
-
-  /** Writes an ASCII string as UTF-8 (they are the same bytes); the caller has checked it is ASCII. */
-  ascii(s: string): void {
-    this.reserve(s.length);
-    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
-  }
-
-  result(): Uint8Array {
-    return this.buf.slice(0, this.len);
-  }
-
-  reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-}
-
-const shared = new ByteWriter();
-
-/** Runs `write` on the shared writer and returns a copy of what it wrote. */
-function written(write: (w: ByteWriter) => void): Uint8Array {
-  shared.len = 0;
-  write(shared);
-  return shared.result();
-}
 
 /**
  * Errors carry the path of the offending value. Paths are built only when something fails: each container
@@ -129,51 +49,23 @@ function encodeNumber(w: ByteWriter, n: number): void {
   if (!Number.isSafeInteger(n)) {
     throw new ReceiptEncodeError('', `${n} is beyond ±(2^53-1): pass integers that large as a BigInt`);
   }
-  // -0 is an integer in JS; it is written as 0 (CBOR has no negative integer zero).
-  if (n >= 0) w.head(MT.uint, n);
-  else w.head(MT.negint, -1 - n);
+  w.int(n);
 }
 
 function encodeBigInt(w: ByteWriter, n: bigint): void {
   if (n < INT_MIN || n > UINT_MAX) {
     throw new ReceiptEncodeError('', `${n} is outside [-2^63, 2^64-1], the integer range receipts hold`);
   }
-  if (n >= 0n) w.head(MT.uint, n);
-  else w.head(MT.negint, -1n - n);
+  w.int(n);
 }
 
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
-function encodeText(w: ByteWriter, s: string): void {
-  if (isAscii(s)) {
-    w.head(MT.text, s.length);
-    w.ascii(s);
-    return;
-  }
-  if (LONE_SURROGATE.test(s)) {
-    throw new ReceiptEncodeError('', 'text has a lone UTF-16 surrogate: it cannot be written as UTF-8');
-  }
-  const utf8 = UTF8_ENCODER.encode(s);
-  w.head(MT.text, utf8.length);
-  w.bytes(utf8);
-}
+const refuseLoneSurrogate = (): never => {
+  throw new ReceiptEncodeError('', 'text has a lone UTF-16 surrogate: it cannot be written as UTF-8');
+};
 
 function isPlainObject(value: object): value is CborMap {
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-/** Byte-wise lexicographic order (RFC 8949 §4.2.1 key order). */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
 }
 
 /** Encoded map keys, by key: bodies reuse a handful of keys, so each is encoded once. */
@@ -183,9 +75,7 @@ const KEY_CACHE_LIMIT = 4096;
 function encodedKey(key: string): Uint8Array {
   let bytes = keyCache.get(key);
   if (bytes === undefined) {
-    const w = new ByteWriter();
-    encodeText(w, key);
-    bytes = w.result();
+    bytes = writtenKey((w) => w.text(key, refuseLoneSurrogate));
     if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(key, bytes);
   }
   return bytes;
@@ -215,18 +105,6 @@ function encodeMap(w: ByteWriter, map: CborMap, depth: number): void {
   }
 }
 
-/**
- * The positions of `encoded` in key order. Bodies are built with their keys already in that order
- * (receipts/bodies.ts), so the common case is one pass of comparisons and no sort.
- */
-function canonicalOrder(encoded: readonly Uint8Array[]): number[] {
-  const order = encoded.map((_, i) => i);
-  for (let i = 1; i < encoded.length; i++) {
-    if (compareBytes(encoded[i - 1]!, encoded[i]!) > 0) return order.sort((a, b) => compareBytes(encoded[a]!, encoded[b]!));
-  }
-  return order;
-}
-
 function encodeArray(w: ByteWriter, array: unknown[], depth: number): void {
   checkEncodeDepth(depth);
   w.head(MT.array, array.length);
@@ -247,8 +125,7 @@ function checkEncodeDepth(depth: number): void {
 
 function encodeObject(w: ByteWriter, value: object, depth: number): void {
   if (value instanceof Uint8Array) {
-    w.head(MT.bytes, value.length);
-    w.bytes(value);
+    w.byteString(value);
   } else if (Array.isArray(value)) {
     encodeArray(w, value, depth);
   } else if (isPlainObject(value)) {
@@ -263,7 +140,7 @@ function encodeValue(w: ByteWriter, value: unknown, depth: number): void {
   switch (typeof value) {
     case 'number': return encodeNumber(w, value);
     case 'bigint': return encodeBigInt(w, value);
-    case 'string': return encodeText(w, value);
+    case 'string': return w.text(value, refuseLoneSurrogate);
     case 'boolean': return w.byte(value ? 0xf5 : 0xf4);
     case 'object': return value === null ? w.byte(0xf6) : encodeObject(w, value, depth);
     case 'undefined': throw new ReceiptEncodeError('', 'undefined cannot be written (omit the key, or use null)');
@@ -339,14 +216,13 @@ function writeReceipt(w: ByteWriter, r: Receipt): void {
   w.head(MT.uint, RECEIPT_KEY.v);
   w.head(MT.uint, r.v);
   w.head(MT.uint, RECEIPT_KEY.kind);
-  encodeText(w, r.kind);
+  w.text(r.kind, refuseLoneSurrogate);
   w.head(MT.uint, RECEIPT_KEY.index);
   w.head(MT.uint, r.index);
   w.head(MT.uint, RECEIPT_KEY.time);
   w.head(MT.uint, r.time);
   w.head(MT.uint, RECEIPT_KEY.prev);
-  w.bytes(PREV_HEAD);
-  w.bytes(r.prev);
+  w.byteString(r.prev);
   w.head(MT.uint, RECEIPT_KEY.body);
   try {
     encodeMap(w, r.body, 1); // depth 1, as the decoder counts it
@@ -354,9 +230,3 @@ function writeReceipt(w: ByteWriter, r: Receipt): void {
     throw within(e, 'body');
   }
 }
-
-/** The head of a 32-byte byte string: major type 2, length 32 in one extra byte. */
-const PREV_HEAD = Uint8Array.of((MT.bytes << 5) | 24, PREV_LENGTH);
-
-// ---------------------------------------------------------------------------------------------------------
-// Strict decoding

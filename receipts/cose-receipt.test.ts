@@ -216,6 +216,8 @@ const notDeterministic: [string, string][] = [
   ['a float', 'f93c00'],
   ['a nested tag', '81d82000'],
   ['trailing bytes', '0000'],
+  ['-2^53, past the safe integers', '3b001fffffffffffff'],
+  ['an array longer than the input', '9b0000000100000000'],
 ];
 for (const [what, hex] of notDeterministic) {
   test(`decodeCose rejects ${what}`, (t) => {

@@ -2,6 +2,7 @@
  * The receipt model of design §5: one log entry, a CBOR map with unsigned-integer keys 0-5.
  * Pure types and constants; `cbor.ts` turns a `Receipt` into bytes and back.
  */
+import { CborDecodeError } from './cbor-core.ts';
 
 /**
  * A value a receipt body may hold: integers, text, booleans, null, byte strings, arrays and text-keyed maps.
@@ -104,18 +105,5 @@ export class ReceiptTooLargeError extends Error {
   }
 }
 
-/**
- * Bytes that are not a receipt in core deterministic CBOR. `offset` is where the offending item starts
- * (the byte offset in the input), or undefined when the problem is not at one place (e.g. a missing key).
- */
-export class ReceiptDecodeError extends Error {
-  readonly offset: number | undefined;
-  readonly detail: string;
-
-  constructor(detail: string, offset?: number) {
-    super(offset === undefined ? detail : `${detail} (at byte offset ${offset})`);
-    this.name = 'ReceiptDecodeError';
-    this.offset = offset;
-    this.detail = detail;
-  }
-}
+/** Bytes that are not a receipt in core deterministic CBOR; `offset` as in CborDecodeError (cbor-core.ts). */
+export class ReceiptDecodeError extends CborDecodeError {}
