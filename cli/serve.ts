@@ -2,6 +2,7 @@ import { EXIT, stringOption, UsageError, type Command, type CommandIO } from './
 import { hostname } from 'node:os';
 import { flagsHelp, parseFlags, type FlagTable } from './flags.ts';
 import type { Durability } from '../receipts/store/index.ts';
+import type { CountersConfig } from '../counters/index.ts';
 import {
   clusterFeed,
   DEFAULT_HTTP_LIMITS,
@@ -83,6 +84,14 @@ const SERVE_FLAGS = {
     'lock every immutable anchor object for D days (GCS Object Retention Lock; the bucket must',
     'be created with it enabled); see docs/gcs.md',
   ] },
+  counters: { type: 'string', arg: 'URL', help: [
+    'share usage, rate buckets, threshold marks and idempotency keys with the other replicas in',
+    'Redis or Valkey (Memorystore): redis://HOST:PORT[/DB], rediss:// for TLS. Each replica keeps',
+    'its own log; while the store is unreachable hard quotas deny, the rest allow (CountersUnavailable)',
+  ] },
+  'counters-password-file': { type: 'string', arg: 'PATH', help: "a file holding the store's AUTH password (Memorystore's AUTH string)" },
+  'counters-ca-file': { type: 'string', arg: 'PATH', help: "PEM CA bundle for rediss:// (Memorystore's server CA; default: the system's)" },
+  'counters-timeout': { type: 'string', arg: 'MS', help: 'ms a call to the store may take before the decision follows the unavailability policy (default 250)' },
 } as const satisfies FlagTable;
 
 export const serveCommand: Command = {
@@ -93,6 +102,7 @@ export const serveCommand: Command = {
                  [--tls-cert PATH --tls-key PATH] [--auth none|tokenreview|token-file] [--token-file PATH]
                  [--log DIR] [--durability sync|async]
                  [--gcs gs://BUCKET/PREFIX [--gcs-endpoint URL] [--anchor-interval S] [--anchor-retention D]]
+                 [--counters redis://HOST:PORT [--counters-password-file PATH] [--counters-ca-file PATH] [--counters-timeout MS]]
 
 Embedded mode (--from): loads SKU, Tenant and Quota YAML from DIR, watches it (a saved edit is enforced within a
 second; a broken file is reported with file, line and field path while the last good state keeps serving)
@@ -155,7 +165,7 @@ function serveOptions(values: Record<string, unknown>, positionals: string[]): O
   }
   const logFormat = stringOption(values, 'log-format') ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format: expected text or json, got ${JSON.stringify(logFormat)}`);
-  return { listen, durability: durabilityOf(values), feed: mode.feed, tls: tlsOf(values), httpLimits: httpLimitsOf(values), auth, logFormat, anchor: anchorOf(values), ...logOptions(values, mode.origin) };
+  return { listen, durability: durabilityOf(values), feed: mode.feed, tls: tlsOf(values), httpLimits: httpLimitsOf(values), auth, logFormat, anchor: anchorOf(values), counters: countersOf(values), ...logOptions(values, mode.origin) };
 }
 
 /** --request-timeout, --headers-timeout, --keep-alive-timeout (seconds) and --max-connections over the defaults. */
@@ -188,6 +198,23 @@ function anchorOf(values: Record<string, unknown>): AnchorConfig | undefined {
   }
   gcsBucket(url, endpoint); // checks the URL and endpoint now, as usage errors
   return { url, endpoint, intervalMs: (interval ?? 10) * 1000, retentionDays };
+}
+
+/** Default bound on one call to the shared counters: well under a caller's timeout, above a zone's round trips. */
+const COUNTERS_TIMEOUT_MS = 250;
+
+function countersOf(values: Record<string, unknown>): CountersConfig | undefined {
+  const url = stringOption(values, 'counters');
+  const related = ['counters-password-file', 'counters-ca-file', 'counters-timeout'];
+  if (url === undefined) {
+    const stray = related.find((flag) => values[flag] !== undefined);
+    if (stray) throw new UsageError(`--${stray} goes with --counters redis://HOST:PORT`);
+    return undefined;
+  }
+  if (!/^rediss?:\/\/[^/]+(\/\d+)?$/.test(url)) throw new UsageError(`--counters: expected redis://HOST:PORT[/DB] or rediss://HOST:PORT[/DB], got ${JSON.stringify(url)}`);
+  const caFile = stringOption(values, 'counters-ca-file');
+  if (caFile !== undefined && !url.startsWith('rediss://')) throw new UsageError('--counters-ca-file goes with rediss:// (TLS)');
+  return { url, passwordFile: stringOption(values, 'counters-password-file'), caFile, timeoutMs: positiveInteger(values, 'counters-timeout') ?? COUNTERS_TIMEOUT_MS };
 }
 
 function tlsOf(values: Record<string, unknown>): TlsPaths | undefined {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createClient } from '@redis/client';
 import { RedisAnswers } from './redis-answers.ts';
-import { RedisCounters } from './redis-counters.ts';
+import { RedisCounters, type CallObserver } from './redis-counters.ts';
 import type { Client } from './redis-scripts-runner.ts';
 
 export interface CountersConfig {
@@ -19,10 +19,22 @@ export interface CountersConfig {
 export interface SharedStore {
   counters: RedisCounters;
   answers: RedisAnswers;
-  /** `up` once connected; `down` while reconnecting (decisions follow the unavailability policy meanwhile). */
-  readonly state: 'up' | 'down';
+  /** The connection's state and recent calls, for /readyz. */
+  health(): CountersHealth;
   close(): Promise<void>;
 }
+
+/** The shared counters as /readyz and /metrics show them. */
+export interface CountersHealth {
+  connected: boolean;
+  /** Round trips of recent calls, an exponential moving average, ms (0 before the first). */
+  latencyMs: number;
+  /** The last call's error, while the last call failed. */
+  error?: string;
+}
+
+/** Weight of the newest round trip in the moving average. */
+const LATENCY_WEIGHT = 0.1;
 
 /** Reconnects: at once, then backing off to one attempt a second. */
 const RECONNECT_MAX_MS = 1000;
@@ -33,7 +45,7 @@ const RECONNECT_MAX_MS = 1000;
  * so), never a start-up failure. Commands fail at once while disconnected (no offline queue) and after
  * `timeoutMs` when the store stalls.
  */
-export async function openSharedStore(config: CountersConfig, replica: string): Promise<SharedStore> {
+export async function openSharedStore(config: CountersConfig, replica: string, observe?: CallObserver): Promise<SharedStore> {
   const url = new URL(config.url);
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`--counters ${config.url}: expected redis://HOST:PORT[/DB] or rediss://HOST:PORT[/DB]`);
   const password = config.passwordFile === undefined ? undefined : (await readFile(config.passwordFile, 'utf8')).trim();
@@ -50,13 +62,20 @@ export async function openSharedStore(config: CountersConfig, replica: string): 
   });
   client.on('error', () => undefined); // each command reports its own failure; the client reconnects
   client.connect().catch(() => undefined);
-  const counters = new RedisCounters(client as unknown as Client, config.timeoutMs);
+  let latencyMs = 0;
+  let error: string | undefined;
+  const counters = new RedisCounters(client as unknown as Client, {
+    timeoutMs: config.timeoutMs,
+    observe: (ms, e) => {
+      latencyMs = latencyMs === 0 ? ms : latencyMs + LATENCY_WEIGHT * (ms - latencyMs);
+      error = e?.message;
+      observe?.(ms, e);
+    },
+  });
   return {
     counters,
     answers: new RedisAnswers(counters, replica),
-    get state() {
-      return client.isReady ? 'up' : 'down';
-    },
+    health: () => ({ connected: client.isReady, latencyMs: Math.round(latencyMs * 1000) / 1000, ...(error !== undefined && { error }) }),
     close: async () => {
       client.destroy();
     },

@@ -31,10 +31,13 @@ const WINDOW_KEY_TTL_MS = 400 * 24 * 60 * 60 * 1000;
 export class RedisCounters implements SharedCounters {
   readonly #client: Client;
   readonly #timeoutMs: number;
+  readonly #observe: CallObserver;
 
-  constructor(client: Client, timeoutMs: number) {
+  /** `observe` hears each call's round trip: ms, and the error when it failed. */
+  constructor(client: Client, o: { timeoutMs: number; observe?: CallObserver }) {
     this.#client = client;
-    this.#timeoutMs = timeoutMs;
+    this.#timeoutMs = o.timeoutMs;
+    this.#observe = o.observe ?? (() => undefined);
   }
 
   async read(key: UsageKey, windowStart: WindowStart): Promise<UsageReading> {
@@ -107,26 +110,34 @@ export class RedisCounters implements SharedCounters {
    * `timeoutMs` (stalled). A command that timed out may still run: `late` hears its reply then.
    */
   #guard<T>(reply: Promise<T>, late?: (reply: T) => void): Promise<T> {
+    const started = performance.now();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => {
+      const fail = (error: CountersUnavailableError): void => {
         settled = true;
-        reject(new CountersUnavailableError(`shared counters unavailable: no answer within ${this.#timeoutMs} ms`));
-      }, this.#timeoutMs);
+        this.#observe(performance.now() - started, error);
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new CountersUnavailableError(`shared counters unavailable: no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
       reply.then(
         (value) => {
           clearTimeout(timer);
-          if (!settled) resolve(value);
-          else late?.(value);
+          if (settled) return late?.(value);
+          settled = true;
+          this.#observe(performance.now() - started, undefined);
+          resolve(value);
         },
         (e: unknown) => {
           clearTimeout(timer);
-          if (!settled) reject(new CountersUnavailableError(`shared counters unavailable: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
+          if (!settled) fail(new CountersUnavailableError(`shared counters unavailable: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
         },
       );
     });
   }
 }
+
+/** Hears one call's round trip: how long it took (ms) and, when it failed, why. */
+export type CallObserver = (ms: number, error: CountersUnavailableError | undefined) => void;
 
 /** A tenant's counter of a metric; the `{tenant}` hash tag keeps a tenant's keys in one cluster slot. */
 function counterKey(key: UsageKey): string {

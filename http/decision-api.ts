@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import {
   DecisionInputError,
+  IdempotencyKeyInFlightError,
   effectiveDocument,
   explainTenant,
   rfc3339,
@@ -90,6 +91,10 @@ async function decide<S extends z.ZodType>(c: Context, schema: S, run: (body: z.
   } catch (e) {
     if (e instanceof DecisionInputError) return problem(c, 'invalid-request', e.message);
     if (e instanceof LogUnavailableError) return logUnavailable(c, e);
+    if (e instanceof IdempotencyKeyInFlightError) {
+      c.header('retry-after', '1');
+      return problem(c, 'idempotency-key-in-flight', e.message);
+    }
     throw e;
   }
 }

@@ -215,6 +215,14 @@ export const readinessAnswer = z
       })
       .optional()
       .describe('Publishing the tiles and signed checkpoint. Retried every second; ready again once a publish succeeds.'),
+    counters: z
+      .object({
+        connected: z.boolean().describe('Whether the connection to the shared counters is up; while it is not, decisions answer CountersUnavailable.'),
+        latencyMs: z.number().nonnegative().describe('Round-trip time of recent calls (moving average), ms; 0 before the first.'),
+        error: z.string().optional().describe('The last call that failed, while it is the latest outcome.'),
+      })
+      .optional()
+      .describe('With --counters only: the shared counters (Redis/Valkey). Informational: the server stays ready while they are down.'),
   })
   .describe('Readiness: 200 when ready, 503 when not (same body).');
 

@@ -46,6 +46,8 @@ export interface ServerMetricsOptions {
   anchorLagSeconds?: () => number;
   /** `tai_anchor_failing`: 1 while anchoring passes fail (GCS unreachable, a conflict), else 0. */
   anchorFailing?: () => number;
+  /** `tai_counters_up`: with --counters, 1 while the shared counters' connection is up, else 0. */
+  countersUp?: () => number;
 }
 
 /** Sub-millisecond in-process decisions up to a slow 1 s (a stalled fsync in sync durability). */
@@ -55,6 +57,7 @@ const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 const GAUGES = [
   ['logEntries', 'tai_log_entries', 'Entries appended to the receipt log.'],
+  ['countersUp', 'tai_counters_up', 'With --counters: 1 while the connection to the shared counters is up, else 0 (decisions answer CountersUnavailable).'],
   ['logDurableEntries', 'tai_log_durable_entries', 'Entries of the receipt log known durable.'],
   ['logWriteFailing', 'tai_log_write_failing', '1 while the receipt log cannot write (a full disk, an I/O error; decisions answer 503, retrying), else 0.'],
   ['logPublishFailing', 'tai_log_publish_failing', '1 once publishing the log (tiles, checkpoint) has kept failing for a few seconds (/readyz not ready), else 0.'],
@@ -97,6 +100,7 @@ export class ServerMetrics {
   readonly #admissions: Counter<'kind' | 'allowed' | 'reason'>;
   readonly #httpRequests: Counter<'route' | 'status'>;
   readonly #httpSeconds: Histogram<'route'>;
+  readonly #countersSeconds: Histogram<'outcome'>;
   readonly #reconcileErrors: Counter<'kind'>;
   readonly #thresholdCrossings: Counter<'metric' | 'threshold'>;
   /** Bound label children per metric, so the decision path hashes no label object per call. */
@@ -112,6 +116,7 @@ export class ServerMetrics {
     this.#httpRequests = new Counter({ name: 'tai_http_requests_total', help: 'HTTP requests, by route pattern and status class.', labelNames: ['route', 'status'], registers });
     this.#httpSeconds = new Histogram({ name: 'tai_http_request_duration_seconds', help: 'Time to answer an HTTP request, by route pattern.', labelNames: ['route'], buckets: REQUEST_BUCKETS, registers });
     this.#reconcileErrors = new Counter({ name: 'tai_reconcile_errors_total', help: 'Reconciles that failed, by kind.', labelNames: ['kind'], registers });
+    this.#countersSeconds = new Histogram({ name: 'tai_counters_duration_seconds', help: 'With --counters: round trips to the shared counters, by outcome (ok, error).', labelNames: ['outcome'], buckets: DECISION_BUCKETS, registers });
     this.#thresholdCrossings = new Counter({ name: 'tai_threshold_crossings_total', help: 'Quota alert thresholds crossed, by metric and threshold percent.', labelNames: ['metric', 'threshold'], registers });
     for (const [option, name, help] of GAUGES) {
       const read = opts[option];
@@ -155,6 +160,11 @@ export class ServerMetrics {
   observeHttp(route: string, status: number, seconds: number): void {
     this.#observe(this.#httpSeconds, seconds, route);
     this.#count(this.#httpRequests, route, `${Math.floor(status / 100)}xx`);
+  }
+
+  /** One round trip to the shared counters, answered (ok) or failed (unreachable, timed out). */
+  observeCounters(seconds: number, ok: boolean): void {
+    this.#observe(this.#countersSeconds, seconds, ok ? 'ok' : 'error');
   }
 
   /** A reconcile of this kind (Tenant, SKU, Quota, …) failed. */

@@ -54,6 +54,7 @@ const ERRORS = {
   404: 'No such tenant (or no such route).',
   405: 'The path does not answer this method; `Allow` lists the methods it does (OPTIONS answers 204 with `Allow`).',
   413: 'The request body is larger than the server accepts (1 MiB by default).',
+  409: 'Replicas share counters and the first request with this idempotencyKey is still being answered (by another replica, or this one). Nothing was decided; retry after `Retry-After` seconds to get its answer.',
   415: 'The request body is not `application/json`.',
   500: 'An unexpected error; the governor keeps serving.',
   503: 'The governor cannot answer now (no policy yet, the receipt log cannot record, or the token cannot be checked). Nothing was decided; retry.',
@@ -107,10 +108,11 @@ const decision = (op: keyof typeof EXAMPLES | 'batch', body: ComponentName, answ
 
 const OPERATIONS: Operation[] = [
   decision('check', 'CheckRequest', 'CheckDecision', 'May the tenant use a feature?'),
-  decision('consume', 'ConsumeRequest', 'ConsumeDecision', 'Consume units of a metered quota (idempotent with idempotencyKey).'),
+  { ...decision('consume', 'ConsumeRequest', 'ConsumeDecision', 'Consume units of a metered quota (idempotent with idempotencyKey).'), errors: [...DECISION_ERRORS, 409] },
   decision('rate', 'RateRequest', 'RateDecision', 'Take tokens from a token bucket.'),
   {
     ...decision('batch', 'BatchRequest', 'BatchResults', 'Many decisions in one call, answered in order.'),
+    errors: [...DECISION_ERRORS, 409],
     ok: { description: 'One answer per decision, in the order asked.', schema: ref('BatchResults') },
   },
   {

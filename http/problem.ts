@@ -19,6 +19,7 @@ export const PROBLEMS = {
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'request-timeout': { status: 408, title: 'The request took too long to arrive' },
+  'idempotency-key-in-flight': { status: 409, title: 'The first request with this idempotencyKey is still being answered' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
   'request-header-too-large': { status: 431, title: 'The request headers are too large' },

@@ -20,6 +20,18 @@ export interface Readiness {
   log?: LogReadiness;
   /** Publishing the log's tiles and checkpoint: once it has kept failing for a few seconds, not ready. */
   publish?: PublishReadiness;
+  /** With --counters: the shared counters. Informational: while they are down, decisions follow the unavailability policy. */
+  counters?: CountersReadiness;
+}
+
+/** The shared counters (Redis/Valkey) as /readyz shows them. */
+export interface CountersReadiness {
+  /** Whether the connection is up; while it is not, decisions answer CountersUnavailable (hard quotas deny). */
+  connected: boolean;
+  /** Round-trip time of recent calls (moving average), ms; 0 before the first. */
+  latencyMs: number;
+  /** The last call that failed: its error, while it is the latest outcome. */
+  error?: string;
 }
 
 /** The receipt log as /readyz shows it: writable, or what failed and since when (the server retries by itself). */

@@ -29,11 +29,22 @@ export class LogReplay {
   readonly effective = new Map<string, EffectiveDocument>();
   entries = 0;
 
-  /** Starts from a saved state (see run-state.ts), so only the entries after it are replayed. */
-  constructor(saved?: ReplayState) {
-    for (const c of saved?.cells ?? []) this.#cells.set(cellKey(c.tenant, c.metric), { ...c });
-    for (const a of saved?.answers ?? []) this.#answers.push({ tenant: a.tenant, key: a.key, answer: a.value, at: a.storedAt });
-    for (const [name, doc] of Object.entries(saved?.effective ?? {})) this.effective.set(name, doc);
+  readonly #keepAnswers: boolean;
+  #following = false;
+
+  /**
+   * Starts from a saved state (see run-state.ts), so only the entries after it are replayed. `answers: false`
+   * (replicas sharing counters keep idempotent answers in the shared store) collects none.
+   */
+  constructor(saved?: ReplayState, o: { answers?: boolean } = {}) {
+    this.#keepAnswers = o.answers !== false;
+    if (saved !== undefined) this.#resume(saved);
+  }
+
+  #resume(saved: ReplayState): void {
+    for (const c of saved.cells ?? []) this.#cells.set(cellKey(c.tenant, c.metric), { ...c });
+    for (const a of saved.answers ?? []) this.#answers.push({ tenant: a.tenant, key: a.key, answer: a.value, at: a.storedAt });
+    for (const [name, doc] of Object.entries(saved.effective ?? {})) this.effective.set(name, doc);
   }
 
   /**
@@ -45,9 +56,26 @@ export class LogReplay {
   add(entry: ChainedEntry): void {
     this.entries++;
     const { kind, body } = entry.receipt;
+    if (this.#following && kind !== 'decision' && kind !== 'threshold') return;
     if (kind === 'decision' && body.op === 'consume') this.#decision(entry, read(entry, readDecisionBody(body)));
     else if (kind === 'threshold') this.#threshold(read(entry, readThresholdBody(body)));
     else if (kind === 'reconcile') this.#reconcile(read(entry, readReconcileBody(body)));
+  }
+
+  /**
+   * From now on only usage is followed (decisions and thresholds appended as the log grows; the policy's effective
+   * entitlements are the recording layer's to keep): replicas sharing counters keep this log's own view of usage.
+   */
+  follow(): void {
+    this.#following = true;
+  }
+
+  /**
+   * What the replay holds, for the saved run state, when it follows the log as it grows (replicas sharing
+   * counters: this log's own view of usage, kept to restore shared counters that were lost).
+   */
+  state(): ReplayState {
+    return { cells: [...this.#cells.values()].map((c) => ({ ...c })), answers: [], effective: Object.fromEntries(this.effective) };
   }
 
   /** Puts the rebuilt state into a governor (before it serves). */
@@ -76,7 +104,7 @@ export class LogReplay {
       if (body.threshold !== undefined) cell.fired = body.threshold;
       if (body.rearmed !== undefined) cell.fired = body.rearmed;
     }
-    if (body.idempotencyKey !== undefined && body.amount !== 0) {
+    if (this.#keepAnswers && body.idempotencyKey !== undefined && body.amount !== 0) {
       const answer = { ...read(entry, consumeAnswerFrom(body)), receipt: { index: entry.index, leafHash: toHex(entry.leafHash) } };
       this.#answers.push({ tenant: body.tenant, key: body.idempotencyKey, answer, at: Math.floor(entry.receipt.time / 1000) });
     }

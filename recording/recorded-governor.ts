@@ -1,4 +1,4 @@
-import type { CheckDecision, CheckRequest, ConsumeDecision, ConsumeRequest, Decision, DecisionRequest, Governor, RateDecision, RateRequest, ThresholdEvent } from '../governor/index.ts';
+import { SharedGovernor, type CheckDecision, type CheckRequest, type ConsumeDecision, type ConsumeRequest, type Decision, type DecisionRequest, type Governor, type RateDecision, type RateRequest, type ThresholdEvent } from '../governor/index.ts';
 import { thresholdBody, toHex } from '../receipts/index.ts';
 import type { ReceiptLog } from '../receipts/store/index.ts';
 import { decisionReceiptBody } from './decision-receipts.ts';
@@ -21,14 +21,19 @@ export type Recorded<D extends Decision> = D & { receipt: ReceiptRef };
  *
  * While the log cannot write, every request is refused before the governor decides anything (LogUnavailableError,
  * outcome `refused`): usage, rate buckets and idempotency keys stay as they were (docs/adr/0010).
+ *
+ * On shared counters (a SharedGovernor) the answer to a consume with an idempotency key is stored in the shared
+ * store before it is given, its receipt naming this log's `origin`, so a retry on any replica gets it back.
  */
 export class RecordedGovernor {
-  readonly #governor: Governor;
+  readonly #governor: Governor | SharedGovernor;
   readonly #log: ReceiptLog;
+  readonly #origin: string | undefined;
 
-  constructor(governor: Governor, log: ReceiptLog) {
+  constructor(governor: Governor | SharedGovernor, log: ReceiptLog, o: { origin?: string } = {}) {
     this.#governor = governor;
     this.#log = log;
+    this.#origin = o.origin;
   }
 
   check(r: CheckRequest): Promise<Recorded<CheckDecision>> {
@@ -36,19 +41,19 @@ export class RecordedGovernor {
     return this.#record(this.#governor.check(r));
   }
 
-  consume(r: ConsumeRequest): Promise<Recorded<ConsumeDecision>> {
+  async consume(r: ConsumeRequest): Promise<Recorded<ConsumeDecision>> {
     this.#log.checkWritable();
-    return this.#record(this.#governor.consume(r), r.idempotencyKey);
+    return this.#record(await this.#governor.consume(r), r.idempotencyKey);
   }
 
-  rate(r: RateRequest): Promise<Recorded<RateDecision>> {
+  async rate(r: RateRequest): Promise<Recorded<RateDecision>> {
     this.#log.checkWritable();
-    return this.#record(this.#governor.rate(r));
+    return this.#record(await this.#governor.rate(r));
   }
 
   async batch(rs: readonly DecisionRequest[]): Promise<Recorded<Decision>[]> {
     this.#log.checkWritable();
-    const decisions = this.#governor.batch(rs);
+    const decisions = await this.#governor.batch(rs);
     // A key repeated within the batch replays the same decision object: it is recorded once, answered twice.
     const recorded = new Map<Decision, Promise<Recorded<Decision>>>();
     return Promise.all(
@@ -68,15 +73,25 @@ export class RecordedGovernor {
     }
     const key = d.op === 'consume' ? idempotencyKey : undefined;
     const appended = this.#log.append('decision', decisionReceiptBody(d, key));
-    const recorded: Recorded<D> = { ...d, receipt: { index: appended.index, leafHash: toHex(appended.leafHash) } };
-    if (key !== undefined) this.#rememberRecorded(key, d, recorded);
+    const receipt: ReceiptRef = { index: appended.index, leafHash: toHex(appended.leafHash) };
+    if (this.#origin !== undefined) receipt.origin = this.#origin;
+    const recorded: Recorded<D> = { ...d, receipt };
+    const remembered = key === undefined ? undefined : this.#rememberRecorded(key, d, recorded);
     if (this.#log.durability === 'sync') await appended.durable;
+    await remembered;
     return recorded;
   }
 
-  /** Replays of an idempotent consume answer the recorded copy; the decision the cache held stays as decided. */
-  #rememberRecorded(key: string, decided: Decision, recorded: Recorded<Decision>): void {
-    if (decided.op === 'consume' && recorded.op === 'consume') this.#governor.idempotency.replace(decided.tenant, key, decided, recorded);
+  /**
+   * Replays of an idempotent consume answer the recorded copy: in process, in place of the decision the cache
+   * holds (which stays as decided); on shared counters, stored for every replica (a store that fails keeps the
+   * key claimed until the claim expires; the answer is still given).
+   */
+  async #rememberRecorded(key: string, decided: Decision, recorded: Recorded<Decision>): Promise<void> {
+    if (decided.op !== 'consume' || recorded.op !== 'consume' || decided.amount === 0) return;
+    const governor = this.#governor;
+    if (governor instanceof SharedGovernor) await governor.settle(decided.tenant, key, recorded).catch(() => undefined);
+    else governor.idempotency.replace(decided.tenant, key, decided, recorded);
   }
 }
 

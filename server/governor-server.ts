@@ -1,4 +1,5 @@
-import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, type Clock } from '../governor/index.ts';
+import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, SharedGovernor, type Clock, type ThresholdEvent } from '../governor/index.ts';
+import { openSharedStore, type CallObserver, type CountersConfig, type CountersHealth, type SharedStore } from '../counters/index.ts';
 import { lifecycleBody } from '../receipts/index.ts';
 import { join } from 'node:path';
 import packageJson from '../package.json' with { type: 'json' };
@@ -50,6 +51,8 @@ export interface ServerOptions {
   auth: AuthConfig;
   /** Anchor the log in Cloud Storage (--gcs). */
   anchor?: AnchorConfig | undefined;
+  /** Share counters with other replicas in Redis/Valkey (--counters). */
+  counters?: CountersConfig | undefined;
   /** `json`: pino lines for Cloud Logging (with a line per failed request); `text`: `tai: …` lines. */
   logFormat?: 'text' | 'json';
   clock: Clock;
@@ -87,6 +90,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logEvents = { onHealth: (_h: LogHealth): void => undefined };
   const onHealth = (h: LogHealth): void => logEvents.onHealth(h);
   const { log, replay, publisher } = await openRecoveredLog({ ...opts, io, signer: key.signer, verifierKey: key.verifierKey, statePath, onHealth });
+  const shared = await openCounters(opts, io, (ms, e) => metrics.observeCounters(ms / 1000, e === undefined));
   const anchoring = await anchorReporting({ config: opts.anchor, logDir: opts.logDir, origin: opts.origin, verifierKey: key.verifierKey, localSize: log.durableSize, durableSize: () => log.durableSize, now: () => clock.now(), io });
   const compiled = new CompiledPolicy(compiler);
   const usage = new MemoryUsageStore();
@@ -97,7 +101,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     publisher,
     statePath,
     stateEvery: opts.stateEvery,
-    replayState: () => replayStateOf(governor, policyReceipts.recorded, clock.now()),
+    // On shared counters the replay follows the log: this log's own view of usage, not the store's.
+    replayState: () => (shared ? { ...replay.state(), effective: Object.fromEntries(policyReceipts.recorded) } : replayStateOf(governor, policyReceipts.recorded, clock.now())),
     clock,
     onPublish: (o) => (o.ok ? publishing.succeeded() : publishing.failed(o.error)),
     onStateError: (e) => io.err(`tai: saving ${statePath} failed (the next try comes after ${opts.stateEvery} more entries): ${errorText(e)}`),
@@ -113,6 +118,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     policyGeneration: () => compiler.snapshot.generation,
     tenants: () => compiler.snapshot.tenants.size,
     ...anchoring.gauges,
+    ...countersGauges(shared),
   });
   const feed = opts.feed({
     onReconcileError: (kind) => metrics.reconcileError(kind),
@@ -130,18 +136,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     schedule: opts.schedule,
     onError: (e) => io.err(`tai: recording a policy change failed (retried with the next change): ${String(e)}`),
   });
-  const governor = new Governor({
-    policy: compiled,
-    clock,
-    usage,
-    onThreshold: (e) => {
-      recordThreshold(log, e);
-      io.out(`tai: threshold: tenant ${e.tenant} ${e.metric} crossed ${e.threshold}% (${e.used}/${e.limit})`);
-      metrics.thresholdCrossing(e);
-      feed.onThreshold?.(e);
-    },
-  });
+  const onThreshold = (e: ThresholdEvent): void => {
+    recordThreshold(log, e);
+    io.out(`tai: threshold: tenant ${e.tenant} ${e.metric} crossed ${e.threshold}% (${e.used}/${e.limit})`);
+    metrics.thresholdCrossing(e);
+    feed.onThreshold?.(e);
+  };
+  const governor = new Governor({ policy: compiled, clock, usage, onThreshold });
   replay.restore(governor);
+  const decider = shared ? new SharedGovernor({ policy: compiled, clock, counters: shared.counters, answers: shared.answers, onThreshold }) : governor;
   logEvents.onHealth = logHealthReporter({ io, clock, onRecovered: () => policyReceipts.record(compiler.snapshot, (name) => feed.tenantResource(name)) });
   log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION }));
   await feed.start();
@@ -154,10 +157,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   driver.start();
   const auth = await openVerifier(opts.auth, { kube: feed.kube, now: () => clock.now(), io });
   const app = createApp({
-    decisions: new RecordedGovernor(governor, log),
+    decisions: new RecordedGovernor(decider, log, shared ? { origin: opts.origin } : {}),
     tenant: (name) => compiled.tenant(name, clock.now()),
     logDir: opts.logDir,
-    readiness: () => ({ ...feed.readiness(), ...anchoring.readiness(), log: logReadiness(log.health), publish: publishing.readiness() }),
+    readiness: () => ({ ...feed.readiness(), ...anchoring.readiness(), log: logReadiness(log.health), publish: publishing.readiness(), ...countersReadiness(shared) }),
     metrics,
     logger,
     auth: auth && bearerAuth({ verifier: auth.verifier, onUnavailable: (e) => io.err(`tai: cannot check a bearer token: ${(e as Error).message}`) }),
@@ -181,9 +184,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stopRecording();
       const problems = await driver.close((l) => l.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION })));
       await anchoring.stop();
+      await shared?.close();
       return problems.length === 0 ? { clean: true } : { clean: false, reason: problems.join('; ') };
     },
   };
+}
+
+/** The shared counters of --counters (undefined without): opened without waiting for the store, which may be down. */
+async function openCounters(opts: ServerOptions, io: CommandIO, observe: CallObserver): Promise<SharedStore | undefined> {
+  if (opts.counters === undefined) return undefined;
+  const store = await openSharedStore(opts.counters, opts.origin, observe);
+  const url = new URL(opts.counters.url);
+  io.out(`tai: counters shared in ${url.protocol}//${url.host}${url.pathname} (while it is unreachable, hard quotas deny and the rest allow: CountersUnavailable)`);
+  return store;
+}
+
+function countersGauges(shared: SharedStore | undefined): { countersUp?: () => number } {
+  return shared ? { countersUp: () => (shared.health().connected ? 1 : 0) } : {};
+}
+
+function countersReadiness(shared: SharedStore | undefined): { counters?: CountersHealth } {
+  return shared ? { counters: shared.health() } : {};
 }
 
 /** /readyz's view of the log's health. */
@@ -238,7 +259,9 @@ async function openRecoveredLog(o: ServerOptions & { io: CommandIO; signer: Note
 
 /** Opens the log resuming from the saved run state (if any), with the replay and publisher seeded from it. */
 async function openLog(o: ServerOptions & { signer: NoteSigner; published: PublishedHead[]; saved: RunState<ReplayState> | undefined; onHealth: (h: LogHealth) => void }): Promise<{ log: ReceiptLog; replay: LogReplay; publisher: LogPublisher }> {
-  const replay = new LogReplay(o.saved?.replay);
+  const shared = o.counters !== undefined;
+  // Replicas sharing counters keep idempotent answers in the store, and follow their own log's usage as it grows.
+  const replay = new LogReplay(o.saved?.replay, { answers: !shared });
   const publisher = new LogPublisher({ dir: o.logDir, origin: o.origin, signer: o.signer, resume: o.saved?.publisher });
   let replaying = true;
   const log = await ReceiptLog.open({
@@ -248,12 +271,13 @@ async function openLog(o: ServerOptions & { signer: NoteSigner; published: Publi
     resume: o.saved?.log,
     published: o.published,
     leafTile: localLeafTile(o.logDir),
-    onEntry: (e) => replaying && replay.add(e),
+    onEntry: (e) => (replaying || shared) && replay.add(e),
     onDurable: (e) => publisher.add(e),
     onHealth: o.onHealth,
     ...(o.logFs && { fs: o.logFs }),
     ...(o.logRetry && { retry: o.logRetry }),
   });
   replaying = false;
+  if (shared) replay.follow();
   return { log, replay, publisher };
 }

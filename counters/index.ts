@@ -1,0 +1,4 @@
+// Shared counters on Redis/Valkey (design §12): what server/ opens with --counters. Only re-exports.
+export * from './redis-connect.ts';
+export * from './redis-counters.ts';
+export * from './redis-answers.ts';

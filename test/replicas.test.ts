@@ -1,0 +1,86 @@
+// Three `tai serve` replicas sharing counters in one real redis-server (design §12, issue 17): together they
+// allow exactly up to a hard limit, a retried idempotency key gets the first answer byte for byte from any
+// replica, each keeps and verifies its own log, and /readyz and /metrics show the counters.
+import test from 'ava';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTai } from './support/log-fixture.ts';
+import { startRedis, stopRedis, type RedisServer } from './support/redis-server.ts';
+import { getJson, startServe, stopServe, type Served } from './support/served.ts';
+
+const POLICY = `
+apiVersion: tai.dev/v1alpha1
+kind: SKU
+metadata: { name: metered }
+spec:
+  quotas:
+    builds: { limit: 27, window: month, enforcement: hard }
+    api-calls: { limit: 1000, window: month, enforcement: hard }
+---
+apiVersion: tai.dev/v1alpha1
+kind: Tenant
+metadata: { name: acme }
+spec: { sku: metered }
+`;
+
+let dir: string;
+let redis: RedisServer;
+const replicas: Served[] = [];
+
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tai-replicas-'));
+  await writeFile(join(dir, 'policy.yaml'), POLICY);
+  redis = await startRedis();
+  for (let i = 0; i < 3; i++) {
+    const args = ['--from', dir, '--log', join(dir, `log-${i}`), '--origin', `tai.dev/test/replica-${i}`, '--listen', '127.0.0.1:0', '--counters', redis.url];
+    replicas.push(await startServe(args));
+  }
+});
+
+test.after.always(async () => {
+  await Promise.all(replicas.map((r) => stopServe(r)));
+  if (redis) await stopRedis(redis);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const consume = (replica: number, body: object): Promise<Response> =>
+  fetch(`${replicas[replica]!.url}/v1/consume`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'acme', ...body }) });
+
+test.serial('60 concurrent consumes of 1 over three replicas against a hard limit of 27: exactly 27 allowed', async (t) => {
+  const answers = await Promise.all(Array.from({ length: 60 }, async (_, i) => (await consume(i % 3, { metric: 'builds', amount: 1 })).json() as Promise<Record<string, unknown>>));
+  t.is(answers.filter((a) => a.allowed === true).length, 27);
+  t.true(answers.every((a) => a.allowed === true || a.reason === 'QuotaExceeded'), JSON.stringify(answers.find((a) => a.allowed !== true && a.reason !== 'QuotaExceeded')));
+  // Each replica got 20, under the limit: on its own counters each would have allowed all of them (60 in all).
+  const receipts = answers.map((a) => a.receipt as { origin?: string });
+  t.true(receipts.every((rc, i) => rc.origin === `tai.dev/test/replica-${i % 3}`), 'each answer names the log of the replica that recorded it');
+});
+
+test.serial('a retried idempotency key on another replica returns the first answer byte for byte, and counts nothing', async (t) => {
+  const first = await (await consume(0, { metric: 'api-calls', amount: 5, idempotencyKey: 'order-42' })).text();
+  for (const r of [1, 2, 0]) {
+    const retry = await consume(r, { metric: 'api-calls', amount: 5, idempotencyKey: 'order-42' });
+    t.is(retry.status, 200);
+    t.is(await retry.text(), first, `replica ${r}`);
+  }
+  t.like(JSON.parse(first), { allowed: true, used: 5, receipt: { origin: 'tai.dev/test/replica-0' } });
+  const peek = (await (await consume(2, { metric: 'api-calls', amount: 0 })).json()) as { used: number };
+  t.is(peek.used, 5);
+});
+
+test.serial('/readyz and /metrics show the shared counters; each replica keeps a log that verifies', async (t) => {
+  for (const r of replicas) {
+    const ready = (await getJson(`${r.url}/readyz`)) as { ready: boolean; counters?: { connected: boolean; latencyMs: number } };
+    t.true(ready.ready);
+    t.like(ready.counters, { connected: true });
+    t.true(ready.counters!.latencyMs > 0);
+    const metrics = await (await fetch(`${r.url}/metrics`)).text();
+    t.regex(metrics, /^tai_counters_up 1$/m);
+    t.regex(metrics, /^tai_counters_duration_seconds_count\{outcome="ok"\} [1-9]/m);
+  }
+  await Promise.all(replicas.map((r) => stopServe(r)));
+  for (let i = 0; i < 3; i++) {
+    const verified = await runTai(['log', 'verify', join(dir, `log-${i}`)]);
+    t.is(verified.code, 0, verified.err.join('\n'));
+  }
+});
