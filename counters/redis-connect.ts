@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createClient } from '@redis/client';
 import { RedisAnswers } from './redis-answers.ts';
+import type { UsageCell } from '../governor/index.ts';
+import { CountersEpoch, type EpochState } from './counters-epoch.ts';
 import { RedisCounters, type CallObserver } from './redis-counters.ts';
 import type { Client } from './redis-scripts-runner.ts';
 
@@ -31,26 +33,37 @@ export interface CountersHealth {
   latencyMs: number;
   /** The last call's error, while the last call failed. */
   error?: string;
+  /** `ready` while counting; `restoring` while the counters are rebuilt from the logs (naming who is awaited). */
+  epoch: EpochState;
+}
+
+/** What the replica brings to the store besides its name. */
+export interface ReplicaHooks {
+  /** Hears each call's round trip (metrics). */
+  observe?: CallObserver;
+  /** This replica's log's view of usage, folded in when the store lost its counters (recording/log-replay.ts). */
+  view?: () => Iterable<UsageCell>;
+  /** The epoch this replica last counted in, and what hears each change (to keep it beside the log, and to log it). */
+  lastEpoch?: string | undefined;
+  onEpoch?: (state: EpochState) => void;
 }
 
 /** Weight of the newest round trip in the moving average. */
 const LATENCY_WEIGHT = 0.1;
 
+/** How long opening waits for the store to answer and the epoch to be known. */
+const START_WAIT_MS = 2000;
+
 /** Reconnects: at once, then backing off to one attempt a second. */
 const RECONNECT_MAX_MS = 1000;
 
-/**
- * Opens the shared store at `config.url` for replica `replica` (its log origin). Does not wait for the
- * connection: a store that is down at start is a store that is down (decisions follow the policy, /readyz says
- * so), never a start-up failure. Commands fail at once while disconnected (no offline queue) and after
- * `timeoutMs` when the store stalls.
- */
-export async function openSharedStore(config: CountersConfig, replica: string, observe?: CallObserver): Promise<SharedStore> {
+/** The client's options: the URL, AUTH from its file, TLS with the CA from its file for rediss://. */
+async function clientOptions(config: CountersConfig): Promise<Parameters<typeof createClient>[0]> {
   const url = new URL(config.url);
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`--counters ${config.url}: expected redis://HOST:PORT[/DB] or rediss://HOST:PORT[/DB]`);
   const password = config.passwordFile === undefined ? undefined : (await readFile(config.passwordFile, 'utf8')).trim();
   const ca = config.caFile === undefined ? undefined : await readFile(config.caFile);
-  const client = createClient({
+  return {
     url: config.url,
     ...(password !== undefined && { password }),
     socket: {
@@ -59,24 +72,41 @@ export async function openSharedStore(config: CountersConfig, replica: string, o
       ...(url.protocol === 'rediss:' && { tls: true as const, ...(ca !== undefined && { ca }) }),
     },
     disableOfflineQueue: true,
-  });
+  };
+}
+
+/**
+ * Opens the shared store at `config.url` for replica `replica` (its log origin). Does not wait for the
+ * connection: a store that is down at start is a store that is down (decisions follow the policy, /readyz says
+ * so), never a start-up failure. Commands fail at once while disconnected (no offline queue) and after
+ * `timeoutMs` when the store stalls.
+ */
+export async function openSharedStore(config: CountersConfig, replica: string, hooks: ReplicaHooks = {}): Promise<SharedStore> {
+  const client = createClient(await clientOptions(config));
   client.on('error', () => undefined); // each command reports its own failure; the client reconnects
-  client.connect().catch(() => undefined);
+  const connecting = client.connect().catch(() => undefined);
   let latencyMs = 0;
   let error: string | undefined;
+  const epoch = new CountersEpoch(client as unknown as Client, { origin: replica, view: hooks.view ?? (() => []), lastEpoch: hooks.lastEpoch, ...(hooks.onEpoch && { onState: hooks.onEpoch }) });
   const counters = new RedisCounters(client as unknown as Client, {
     timeoutMs: config.timeoutMs,
+    epoch,
     observe: (ms, e) => {
       latencyMs = latencyMs === 0 ? ms : latencyMs + LATENCY_WEIGHT * (ms - latencyMs);
       error = e?.message;
-      observe?.(ms, e);
+      hooks.observe?.(ms, e);
     },
   });
+  client.on('ready', () => void epoch.check());
+  epoch.start();
+  // A store that answers at once is counting before the first decision; one that does not is not waited for long.
+  await Promise.race([connecting.then(() => epoch.check()), new Promise((r) => setTimeout(r, START_WAIT_MS).unref())]);
   return {
     counters,
     answers: new RedisAnswers(counters, replica),
-    health: () => ({ connected: client.isReady, latencyMs: Math.round(latencyMs * 1000) / 1000, ...(error !== undefined && { error }) }),
+    health: () => ({ connected: client.isReady, latencyMs: Math.round(latencyMs * 1000) / 1000, ...(error !== undefined && { error }), epoch: epoch.state }),
     close: async () => {
+      epoch.stop();
       client.destroy();
     },
   };

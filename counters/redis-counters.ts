@@ -13,6 +13,7 @@ import {
   type WindowStart,
 } from '../governor/index.ts';
 import { CLAIM, MOVE_FIRED, READ, RELEASE, RESERVE, TAKE, UNCLAIM } from './redis-scripts.ts';
+import { EPOCH_KEY, type EpochGate } from './counters-epoch.ts';
 import { Script, type Client } from './redis-scripts-runner.ts';
 
 const SCRIPTS = { reserve: RESERVE, release: RELEASE, read: READ, moveFired: MOVE_FIRED, take: TAKE, claim: CLAIM, unclaim: UNCLAIM };
@@ -32,16 +33,21 @@ export class RedisCounters implements SharedCounters {
   readonly #client: Client;
   readonly #timeoutMs: number;
   readonly #observe: CallObserver;
+  readonly #epoch: EpochGate;
 
-  /** `observe` hears each call's round trip: ms, and the error when it failed. */
-  constructor(client: Client, o: { timeoutMs: number; observe?: CallObserver }) {
+  /**
+   * `epoch` says which epoch the counters are good in (none while they are being restored: every call then fails
+   * at once) and hears a store that refused it; `observe` hears each call's round trip: ms, and the error when it failed.
+   */
+  constructor(client: Client, o: { timeoutMs: number; epoch: EpochGate; observe?: CallObserver }) {
     this.#client = client;
     this.#timeoutMs = o.timeoutMs;
+    this.#epoch = o.epoch;
     this.#observe = o.observe ?? (() => undefined);
   }
 
   async read(key: UsageKey, windowStart: WindowStart): Promise<UsageReading> {
-    const [used, fired] = (await this.#call('read', [counterKey(key), windowText(windowStart)])) as [number, number];
+    const [used, fired] = (await this.#call('read', counterKey(key), [windowText(windowStart)])) as [number, number];
     return { used, fired };
   }
 
@@ -57,20 +63,20 @@ export class RedisCounters implements SharedCounters {
       const { reservation } = result(reply);
       if (reservation !== undefined) this.release(reservation).catch(() => undefined);
     };
-    return result(await this.#call('reserve', [counterKey(key), windowText(windowStart), amount, cap ?? '', MAX_USAGE, ttl], late));
+    return result(await this.#call('reserve', counterKey(key), [windowText(windowStart), amount, cap ?? '', MAX_USAGE, ttl], late));
   }
 
   async release(reservation: Reservation): Promise<void> {
-    await this.#call('release', [counterKey(reservation.key), windowText(reservation.windowStart), reservation.applied]);
+    await this.#call('release', counterKey(reservation.key), [windowText(reservation.windowStart), reservation.applied]);
   }
 
   async moveFired(key: UsageKey, windowStart: WindowStart, mark: { expected: number; next: number }): Promise<boolean> {
-    return (await this.#call('moveFired', [counterKey(key), windowText(windowStart), mark.expected, mark.next])) === 1;
+    return (await this.#call('moveFired', counterKey(key), [windowText(windowStart), mark.expected, mark.next])) === 1;
   }
 
   async take(request: RateTake): Promise<TakeResult> {
     const { rate, cost } = request;
-    const reply = await this.#call('take', [`tai:{${request.tenant}}:r:${request.name}`, rate.perSecond, rate.burst, cost, request.now]);
+    const reply = await this.#call('take', `{tai}:r:${request.tenant}:${request.name}`, [rate.perSecond, rate.burst, cost, request.now]);
     const [ok, level] = reply as [number, string];
     return takeResult({ allowed: ok === 1, level: Number(level), cost, rate });
   }
@@ -79,8 +85,8 @@ export class RedisCounters implements SharedCounters {
   async claim(tenant: string, idempotencyKey: string, claim: { marker: string; ttlMs: number }): Promise<string | undefined> {
     const key = answerKey(tenant, idempotencyKey);
     // A claim taken after its request gave up would hold the key until it expires: let go of it.
-    const late = (stored: unknown): void => void (stored === null && this.#call('unclaim', [key, claim.marker]).catch(() => undefined));
-    const stored = await this.#call('claim', [key, claim.marker, claim.ttlMs], late);
+    const late = (stored: unknown): void => void (stored === null && this.#call('unclaim', key, [claim.marker]).catch(() => undefined));
+    const stored = await this.#call('claim', key, [claim.marker, claim.ttlMs], late);
     return stored === null ? undefined : (stored as string);
   }
 
@@ -97,12 +103,22 @@ export class RedisCounters implements SharedCounters {
 
   /** Drops this request's claim (it was not answered), so a retry is decided afresh. */
   async unclaim(tenant: string, idempotencyKey: string, marker: string): Promise<void> {
-    await this.#call('unclaim', [answerKey(tenant, idempotencyKey), marker]);
+    await this.#call('unclaim', answerKey(tenant, idempotencyKey), [marker]);
   }
 
-  /** Runs a script on `[key, ...args]`; `late` hears its reply if it comes after the call gave up. */
-  #call(name: ScriptName, [key, ...args]: [string, ...Array<string | number>], late?: (reply: unknown) => void): Promise<unknown> {
-    return this.#guard(scripts[name].run(this.#client, key, args.map(String)), late);
+  /**
+   * Runs a script on `key` with `args` in the current epoch; `late` hears its reply if it comes after the call
+   * gave up. While the counters are being restored, fails at once; a store that lost them refuses (TAI_EPOCH),
+   * which starts their restore.
+   */
+  #call(name: ScriptName, key: string, args: Array<string | number>, late?: (reply: unknown) => void): Promise<unknown> {
+    const epoch = this.#epoch.current;
+    if (epoch === undefined) return Promise.reject(new CountersUnavailableError('shared counters are being restored from the replicas\' logs'));
+    const reply = scripts[name].run(this.#client, [key, EPOCH_KEY], [...args.map(String), epoch]).catch((e: unknown) => {
+      if (e instanceof Error && e.message.startsWith('TAI_EPOCH')) this.#epoch.refused(epoch);
+      throw e;
+    });
+    return this.#guard(reply, late);
   }
 
   /**
@@ -139,15 +155,15 @@ export class RedisCounters implements SharedCounters {
 /** Hears one call's round trip: how long it took (ms) and, when it failed, why. */
 export type CallObserver = (ms: number, error: CountersUnavailableError | undefined) => void;
 
-/** A tenant's counter of a metric; the `{tenant}` hash tag keeps a tenant's keys in one cluster slot. */
-function counterKey(key: UsageKey): string {
-  return `tai:{${key.tenant}}:u:${key.metric}`;
+/** A tenant's counter of a metric (a tenant name holds no `:`, so the key reads back unambiguously). */
+export function counterKey(key: UsageKey): string {
+  return `{tai}:u:${key.tenant}:${key.metric}`;
 }
 
 function answerKey(tenant: string, idempotencyKey: string): string {
-  return `tai:{${tenant}}:k:${idempotencyKey}`;
+  return `{tai}:k:${tenant}:${idempotencyKey}`;
 }
 
-function windowText(windowStart: WindowStart): string {
+export function windowText(windowStart: WindowStart): string {
   return windowStart === null ? '' : String(windowStart);
 }

@@ -17,13 +17,14 @@ export class Script {
     this.#sha = createHash('sha1').update(lua).digest('hex');
   }
 
-  /** Runs the script on one key (`KEYS[1]`) with `args` (`ARGV`). */
-  async run(client: Client, key: string, args: readonly string[]): Promise<unknown> {
+  /** Runs the script on `keys` (`KEYS`) with `args` (`ARGV`). */
+  async run(client: Client, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
     try {
-      return await client.sendCommand(['EVALSHA', this.#sha, '1', key, ...args]);
+      return await client.sendCommand(['EVALSHA', this.#sha, ...tail]);
     } catch (e) {
       if (!(e instanceof ErrorReply && e.message.startsWith('NOSCRIPT'))) throw e;
-      return client.sendCommand(['EVAL', this.#lua, '1', key, ...args]);
+      return client.sendCommand(['EVAL', this.#lua, ...tail]);
     }
   }
 }

@@ -24,7 +24,7 @@ test.after.always(async () => {
 async function store(replica: string, timeoutMs = 2000, on: RedisServer = redis): Promise<SharedStore> {
   const s = await openSharedStore({ url: on.url, timeoutMs }, replica);
   stores.push(s);
-  for (let i = 0; i < 100 && !s.health().connected; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 250 && s.health().epoch.state !== 'ready'; i++) await new Promise((r) => setTimeout(r, 20));
   return s;
 }
 

@@ -220,6 +220,10 @@ export const readinessAnswer = z
         connected: z.boolean().describe('Whether the connection to the shared counters is up; while it is not, decisions answer CountersUnavailable.'),
         latencyMs: z.number().nonnegative().describe('Round-trip time of recent calls (moving average), ms; 0 before the first.'),
         error: z.string().optional().describe('The last call that failed, while it is the latest outcome.'),
+        state: z
+          .enum(['ready', 'restoring', 'unknown'])
+          .describe("ready while counting; restoring while counters the store lost are rebuilt from the replicas' logs (hard quotas deny meanwhile); unknown before the first check."),
+        waitingFor: z.array(z.string()).optional().describe('While restoring: the replicas (log origins) whose logs are awaited.'),
       })
       .optional()
       .describe('With --counters only: the shared counters (Redis/Valkey). Informational: the server stays ready while they are down.'),

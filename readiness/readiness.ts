@@ -32,6 +32,10 @@ export interface CountersReadiness {
   latencyMs: number;
   /** The last call that failed: its error, while it is the latest outcome. */
   error?: string;
+  /** `ready` while counting; `restoring` while the counters the store lost are rebuilt from the replicas' logs; `unknown` before the first check. */
+  state: 'ready' | 'restoring' | 'unknown';
+  /** While restoring: the replicas whose logs are awaited. */
+  waitingFor?: string[];
 }
 
 /** The receipt log as /readyz shows it: writable, or what failed and since when (the server retries by itself). */

@@ -1,11 +1,12 @@
 import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, SharedGovernor, type Clock, type ThresholdEvent } from '../governor/index.ts';
-import { openSharedStore, type CallObserver, type CountersConfig, type CountersHealth, type SharedStore } from '../counters/index.ts';
+import { openSharedStore, type CountersConfig, type EpochState, type ReplicaHooks, type SharedStore } from '../counters/index.ts';
 import { lifecycleBody } from '../receipts/index.ts';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import packageJson from '../package.json' with { type: 'json' };
 import type { NoteSigner } from '../receipts/index.ts';
 import { loadRunState, LogDriver, LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type RunState, type EntryFs, type LogHealth, type LogRetry, type PublishedHead } from '../receipts/store/index.ts';
-import type { LogReadiness } from '../readiness/index.ts';
+import type { CountersReadiness, LogReadiness } from '../readiness/index.ts';
 import { createApp } from '../http/app.ts';
 import { bearerAuth } from '../http/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../http/logger.ts';
@@ -90,7 +91,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logEvents = { onHealth: (_h: LogHealth): void => undefined };
   const onHealth = (h: LogHealth): void => logEvents.onHealth(h);
   const { log, replay, publisher } = await openRecoveredLog({ ...opts, io, signer: key.signer, verifierKey: key.verifierKey, statePath, onHealth });
-  const shared = await openCounters(opts, io, (ms, e) => metrics.observeCounters(ms / 1000, e === undefined));
+  const shared = await openCounters(opts, io, {
+    observe: (ms, e) => metrics.observeCounters(ms / 1000, e === undefined),
+    view: () => replay.state().cells,
+  });
   const anchoring = await anchorReporting({ config: opts.anchor, logDir: opts.logDir, origin: opts.origin, verifierKey: key.verifierKey, localSize: log.durableSize, durableSize: () => log.durableSize, now: () => clock.now(), io });
   const compiled = new CompiledPolicy(compiler);
   const usage = new MemoryUsageStore();
@@ -190,10 +194,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 }
 
-/** The shared counters of --counters (undefined without): opened without waiting for the store, which may be down. */
-async function openCounters(opts: ServerOptions, io: CommandIO, observe: CallObserver): Promise<SharedStore | undefined> {
+/**
+ * The shared counters of --counters (undefined without): opened without waiting for the store, which may be down.
+ * The epoch this replica last counted in is kept beside its log (LOG/counters-epoch), so a store that lost its
+ * data while the replica was down is noticed at its start and its log's view folded in.
+ */
+async function openCounters(opts: ServerOptions, io: CommandIO, hooks: Pick<ReplicaHooks, 'observe' | 'view'>): Promise<SharedStore | undefined> {
   if (opts.counters === undefined) return undefined;
-  const store = await openSharedStore(opts.counters, opts.origin, observe);
+  const epochPath = join(opts.logDir, 'counters-epoch');
+  const lastEpoch = await readFile(epochPath, 'utf8').then((t) => t.trim() || undefined, () => undefined);
+  const onEpoch = (e: EpochState): void => {
+    if (e.state === 'ready') void writeFile(epochPath, `${e.epoch}\n`).catch((err: unknown) => io.err(`tai: cannot write ${epochPath}: ${errorText(err)}`));
+    if (e.state === 'ready') io.out(`tai: shared counters ready (epoch ${e.epoch})`);
+    if (e.state === 'restoring') io.err(`tai: the shared counters lost their data: restoring them from the replicas' logs (epoch ${e.epoch}, waiting for ${e.waitingFor.join(', ') || 'none'}); meanwhile hard quotas deny (CountersUnavailable)`);
+  };
+  const store = await openSharedStore(opts.counters, opts.origin, { ...hooks, lastEpoch, onEpoch });
   const url = new URL(opts.counters.url);
   io.out(`tai: counters shared in ${url.protocol}//${url.host}${url.pathname} (while it is unreachable, hard quotas deny and the rest allow: CountersUnavailable)`);
   return store;
@@ -203,8 +218,10 @@ function countersGauges(shared: SharedStore | undefined): { countersUp?: () => n
   return shared ? { countersUp: () => (shared.health().connected ? 1 : 0) } : {};
 }
 
-function countersReadiness(shared: SharedStore | undefined): { counters?: CountersHealth } {
-  return shared ? { counters: shared.health() } : {};
+function countersReadiness(shared: SharedStore | undefined): { counters?: CountersReadiness } {
+  if (!shared) return {};
+  const { epoch, ...health } = shared.health();
+  return { counters: { ...health, state: epoch.state, ...(epoch.state === 'restoring' && { waitingFor: epoch.waitingFor }) } };
 }
 
 /** /readyz's view of the log's health. */

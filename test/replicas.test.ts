@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTai } from './support/log-fixture.ts';
-import { startRedis, stopRedis, type RedisServer } from './support/redis-server.ts';
+import { restartRedis, startRedis, stopRedis, type RedisServer } from './support/redis-server.ts';
 import { getJson, startServe, stopServe, type Served } from './support/served.ts';
 
 const POLICY = `
@@ -17,6 +17,7 @@ spec:
   quotas:
     builds: { limit: 27, window: month, enforcement: hard }
     api-calls: { limit: 1000, window: month, enforcement: hard }
+    deploys: { limit: 120, window: month, enforcement: hard }
 ---
 apiVersion: tai.dev/v1alpha1
 kind: Tenant
@@ -68,11 +69,50 @@ test.serial('a retried idempotency key on another replica returns the first answ
   t.is(peek.used, 5);
 });
 
+async function until(probe: () => boolean, ms = 30_000): Promise<void> {
+  for (const end = Date.now() + ms; !probe() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 25));
+}
+
+test.serial('Redis killed mid-load and restarted empty: the limit is never passed, and the count comes back from the logs', async (t) => {
+  const answers: Array<{ allowed: boolean; reason: string; used: number }> = [];
+  let stop = false;
+  const load = Promise.all(
+    Array.from({ length: 9 }, async (_, i) => {
+      while (!stop) answers.push((await (await consume(i % 3, { metric: 'deploys', amount: 1 })).json()) as (typeof answers)[number]);
+    }),
+  );
+  await until(() => answers.filter((a) => a.allowed).length >= 40);
+  await restartRedis(redis);
+  const lostAt = answers.length;
+  await until(() => answers.filter((a) => a.reason === 'QuotaExceeded').length >= 5);
+  stop = true;
+  await load;
+  const allowed = answers.filter((a) => a.allowed);
+  const summary = (): string => `${JSON.stringify(Object.entries(Object.groupBy(answers, (a) => a.reason)).map(([k, v]) => [k, v?.length]))}\n${replicas.map((r) => [...r.stdout, ...r.stderr].slice(-8).join('\n')).join('\n---\n')}`;
+  t.is(allowed.length, 120, `exactly the limit: never past it, and not short once the count is restored\n${summary()}`);
+  t.is(new Set(allowed.map((a) => a.used)).size, 120, 'each allowed unit saw its own count');
+  t.true(answers.slice(lostAt).some((a) => a.reason === 'CountersUnavailable' && !a.allowed), 'denied while the counters were down or being restored');
+  t.like(await (await consume(1, { metric: 'deploys', amount: 0 })).json(), { used: 120 });
+  // What the three logs recorded as allowed is what the restored counter holds.
+  let logged = 0;
+  for (let i = 0; i < 3; i++) {
+    const q = await runTai(['log', 'query', join(dir, `log-${i}`), '--tenant', 'acme', '--kind', 'decision', '--outcome', 'allowed', '--format', 'jsonl']);
+    t.is(q.code, 0, q.err.join('\n'));
+    for (const line of q.out.join('\n').split('\n').filter(Boolean)) {
+      const { body } = JSON.parse(line) as { body: { subject?: string; amount?: number } };
+      if (body.subject === 'deploys') logged += body.amount ?? 0;
+    }
+  }
+  t.is(logged, 120);
+  // Each replica counted in a new epoch after the loss: the one the restore ended in.
+  for (const r of replicas) t.true(new Set(r.stdout.flatMap((l) => /shared counters ready \(epoch (\S+)\)/.exec(l)?.[1] ?? [])).size >= 2, r.stdout.join('\n'));
+});
+
 test.serial('/readyz and /metrics show the shared counters; each replica keeps a log that verifies', async (t) => {
   for (const r of replicas) {
     const ready = (await getJson(`${r.url}/readyz`)) as { ready: boolean; counters?: { connected: boolean; latencyMs: number } };
     t.true(ready.ready);
-    t.like(ready.counters, { connected: true });
+    t.like(ready.counters, { connected: true, state: 'ready' });
     t.true(ready.counters!.latencyMs > 0);
     const metrics = await (await fetch(`${r.url}/metrics`)).text();
     t.regex(metrics, /^tai_counters_up 1$/m);

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import type { UsageCell } from '../governor/index.ts';
+import { BEGIN, FINISH, RAISE } from './redis-scripts.ts';
+import { Script, type Client } from './redis-scripts-runner.ts';
+
+/** The store's epoch: its id while the counters are good, `restoring ID` while they are rebuilt from the logs. */
+export const EPOCH_KEY = '{tai}:epoch';
+/** Replica heartbeats: origin → ms of its last beat. */
+const MEMBERS_KEY = '{tai}:members';
+const expectKey = (id: string): string => `{tai}:expect:${id}`;
+const restoredKey = (id: string): string => `{tai}:restored:${id}`;
+/** How long the bookkeeping of a restore is kept. */
+const RESTORE_KEYS_TTL_S = 24 * 60 * 60;
+const RESTORING = 'restoring ';
+
+const scripts = { begin: new Script(BEGIN), raise: new Script(RAISE), finish: new Script(FINISH) };
+
+/** What RedisCounters asks of the epoch: the one to count in (undefined: not now), and a refusal to report. */
+export interface EpochGate {
+  readonly current: string | undefined;
+  /** A script called in `epoch` was refused: the store has no such epoch (any more). */
+  refused(epoch: string): void;
+}
+
+export interface CountersEpochOptions {
+  /** This replica's log origin: its name among the replicas. */
+  origin: string;
+  /** This replica's log's view of usage: each counter as its latest receipt left it (recording/log-replay.ts). */
+  view: () => Iterable<UsageCell>;
+  /** Heartbeat and check period (default 1 s). */
+  everyMs?: number;
+  /** A replica whose heartbeat is older than this is not waited for (default 10 s). */
+  memberTtlMs?: number;
+  now?: () => number;
+  /** The epoch this replica last counted in (kept beside its log), so a loss while it was down is noticed. */
+  lastEpoch?: string | undefined;
+  /** Hears each change of state: the log line an operator reads, and keeping the epoch counted in. */
+  onState?: (state: EpochState) => void;
+}
+
+export type EpochState = { state: 'ready'; epoch: string } | { state: 'restoring'; epoch: string; waitingFor: string[] } | { state: 'unknown' };
+
+/**
+ * Keeps the shared counters whole across a store that loses its data (a flush, a failover without persistence).
+ *
+ * The logs are the truth: each allowed consume's receipt records the shared count after it, so the largest count
+ * any replica's log holds for a window is the count. When the epoch is gone, the first replica to see it starts a
+ * new one in `restoring` state, naming the replicas it saw beat in the last `memberTtlMs`; each of them folds its
+ * log's view in (RAISE: the larger count wins) and says so; the last one ends the restore. Until then every
+ * replica counts nothing (hard quotas deny, the rest allow: CountersUnavailable), so no decision counts on counters
+ * that are not whole. A replica that was not expected (its beat was older) folds its view in when it comes back;
+ * one that never comes back is `tai counters rebuild`'s to fold in (docs/deploy.md).
+ */
+export class CountersEpoch implements EpochGate {
+  readonly #client: Client;
+  readonly #o: Required<Omit<CountersEpochOptions, 'onState' | 'lastEpoch'>> & Pick<CountersEpochOptions, 'onState'>;
+  /** The epoch this replica last counted in. */
+  #known: string | undefined;
+  #state: EpochState = { state: 'unknown' };
+  /** Replicas seen beating at the last check before this one (what a restore waits for). */
+  #alive = new Set<string>();
+  /** The epoch whose restore this replica has folded its view into. */
+  #folded: string | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #checking: Promise<void> | undefined;
+
+  constructor(client: Client, o: CountersEpochOptions) {
+    this.#client = client;
+    this.#o = { everyMs: 1000, memberTtlMs: 10_000, now: () => Date.now(), ...o };
+    this.#known = o.lastEpoch;
+  }
+
+  get current(): string | undefined {
+    return this.#state.state === 'ready' ? this.#state.epoch : undefined;
+  }
+
+  get state(): EpochState {
+    return this.#state;
+  }
+
+  /** A script called in `epoch` was refused: stop counting in it and check now rather than at the next beat. */
+  refused(epoch: string): void {
+    // A late refusal of a call made in an epoch already left behind says nothing about the current one.
+    if (this.current === epoch) this.#set({ state: 'unknown' });
+    void this.check();
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => void this.check(), this.#o.everyMs);
+    this.#timer.unref();
+    void this.check();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One heartbeat and check (one at a time); a store that cannot be reached leaves the state as it is. */
+  check(): Promise<void> {
+    this.#checking ??= this.#check()
+      .catch(() => undefined)
+      .finally(() => (this.#checking = undefined));
+    return this.#checking;
+  }
+
+  async #check(): Promise<void> {
+    const now = this.#o.now();
+    const seen = this.#alive;
+    await this.#client.sendCommand(['HSET', MEMBERS_KEY, this.#o.origin, String(now)]);
+    const beats = (await this.#client.sendCommand(['HGETALL', MEMBERS_KEY])) as Record<string, string> | string[];
+    this.#alive = aliveMembers(beats, now - this.#o.memberTtlMs);
+    let value = (await this.#client.sendCommand(['GET', EPOCH_KEY])) as string | null;
+    // Gone: start restoring under a new epoch (or join the one another replica just started).
+    value ??= (await scripts.begin.run(this.#client, [EPOCH_KEY], [randomUUID()])) as string;
+    if (!value.startsWith(RESTORING)) return this.#ready(value);
+    await this.#restore(value.slice(RESTORING.length), new Set([...seen, ...this.#alive, this.#o.origin]));
+  }
+
+  async #ready(epoch: string): Promise<void> {
+    // A new epoch this replica has not counted in nor folded its view into: the store lost its data while this
+    // replica was away (or not waited for). Folding is only for that: on counters that are whole a gauge's view
+    // may be stale (released since on another replica), and the store's count is the truth.
+    if (this.#known !== undefined && this.#known !== epoch && this.#folded !== epoch) await this.#fold(epoch);
+    this.#set({ state: 'ready', epoch });
+  }
+
+  async #restore(id: string, expected: Set<string>): Promise<void> {
+    await this.#client.sendCommand(['SADD', expectKey(id), ...expected]);
+    await this.#client.sendCommand(['EXPIRE', expectKey(id), String(RESTORE_KEYS_TTL_S)]);
+    if (this.#folded !== id) await this.#fold(id);
+    await scripts.finish.run(this.#client, [EPOCH_KEY, expectKey(id), restoredKey(id)], [id]);
+    const waiting = (await this.#client.sendCommand(['SDIFF', expectKey(id), restoredKey(id)])) as string[];
+    const value = (await this.#client.sendCommand(['GET', EPOCH_KEY])) as string | null;
+    if (value === id) return this.#set({ state: 'ready', epoch: id });
+    this.#set({ state: 'restoring', epoch: id, waitingFor: [...waiting].sort() });
+  }
+
+  /** Folds this replica's view of every counter into epoch `id`, then says it has. */
+  async #fold(id: string): Promise<void> {
+    const raises = [...this.#o.view()].map((c) =>
+      scripts.raise.run(this.#client, [`{tai}:u:${c.tenant}:${c.metric}`, EPOCH_KEY], [id, c.windowStart === null ? '' : String(c.windowStart), String(c.used), String(c.fired)]),
+    );
+    await Promise.all(raises);
+    await this.#client.sendCommand(['SADD', restoredKey(id), this.#o.origin]);
+    await this.#client.sendCommand(['EXPIRE', restoredKey(id), String(RESTORE_KEYS_TTL_S)]);
+    this.#folded = id;
+  }
+
+  #set(next: EpochState): void {
+    const before = this.#state;
+    this.#state = next;
+    if (next.state === 'ready') this.#known = next.epoch;
+    if (before.state !== next.state || ('epoch' in before && 'epoch' in next && before.epoch !== next.epoch)) this.#o.onState?.(next);
+  }
+}
+
+/** The members whose last beat is after `since`. RESP3 answers HGETALL as a map, RESP2 as a flat list. */
+function aliveMembers(beats: Record<string, string> | string[], since: number): Set<string> {
+  const entries: [string, string][] = Array.isArray(beats) ? beats.flatMap((v, i) => (i % 2 === 0 ? [[v, beats[i + 1]!] as [string, string]] : [])) : Object.entries(beats);
+  return new Set(entries.filter(([, at]) => Number(at) > since).map(([member]) => member));
+}
