@@ -3,6 +3,7 @@
 import { pathToFileURL } from 'node:url';
 import { auditCommand } from './audit/index.ts';
 import { explainCommand } from './explain.ts';
+import { countersCommand } from './counters.ts';
 import { crdsCommand } from './crds.ts';
 import { logCommand } from './log-command.ts';
 import { EXIT, UsageError, type Command, type CommandIO } from './io.ts';
@@ -10,7 +11,7 @@ import { EntryFileRefusal } from '../receipts/store/entry-audit.ts';
 import { serveCommand } from './serve.ts';
 import { validateCommand } from './validate.ts';
 
-export const COMMANDS: readonly Command[] = [serveCommand, validateCommand, explainCommand, crdsCommand, logCommand, auditCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, validateCommand, explainCommand, crdsCommand, logCommand, auditCommand, countersCommand];
 
 const HELP = `tai — a Kubernetes-native entitlement governor
 

@@ -138,12 +138,7 @@ export class CountersEpoch implements EpochGate {
 
   /** Folds this replica's view of every counter into epoch `id`, then says it has. */
   async #fold(id: string): Promise<void> {
-    const raises = [...this.#o.view()].map((c) =>
-      scripts.raise.run(this.#client, [`{tai}:u:${c.tenant}:${c.metric}`, EPOCH_KEY], [id, c.windowStart === null ? '' : String(c.windowStart), String(c.used), String(c.fired)]),
-    );
-    await Promise.all(raises);
-    await this.#client.sendCommand(['SADD', restoredKey(id), this.#o.origin]);
-    await this.#client.sendCommand(['EXPIRE', restoredKey(id), String(RESTORE_KEYS_TTL_S)]);
+    await foldView(this.#client, { epoch: id, origin: this.#o.origin, cells: this.#o.view() });
     this.#folded = id;
   }
 
@@ -153,6 +148,43 @@ export class CountersEpoch implements EpochGate {
     if (next.state === 'ready') this.#known = next.epoch;
     if (before.state !== next.state || ('epoch' in before && 'epoch' in next && before.epoch !== next.epoch)) this.#o.onState?.(next);
   }
+}
+
+/**
+ * Folds one log's view of usage into epoch `epoch` (restoring or restored: RAISE keeps the larger count of a
+ * window) and records that `origin` has been folded in.
+ */
+export async function foldView(client: Client, o: { epoch: string; origin: string; cells: Iterable<UsageCell> }): Promise<void> {
+  const raises = [...o.cells].map((c) =>
+    scripts.raise.run(client, [`{tai}:u:${c.tenant}:${c.metric}`, EPOCH_KEY], [o.epoch, c.windowStart === null ? '' : String(c.windowStart), String(c.used), String(c.fired)]),
+  );
+  await Promise.all(raises);
+  await client.sendCommand(['SADD', restoredKey(o.epoch), o.origin]);
+  await client.sendCommand(['EXPIRE', restoredKey(o.epoch), String(RESTORE_KEYS_TTL_S)]);
+}
+
+/** What `tai counters rebuild` found and did. */
+export interface Rebuilt {
+  epoch: string;
+  /** Whether counting resumed (every replica the restore waits for is folded in). */
+  ready: boolean;
+  waitingFor: string[];
+}
+
+/**
+ * Folds logs into the store by hand (`tai counters rebuild`): for a replica that will not come back to fold its own
+ * log in, or a store emptied while every replica was down. Starts a restore if the store has no epoch, folds each
+ * log's view in, and ends the restore if nothing else is awaited.
+ */
+export async function rebuildFromLogs(client: Client, logs: readonly { origin: string; cells: Iterable<UsageCell> }[]): Promise<Rebuilt> {
+  let value = (await client.sendCommand(['GET', EPOCH_KEY])) as string | null;
+  value ??= (await scripts.begin.run(client, [EPOCH_KEY], [randomUUID()])) as string;
+  const id = value.startsWith(RESTORING) ? value.slice(RESTORING.length) : value;
+  for (const log of logs) await foldView(client, { epoch: id, origin: log.origin, cells: log.cells });
+  await scripts.finish.run(client, [EPOCH_KEY, expectKey(id), restoredKey(id)], [id]);
+  const waiting = (await client.sendCommand(['SDIFF', expectKey(id), restoredKey(id)])) as string[];
+  const now = (await client.sendCommand(['GET', EPOCH_KEY])) as string | null;
+  return { epoch: id, ready: now === id, waitingFor: [...waiting].sort() };
 }
 
 /** The members whose last beat is after `since`. RESP3 answers HGETALL as a map, RESP2 as a flat list. */

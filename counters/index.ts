@@ -3,3 +3,4 @@ export * from './redis-connect.ts';
 export * from './redis-counters.ts';
 export * from './redis-answers.ts';
 export * from './counters-epoch.ts';
+export type { Client } from './redis-scripts-runner.ts';

@@ -57,6 +57,14 @@ const START_WAIT_MS = 2000;
 /** Reconnects: at once, then backing off to one attempt a second. */
 const RECONNECT_MAX_MS = 1000;
 
+/** A plain connection for one command-line task (`tai counters rebuild`); the caller closes it with `destroy()`. */
+export async function connectStore(config: CountersConfig): Promise<Client> {
+  const client = createClient({ ...(await clientOptions(config)), disableOfflineQueue: false });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client as unknown as Client;
+}
+
 /** The client's options: the URL, AUTH from its file, TLS with the CA from its file for rediss://. */
 async function clientOptions(config: CountersConfig): Promise<Parameters<typeof createClient>[0]> {
   const url = new URL(config.url);

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTai } from './support/log-fixture.ts';
-import { restartRedis, startRedis, stopRedis, type RedisServer } from './support/redis-server.ts';
+import { flushRedis, redisCall, restartRedis, startRedis, stopRedis, type RedisServer } from './support/redis-server.ts';
 import { getJson, startServe, stopServe, type Served } from './support/served.ts';
 
 const POLICY = `
@@ -123,4 +123,17 @@ test.serial('/readyz and /metrics show the shared counters; each replica keeps a
     const verified = await runTai(['log', 'verify', join(dir, `log-${i}`)]);
     t.is(verified.code, 0, verified.err.join('\n'));
   }
+});
+
+test.serial('tai counters rebuild: a store emptied while every replica was down is folded back from their logs', async (t) => {
+  await Promise.all(replicas.map((r) => stopServe(r)));
+  await flushRedis(redis);
+  const logs = [0, 1, 2].map((i) => join(dir, `log-${i}`));
+  const rebuilt = await runTai(['counters', 'rebuild', ...logs, '--counters', redis.url]);
+  t.is(rebuilt.code, 0, rebuilt.err.join('\n'));
+  t.regex(rebuilt.out.join('\n'), /folded 3 log\(s\) into epoch \S+; the counters are whole and counting/);
+  const used = async (metric: string): Promise<string> => String(await redisCall(redis, ['HGET', `{tai}:u:acme:${metric}`, 'u']));
+  t.is(await used('builds'), '27');
+  t.is(await used('deploys'), '120');
+  t.is(await used('api-calls'), '5');
 });
