@@ -37,10 +37,13 @@ const podLabels = (sts: Manifest): Record<string, string> => (sts.spec as { temp
 /** The value of `--NAME=VALUE` in `args`. */
 const flag = (args: readonly string[], name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
-/** A kustomization of this test's own in a temporary folder: `resources` and `components` as paths from the repository's root. */
-async function overlay(text: (up: (path: string) => string) => string): Promise<Manifest[]> {
+/** The kustomization in docs/deploy.md's block marked `<!-- overlay:NAME -->`, built with this checkout's config/ for the repository's URLs. */
+async function docsOverlay(name: string): Promise<Manifest[]> {
+  const doc = await readFile('docs/deploy.md', 'utf8');
+  const block = new RegExp(`<!-- overlay:${name}[^>]*-->\n\`\`\`yaml\n([\\s\\S]*?)\`\`\``).exec(doc)?.[1];
+  if (block === undefined) throw new Error(`docs/deploy.md has no block marked overlay:${name}`);
   const dir = await mkdtemp(join(tmpdir(), 'tai-overlay-'));
-  await writeFile(join(dir, 'kustomization.yaml'), text((path) => relative(dir, resolve(path))));
+  await writeFile(join(dir, 'kustomization.yaml'), block.replace(/https:\/\/github\.com\/\S+?\/\/(config\/[\w-]+)\?ref=\S+/g, (_, path: string) => relative(dir, resolve(path))));
   return render(cluster, dir);
 }
 
@@ -165,8 +168,8 @@ test('--counters is wired: the endpoint from tai-settings, AUTH string and serve
   t.is(flag(c.args, 'counters-ca-file'), `${mount!.mountPath}/ca.crt`);
 });
 
-test('config/single-replica: one replica without Redis, nothing of --counters left, and the API server accepts it', async (t) => {
-  const rendered = await overlay((up) => `resources: [${up('config/default')}]\ncomponents: [${up('config/single-replica')}]\n`);
+test('config/single-replica, as docs/deploy.md adds it: one replica without Redis, nothing of --counters left, and the API server accepts it', async (t) => {
+  const rendered = await docsOverlay('single-replica');
   const sts = only(rendered, 'StatefulSet', 'tai');
   const c = podSpecOf(sts).containers[0]!;
   t.is((sts.spec as { replicas: number }).replicas, 1);
@@ -289,7 +292,7 @@ test.serial('two of the StatefulSet’s replicas, started as the kubelet would o
 
 test.serial('config/single-replica’s pod, started as the kubelet would, serves without Redis', async (t) => {
   await installTai(cluster);
-  const rendered = await overlay((up) => `resources: [${up('config/default')}]\ncomponents: [${up('config/single-replica')}]\n`);
+  const rendered = await docsOverlay('single-replica');
   const container = podSpecOf(only(rendered, 'StatefulSet', 'tai')).containers[0]!;
   const root = await mkdtemp(join(tmpdir(), 'tai-deploy-single-'));
   const { secrets, caPem } = await secretFolders(container, root);
