@@ -175,6 +175,7 @@ test('config/single-replica, as docs/deploy.md adds it: one replica without Redi
   t.is((sts.spec as { replicas: number }).replicas, 1);
   t.deepEqual(c.args, governor().args.filter((a) => !a.startsWith('--counters')));
   t.false(JSON.stringify(sts).includes('counters'), 'no env, mount or volume for the counters');
+  t.is(podSpecOf(sts).topologySpreadConstraints, undefined, 'nothing to spread; runs on nodes without a zone label');
   t.deepEqual(rendered.map(key).sort(), objects.map(key).sort(), 'the same objects otherwise');
   const dry = await kubectl(cluster, ['apply', '--dry-run=client', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [sts] }));
   t.is(dry.code, 0, dry.stderr);
