@@ -21,15 +21,25 @@ export interface Container {
   startupProbe?: Probe;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
+  lifecycle?: { preStop?: { sleep?: { seconds: number } } };
 }
 
 export interface Probe {
   httpGet: { path: string; port: string | number; scheme?: string };
 }
 
+export interface TopologySpread {
+  maxSkew: number;
+  topologyKey: string;
+  whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
+  labelSelector: { matchLabels: Record<string, string> };
+}
+
 export interface PodSpec {
   serviceAccountName?: string;
   securityContext?: Record<string, unknown>;
+  terminationGracePeriodSeconds?: number;
+  topologySpreadConstraints?: TopologySpread[];
   containers: Container[];
   volumes?: Array<{ name: string; secret?: { secretName: string }; emptyDir?: object; csi?: object }>;
 }
