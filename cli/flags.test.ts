@@ -15,7 +15,7 @@ const escaped = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 
 test('every option in a command\'s table is in its --help, with its placeholder, and parses', async (t) => {
   const tabled = COMMANDS.filter((c) => c.flags !== undefined);
-  t.deepEqual(tabled.map((c) => c.name), ['serve', 'validate', 'explain', 'crds', 'log', 'audit']);
+  t.deepEqual(tabled.map((c) => c.name), ['serve', 'validate', 'explain', 'crds', 'log', 'audit', 'counters']);
   for (const command of tabled) {
     const text = await help([command.name]);
     for (const [name, flag] of Object.entries(command.flags!)) {
