@@ -62,6 +62,8 @@ export class CountersEpoch implements EpochGate {
   /** The epoch whose restore this replica has folded its view into. */
   #folded: string | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Connections made so far: the first is not a reconnection. */
+  #connections = 0;
   #checking: Promise<void> | undefined;
 
   constructor(client: Client, o: CountersEpochOptions) {
@@ -83,6 +85,19 @@ export class CountersEpoch implements EpochGate {
     // A late refusal of a call made in an epoch already left behind says nothing about the current one.
     if (this.current === epoch) this.#set({ state: 'unknown' });
     void this.check();
+  }
+
+  /**
+   * The connection came back (a failover, a restart with persistence): the store may have kept its epoch but lost
+   * its last writes (replication to a standby is asynchronous). Counters only grow within their window, so folding
+   * this replica's view of them in again is always right; gauges (no window) are left as the store has them.
+   */
+  async reconnected(): Promise<void> {
+    await this.check();
+    const epoch = this.current;
+    if (this.#connections++ === 0 || epoch === undefined) return;
+    const counters = [...this.#o.view()].filter((c) => c.windowStart !== null);
+    await foldView(this.#client, { epoch, origin: this.#o.origin, cells: counters }).catch(() => undefined);
   }
 
   start(): void {

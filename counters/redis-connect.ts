@@ -105,7 +105,7 @@ export async function openSharedStore(config: CountersConfig, replica: string, h
       hooks.observe?.(ms, e);
     },
   });
-  client.on('ready', () => void epoch.check());
+  client.on('ready', () => void epoch.reconnected());
   epoch.start();
   // A store that answers at once is counting before the first decision; one that does not is not waited for long.
   await Promise.race([connecting.then(() => epoch.check()), new Promise((r) => setTimeout(r, START_WAIT_MS).unref())]);
