@@ -3,6 +3,9 @@
 // as one in-process Governor does, and follow the unavailability policy when Redis stalls.
 import test from 'ava';
 import fc from 'fast-check';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { QuotaKind } from '../crds/index.ts';
 import { Governor, IdempotencyKeyInFlightError, MemoryUsageStore, SharedGovernor, type Decision, type DecisionRequest, type ThresholdEvent } from '../governor/index.ts';
 import { ManualClock, MutablePolicy, quota, rate, tenant } from '../governor/fixtures.test-helper.ts';
@@ -169,4 +172,25 @@ test('while Redis stalls: a hard quota denies, soft quotas and rate limits allow
   for (let i = 0; i < 50 && (await peek()) !== 2; i++) await new Promise((r) => setTimeout(r, 20));
   t.is(await peek(), 2, 'the stalled call counted nothing in the end');
   t.like(await g.consume({ tenant: name, metric: 'soft', amount: 1, idempotencyKey: 'during' }), { allowed: true, reason: 'Allowed', used: 1 }, 'a key answered while unavailable was not stored');
+});
+
+test('Memorystore-style: rediss:// with the AUTH string from a file and the server CA; a wrong password is unavailable, not a crash', async (t) => {
+  const secure = await startRedis({ tls: true, password: 'memorystore-auth' });
+  t.teardown(() => stopRedis(secure));
+  const name = fresh();
+  const clock = new ManualClock();
+  const policy = new MutablePolicy(tenant({ name, quotas: { builds: quota({ limit: 2 }) } }));
+  const s = await openSharedStore({ url: secure.url, passwordFile: secure.passwordFile, caFile: secure.caFile, timeoutMs: 2000 }, 'tls');
+  stores.push(s);
+  t.is(s.health().epoch.state, 'ready');
+  const g = new SharedGovernor({ policy, clock, counters: s.counters, answers: s.answers });
+  t.like(await g.consume({ tenant: name, metric: 'builds', amount: 2 }), { allowed: true, used: 2 });
+  t.like(await g.consume({ tenant: name, metric: 'builds', amount: 1 }), { allowed: false, reason: 'QuotaExceeded' });
+  const wrong = join(await mkdtemp(join(tmpdir(), 'tai-pw-')), 'password');
+  await writeFile(wrong, 'not-it');
+  const refused = await openSharedStore({ url: secure.url, passwordFile: wrong, caFile: secure.caFile, timeoutMs: 300 }, 'wrong');
+  stores.push(refused);
+  t.false(refused.health().connected);
+  const g2 = new SharedGovernor({ policy, clock, counters: refused.counters, answers: refused.answers });
+  t.like(await g2.consume({ tenant: name, metric: 'builds', amount: 0 }), { allowed: false, reason: 'CountersUnavailable' });
 });
