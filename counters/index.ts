@@ -2,3 +2,4 @@
 export * from './redis-connect.ts';
 export * from './redis-counters.ts';
 export * from './redis-answers.ts';
+export * from './redis-reservations.ts';

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createClient } from '@redis/client';
 import { RedisAnswers } from './redis-answers.ts';
 import { RedisCounters, type CallObserver } from './redis-counters.ts';
+import { RedisReservations } from './redis-reservations.ts';
 import type { Client } from './redis-scripts-runner.ts';
 
 export interface CountersConfig {
@@ -19,6 +20,8 @@ export interface CountersConfig {
 export interface SharedStore {
   counters: RedisCounters;
   answers: RedisAnswers;
+  /** Admission reservations for tenant-wide resource caps (docs/adr/0007). */
+  reservations: RedisReservations;
   /** The connection's state and recent calls, for /readyz. */
   health(): CountersHealth;
   close(): Promise<void>;
@@ -64,17 +67,19 @@ export async function openSharedStore(config: CountersConfig, replica: string, o
   client.connect().catch(() => undefined);
   let latencyMs = 0;
   let error: string | undefined;
-  const counters = new RedisCounters(client as unknown as Client, {
+  const calls = {
     timeoutMs: config.timeoutMs,
-    observe: (ms, e) => {
+    observe: (ms: number, e: Parameters<CallObserver>[1]) => {
       latencyMs = latencyMs === 0 ? ms : latencyMs + LATENCY_WEIGHT * (ms - latencyMs);
       error = e?.message;
       observe?.(ms, e);
     },
-  });
+  };
+  const counters = new RedisCounters(client as unknown as Client, calls);
   return {
     counters,
     answers: new RedisAnswers(counters, replica),
+    reservations: new RedisReservations(client as unknown as Client, calls),
     health: () => ({ connected: client.isReady, latencyMs: Math.round(latencyMs * 1000) / 1000, ...(error !== undefined && { error }) }),
     close: async () => {
       client.destroy();
