@@ -82,6 +82,17 @@ export class AdmissionController {
   async awaitReferences(req: AdmissionRequest): Promise<void> {
     const waiting = references(req).filter((key) => this.#pending(key));
     if (waiting.length > 0) await until(() => waiting.every((key) => this.#o.policy.holds(key)), this.#o.barrierMs ?? BARRIER_MS);
+    // On shared reservations another replica may have admitted the namespace moments ago, and this one has no
+    // reservation to place its Pods by: they wait for the watch (the API server's NamespaceLifecycle lets a
+    // create through only into a namespace that exists), rather than pass uncounted.
+    if (this.#o.shared && this.#unplaced(req)) await until(() => !this.#unplaced(req), this.#o.barrierMs ?? BARRIER_MS);
+  }
+
+  /** A create in a namespace neither the watch nor a reservation here has told this replica of. */
+  #unplaced(req: AdmissionRequest): boolean {
+    const ns = req.namespace;
+    if (req.operation !== 'CREATE' || !ns || (req.resource.group === '' && req.resource.resource === 'namespaces')) return false;
+    return this.#o.ledger.labels(ns) === undefined && this.#o.reservations.namespaceLabels(ns, this.#o.now()) === undefined;
   }
 
   /**

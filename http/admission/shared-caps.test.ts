@@ -100,3 +100,13 @@ test('the store out of reach: a request adding to a cap is refused CountersUnava
   t.like(controller.decide(requestFor('configmaps', configMap)), { allowed: true, tenant: 'acme' });
   controller.release(requestFor('pods', pod('acme-a', 'web')));
 });
+
+test('a Pod in a namespace another replica admitted moments ago waits for the watch to deliver it, and is counted', async (t) => {
+  const store = new MemoryReservations();
+  const { controller, ledger } = replica('r1', store);
+  setTimeout(() => ledger.upsert('namespaces', namespace('acme-new', { 'tai.dev/tenant': 'acme' }) as never), 50);
+  const started = performance.now();
+  t.like(await controller.review(requestFor('pods', pod('acme-new', 'web'))), { allowed: true, tenant: 'acme', reserved: true });
+  t.true(performance.now() - started >= 40);
+  t.is(store.byTenant.get('acme')!.size, 1);
+});
