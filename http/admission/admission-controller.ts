@@ -56,7 +56,8 @@ const BARRIER_MS = 1500;
 /**
  * Answers AdmissionReviews (design §4): tenant namespaces, what is created or changed inside them, and TAI's
  * own kinds. Synchronous from reading usage to reserving, so that concurrent reviews, each answered in one turn
- * of the event loop, cannot together pass a cap. Deletes are always allowed (a suspended tenant may clean up),
+ * of the event loop, cannot together pass a cap; on reservations shared by several replicas (`shared`), the
+ * store's atomic step plays that part. Deletes are always allowed (a suspended tenant may clean up),
  * and so is anything already being deleted (finalizer removal must not wedge).
  */
 export class AdmissionController {
