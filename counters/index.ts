@@ -3,4 +3,5 @@ export * from './redis-connect.ts';
 export * from './redis-counters.ts';
 export * from './redis-answers.ts';
 export * from './counters-epoch.ts';
+export * from './redis-reservations.ts';
 export type { Client } from './redis-scripts-runner.ts';

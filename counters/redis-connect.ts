@@ -4,6 +4,7 @@ import { RedisAnswers } from './redis-answers.ts';
 import type { UsageCell } from '../governor/index.ts';
 import { CountersEpoch, type EpochState } from './counters-epoch.ts';
 import { RedisCounters, type CallObserver } from './redis-counters.ts';
+import { RedisReservations } from './redis-reservations.ts';
 import type { Client } from './redis-scripts-runner.ts';
 
 export interface CountersConfig {
@@ -21,6 +22,8 @@ export interface CountersConfig {
 export interface SharedStore {
   counters: RedisCounters;
   answers: RedisAnswers;
+  /** Admission reservations for tenant-wide resource caps (docs/adr/0007). */
+  reservations: RedisReservations;
   /** The connection's state and recent calls, for /readyz. */
   health(): CountersHealth;
   close(): Promise<void>;
@@ -96,15 +99,15 @@ export async function openSharedStore(config: CountersConfig, replica: string, h
   let latencyMs = 0;
   let error: string | undefined;
   const epoch = new CountersEpoch(client as unknown as Client, { origin: replica, view: hooks.view ?? (() => []), lastEpoch: hooks.lastEpoch, ...(hooks.onEpoch && { onState: hooks.onEpoch }) });
-  const counters = new RedisCounters(client as unknown as Client, {
+  const calls = {
     timeoutMs: config.timeoutMs,
-    epoch,
-    observe: (ms, e) => {
+    observe: (ms: number, e: Parameters<CallObserver>[1]) => {
       latencyMs = latencyMs === 0 ? ms : latencyMs + LATENCY_WEIGHT * (ms - latencyMs);
       error = e?.message;
       hooks.observe?.(ms, e);
     },
-  });
+  };
+  const counters = new RedisCounters(client as unknown as Client, { ...calls, epoch });
   client.on('ready', () => void epoch.reconnected());
   epoch.start();
   // A store that answers at once is counting before the first decision; one that does not is not waited for long.
@@ -112,6 +115,7 @@ export async function openSharedStore(config: CountersConfig, replica: string, h
   return {
     counters,
     answers: new RedisAnswers(counters, replica),
+    reservations: new RedisReservations(client as unknown as Client, calls),
     health: () => ({ connected: client.isReady, latencyMs: Math.round(latencyMs * 1000) / 1000, ...(error !== undefined && { error }), epoch: epoch.state }),
     close: async () => {
       epoch.stop();

@@ -19,3 +19,4 @@ export { resolveSku, type SkuResolution } from './resolve-sku.ts';
 export type { CompileIssue } from './layers.ts';
 export * from './shared-counters.ts';
 export * from './shared-governor.ts';
+export * from './shared-reservations.ts';

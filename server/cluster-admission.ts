@@ -1,6 +1,6 @@
-import type { Clock, PolicyCompiler } from '../governor/index.ts';
+import type { Clock, PolicyCompiler, SharedReservations } from '../governor/index.ts';
 import type { CoreResource, InformerChange } from '../operator/index.ts';
-import { AdmissionController, objectKey, Reservations, ResourceLedger, TenantMembership } from '../http/admission/index.ts';
+import { AdmissionController, objectKey, Reservations, ResourceLedger, SharedCaps, TenantMembership } from '../http/admission/index.ts';
 
 /** How often reservations the watch never confirmed are let go. */
 const EXPIRE_EVERY_MS = 5000;
@@ -10,6 +10,8 @@ export interface ClusterAdmissionOptions {
   clock: Clock;
   /** Whether the operator's informers hold this TAI object (`SKU/name`, `Tenant/name`) yet. */
   holds: (key: string) => boolean;
+  /** Reservations shared with the other replicas (--counters), with this replica's name (its log origin). */
+  shared?: { store: SharedReservations; replica: string } | undefined;
 }
 
 /**
@@ -25,6 +27,8 @@ export class ClusterAdmission {
   /** Admission's view of the cluster: what the core informers count, and what admitted requests reserve. */
   readonly ledger = new ResourceLedger();
   readonly reservations = new Reservations();
+  /** With --counters: the reservations every replica counts. */
+  readonly shared: SharedCaps | undefined;
   readonly controller: AdmissionController;
   readonly #clock: Clock;
   #timer: NodeJS.Timeout | undefined;
@@ -33,6 +37,7 @@ export class ClusterAdmission {
     const { compiler } = o;
     const now = (): number => o.clock.now();
     this.#clock = o.clock;
+    this.shared = o.shared && new SharedCaps({ store: o.shared.store, replica: o.shared.replica, ledger: this.ledger, now });
     const membership = new TenantMembership({ tenants: () => compiler.resources.tenants, generation: () => compiler.snapshot.generation }, this.ledger);
     this.controller = new AdmissionController({
       policy: {
@@ -45,6 +50,7 @@ export class ClusterAdmission {
       membership,
       ledger: this.ledger,
       reservations: this.reservations,
+      shared: this.shared,
       now,
     });
   }
@@ -55,13 +61,18 @@ export class ClusterAdmission {
     const meta = object.metadata as { name: string; namespace?: string; resourceVersion?: string };
     if (c.type === 'delete') this.ledger.remove(resource, object as never);
     else this.ledger.upsert(resource, object as never);
-    this.reservations.confirm(objectKey(resource, meta.namespace ?? meta.name, meta.name), meta.resourceVersion);
+    const key = objectKey(resource, meta.namespace ?? meta.name, meta.name);
+    this.reservations.confirm(key, meta.resourceVersion);
+    this.shared?.confirm(key, meta.resourceVersion);
   }
 
   /** Starts letting go of expired reservations (once the informers are listed). */
   start(): void {
     clearInterval(this.#timer);
-    this.#timer = setInterval(() => this.reservations.expire(this.#clock.now()), EXPIRE_EVERY_MS);
+    this.#timer = setInterval(() => {
+      this.reservations.expire(this.#clock.now());
+      this.shared?.expire(this.#clock.now());
+    }, EXPIRE_EVERY_MS);
     this.#timer.unref();
   }
 

@@ -15,10 +15,10 @@ export interface ClusterFeedOptions {
 
 /** Cluster mode's feed: the operator's informers compile SKUs, Tenants and Quotas; the elected leader writes status. */
 export function clusterFeed(o: ClusterFeedOptions): FeedFactory {
-  return ({ compiler, usage, clock, io, onReconcileError }) => {
+  return ({ compiler, usage, clock, io, onReconcileError, reservations }) => {
     const api = new KubeClient(loadKubeConfig(o.kubeconfig));
     const log = (m: string): void => io.err(`tai: ${m}`);
-    const admission = new ClusterAdmission({ compiler, clock, holds: (key) => operator.policy.holds(key) });
+    const admission = new ClusterAdmission({ compiler, clock, holds: (key) => operator.policy.holds(key), shared: reservations });
     const onCoreChange: OperatorOptions['onCoreChange'] = (resource, change) => admission.coreChanged(resource, change);
     const operator = new Operator({ api, server: api.server, compiler, usage, clock, log, identity: o.identity, lease: o.lease, informer: o.informer, usageEveryMs: o.usageEveryMs, onReconcileError, onCoreChange });
     return {

@@ -20,7 +20,7 @@ import { anchorReporting, type AnchorConfig } from './anchoring.ts';
 import { openVerifier, type AuthConfig } from './auth-config.ts';
 import { listenOn, type HttpLimits, type TlsPaths } from './http-listener.ts';
 import type { CommandIO } from './io.ts';
-import type { FeedFactory } from './policy-feed.ts';
+import type { FeedContext, FeedFactory } from './policy-feed.ts';
 import type { ListenAddress } from './listen.ts';
 import { resolveOrigin } from './log-origin.ts';
 import { logFolderReader } from '../receipts/client/index.ts';
@@ -130,6 +130,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     usage,
     clock,
     io,
+    reservations: sharedReservations(shared, opts.origin),
   });
   // Before the first load: every snapshot, from a load, a decision or the boundary timer, is recorded.
   const stopRecording = recordPolicyChanges({
@@ -212,6 +213,11 @@ async function openCounters(opts: ServerOptions, io: CommandIO, hooks: Pick<Repl
   const url = new URL(opts.counters.url);
   io.out(`tai: counters shared in ${url.protocol}//${url.host}${url.pathname} (while it is unreachable, hard quotas deny and the rest allow: CountersUnavailable)`);
   return store;
+}
+
+/** Cluster admission's reservations shared in the store, under this replica's origin (none without --counters). */
+function sharedReservations(shared: SharedStore | undefined, origin: string): FeedContext['reservations'] {
+  return shared && { store: shared.reservations, replica: origin };
 }
 
 function countersGauges(shared: SharedStore | undefined): { countersUp?: () => number } {

@@ -1,5 +1,5 @@
 import type { Tenant } from '../crds/index.ts';
-import type { Clock, PolicyCompiler, ThresholdEvent, UsageStore } from '../governor/index.ts';
+import type { Clock, PolicyCompiler, SharedReservations, ThresholdEvent, UsageStore } from '../governor/index.ts';
 import type { KubeApi } from '../kube/index.ts';
 import type { AdmissionController } from '../http/admission/index.ts';
 import type { Readiness } from '../readiness/index.ts';
@@ -31,6 +31,8 @@ export interface FeedContext {
   io: CommandIO;
   /** Hears every failed reconcile, by kind (metrics). */
   onReconcileError?: (kind: string) => void;
+  /** Cluster mode with --counters: admission reservations shared with the other replicas, and this replica's name. */
+  reservations?: { store: SharedReservations; replica: string } | undefined;
 }
 
 export type FeedFactory = (context: FeedContext) => PolicyFeed;

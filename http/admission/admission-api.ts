@@ -46,7 +46,10 @@ export function admissionApi(o: AdmissionApiOptions): Hono {
     await o.controller.awaitReferences(request);
     const refusal = unwritable(o.checkWritable);
     if (refusal) return problem(c, 'log-unavailable', `${refusal}: nothing was decided, reserved or recorded for this review; ${FAILURE_POLICY}`);
-    const outcome = o.controller.decide(request);
+    // In-process the verdict comes in this turn, and its receipt is appended in it (no review decided between);
+    // on shared reservations a request adding to a cap waits for the store first.
+    const decided = o.controller.verdict(request);
+    const outcome = decided instanceof Promise ? await decided : decided;
     let receipt: ReceiptRef;
     try {
       receipt = await o.record(admissionBody(receiptInput(request, outcome)));

@@ -1,11 +1,12 @@
 import type { Sku, Tenant } from '../../crds/index.ts';
 import { TENANT_LABEL, type CompiledTenant } from '../../governor/index.ts';
-import { CAP_CHECKS, runChecks, type CapBreach, type CapInput, type Denial } from './cap-checks.ts';
+import { CAP_CHECKS, cappedBy, deny, runChecks, TENANT_CHECKS, type CapBreach, type CapInput, type Denial } from './cap-checks.ts';
 import { isCountedResource, objectUsage, record, type CountedResource } from './object-usage.ts';
 import { checkPolicyObject } from './policy-checks.ts';
 import { objectKey, type ResourceLedger } from './resource-ledger.ts';
 import { addInto, growth, objects, type ResourceVector } from './resource-vector.ts';
 import type { Reservations } from './reservations.ts';
+import type { SharedCaps } from './shared-caps.ts';
 import type { AdmissionRequest, AdmissionVerdict } from './review.ts';
 import type { TenantMembership } from './tenant-membership.ts';
 import { WORKLOADS, workloadWarnings } from './workload-warnings.ts';
@@ -25,6 +26,11 @@ export interface AdmissionControllerOptions {
   membership: TenantMembership;
   ledger: ResourceLedger;
   reservations: Reservations;
+  /**
+   * Reservations shared with other replicas (tai serve --counters): a request adding to a tenant's cap is then
+   * counted, checked and reserved in the shared store, and decided once it answers. Without it, in-process.
+   */
+  shared?: SharedCaps | undefined;
   now: () => number;
   /** How long capacity stays reserved for an admitted object the watch has not delivered (default 30 s). */
   reservationTtlMs?: number;
@@ -40,6 +46,9 @@ export interface AdmissionOutcome extends AdmissionVerdict {
   reserved: boolean;
 }
 
+/** A verdict now, or, for a request that adds to a cap on shared reservations, once the store answers. */
+export type Verdict = AdmissionOutcome | Promise<AdmissionOutcome>;
+
 const ALLOWED: AdmissionOutcome = { allowed: true, reason: 'Allowed', reserved: false };
 const TTL_MS = 30_000;
 const BARRIER_MS = 1500;
@@ -47,7 +56,8 @@ const BARRIER_MS = 1500;
 /**
  * Answers AdmissionReviews (design §4): tenant namespaces, what is created or changed inside them, and TAI's
  * own kinds. Synchronous from reading usage to reserving, so that concurrent reviews, each answered in one turn
- * of the event loop, cannot together pass a cap. Deletes are always allowed (a suspended tenant may clean up),
+ * of the event loop, cannot together pass a cap; on reservations shared by several replicas (`shared`), the
+ * store's atomic step plays that part. Deletes are always allowed (a suspended tenant may clean up),
  * and so is anything already being deleted (finalizer removal must not wedge).
  */
 export class AdmissionController {
@@ -66,13 +76,24 @@ export class AdmissionController {
    */
   async review(req: AdmissionRequest): Promise<AdmissionOutcome> {
     await this.awaitReferences(req);
-    return this.decide(req);
+    return this.verdict(req);
   }
 
   /** Waits (briefly, bounded) for the TAI objects a request references that this webhook admitted moments ago. */
   async awaitReferences(req: AdmissionRequest): Promise<void> {
     const waiting = references(req).filter((key) => this.#pending(key));
     if (waiting.length > 0) await until(() => waiting.every((key) => this.#o.policy.holds(key)), this.#o.barrierMs ?? BARRIER_MS);
+    // On shared reservations another replica may have admitted the namespace moments ago, and this one has no
+    // reservation to place its Pods by: they wait for the watch (the API server's NamespaceLifecycle lets a
+    // create through only into a namespace that exists), rather than pass uncounted.
+    if (this.#o.shared && this.#unplaced(req)) await until(() => !this.#unplaced(req), this.#o.barrierMs ?? BARRIER_MS);
+  }
+
+  /** A create in a namespace neither the watch nor a reservation here has told this replica of. */
+  #unplaced(req: AdmissionRequest): boolean {
+    const ns = req.namespace;
+    if (req.operation !== 'CREATE' || !ns || (req.resource.group === '' && req.resource.resource === 'namespaces')) return false;
+    return this.#o.ledger.labels(ns) === undefined && this.#o.reservations.namespaceLabels(ns, this.#o.now()) === undefined;
   }
 
   /**
@@ -81,11 +102,22 @@ export class AdmissionController {
    */
   release(req: AdmissionRequest): void {
     this.#o.reservations.release(req.uid);
+    this.#o.shared?.release(req.uid);
     if (req.resource.group === 'tai.dev') this.#admitted.delete(`${req.kind.kind}/${nameOf(req)}`);
   }
 
-  /** The verdict from what the governor and the informers hold now; synchronous from reading usage to reserving. */
+  /** `verdict` on in-process reservations only: synchronous from reading usage to reserving. */
   decide(req: AdmissionRequest): AdmissionOutcome {
+    const v = this.verdict(req);
+    if (v instanceof Promise) throw new Error('decide: on shared reservations a request that adds to a cap is decided asynchronously; call verdict');
+    return v;
+  }
+
+  /**
+   * The verdict from what the governor and the informers hold now. In-process, synchronous from reading usage to
+   * reserving; on shared reservations, a request that adds to a cap is decided by the store's atomic step.
+   */
+  verdict(req: AdmissionRequest): Verdict {
     if (req.operation === 'DELETE' || req.operation === 'CONNECT' || req.subResource) return ALLOWED;
     if (record(record(req.object).metadata).deletionTimestamp) return ALLOWED;
     const { group, resource } = req.resource;
@@ -110,7 +142,7 @@ export class AdmissionController {
     return false;
   }
 
-  #namespace(req: AdmissionRequest): AdmissionOutcome {
+  #namespace(req: AdmissionRequest): Verdict {
     const name = nameOf(req);
     const labels = labelsOf(req.object);
     const member = this.#o.membership.of(labels);
@@ -122,7 +154,7 @@ export class AdmissionController {
     return this.#judge(req, { key: objectKey('namespaces', name, name), adds, labels }, this.#capInput(tenant, member, `namespace ${name}`, adds));
   }
 
-  #counted(req: AdmissionRequest, resource: CountedResource): AdmissionOutcome {
+  #counted(req: AdmissionRequest, resource: CountedResource): Verdict {
     const placed = this.#place(req.namespace);
     if (!placed) return ALLOWED;
     const after = objectUsage(resource, record(req.object));
@@ -160,16 +192,60 @@ export class AdmissionController {
   }
 
   /** Runs the cap checks; an admitted request that adds anything reserves it (unless it is a dry run). */
-  #judge(req: AdmissionRequest, target: { key: string; adds: ResourceVector; labels?: Record<string, string> }, input: CapInput): AdmissionOutcome {
+  #judge(req: AdmissionRequest, target: Target, input: CapInput): Verdict {
+    const caps = this.#o.shared && input.compiled ? cappedBy(input.compiled.resources, target.adds) : undefined;
+    if (caps !== undefined && caps.size > 0) return this.#judgeShared(req, target, input, caps);
     const denial = runChecks(CAP_CHECKS, input);
     if (denial) return { ...outcome(denial), tenant: input.tenant };
     const reserve = target.adds.size > 0 && req.dryRun !== true;
-    if (reserve) {
-      const replaces = req.operation === 'UPDATE' ? versionOf(req.oldObject) : undefined;
-      this.#o.reservations.reserve({ uid: req.uid, tenant: input.tenant, key: target.key, amounts: target.adds, expiresAt: this.#o.now() + (this.#o.reservationTtlMs ?? TTL_MS), replaces, labels: target.labels });
-    }
+    if (reserve) this.#reserveHere(req, target, input.tenant);
     return { ...ALLOWED, tenant: input.tenant, reserved: reserve };
   }
+
+  /**
+   * On shared reservations: the tenant checks here, then the caps in the store (with what the informers count
+   * here). Kept here too, the reservation places Pods in a namespace admitted moments ago and names what a
+   * failed receipt releases. The store out of reach refuses it: replicas could not tell what the others admitted.
+   */
+  async #judgeShared(req: AdmissionRequest, target: Target, input: CapInput, caps: ReadonlyMap<string, number>): Promise<AdmissionOutcome> {
+    const { tenant } = input;
+    const denial = runChecks(TENANT_CHECKS, input);
+    if (denial) return { ...outcome(denial), tenant };
+    const reserve = req.dryRun !== true;
+    const ttlMs = this.#o.reservationTtlMs ?? TTL_MS;
+    const observed = (): ResourceVector => this.#o.membership.usageOf(tenant);
+    const v = await this.#o.shared!.reserve({ tenant, uid: req.uid, key: target.key, replaces: replacedVersion(req), caps, adds: target.adds, observed, reserve, ttlMs });
+    if (v.outcome === 'unavailable') return { ...outcome(countersUnavailable(input, caps, v.error)), tenant };
+    if (v.outcome === 'exceeded') return { ...outcome(runChecks(CAP_CHECKS, { ...input, used: v.used }) ?? deny('ResourceCapExceeded', `tenant "${tenant}": ${input.subject} would pass a cap`)), tenant };
+    if (reserve) this.#reserveHere(req, target, tenant);
+    return { ...ALLOWED, tenant, reserved: reserve };
+  }
+
+  #reserveHere(req: AdmissionRequest, target: Target, tenant: string): void {
+    const expiresAt = this.#o.now() + (this.#o.reservationTtlMs ?? TTL_MS);
+    this.#o.reservations.reserve({ uid: req.uid, tenant, key: target.key, amounts: target.adds, expiresAt, replaces: replacedVersion(req), labels: target.labels });
+  }
+}
+
+/** What a request is for: its object's key, what it adds, and a namespace's labels. */
+interface Target {
+  key: string;
+  adds: ResourceVector;
+  labels?: Record<string, string>;
+}
+
+/** Why a request adding to a cap is refused while the shared reservations cannot be reached. */
+function countersUnavailable(input: CapInput, caps: ReadonlyMap<string, number>, error: string): Denial {
+  return deny(
+    'CountersUnavailable',
+    `tenant "${input.tenant}": ${input.subject} adds to its ${[...caps.keys()].join(', ')} cap, and the reservations shared by TAI's replicas cannot be reached (${error}); ` +
+      'it is refused until they can, so that replicas together never pass a cap: retry shortly',
+  );
+}
+
+/** For an update: the resourceVersion it replaces (only a newer version of the object fulfils its reservation). */
+function replacedVersion(req: AdmissionRequest): string | undefined {
+  return req.operation === 'UPDATE' ? versionOf(req.oldObject) : undefined;
 }
 
 /** The TAI objects a request needs to exist: a Tenant's SKUs, an SKU's parent, a namespace's tenant. */

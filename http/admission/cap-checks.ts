@@ -30,8 +30,8 @@ export interface CapBreach {
 
 type CapCheck = (input: CapInput) => Denial | undefined;
 
-/** Ordered; the first denial wins (cert-manager's shape). */
-export const CAP_CHECKS: readonly CapCheck[] = [
+/** The checks on the tenant itself, before its caps (shared reservations run these before asking the store). */
+export const TENANT_CHECKS: readonly CapCheck[] = [
   // The namespace names a tenant that does not exist: nothing may be admitted for it.
   (i) =>
     i.compiled
@@ -42,9 +42,19 @@ export const CAP_CHECKS: readonly CapCheck[] = [
     i.compiled?.suspended
       ? deny('TenantSuspended', `tenant "${i.tenant}" is suspended: ${i.subject} is refused; set spec.suspended: false on Tenant ${i.tenant} to resume`)
       : undefined,
+];
+
+/** Ordered; the first denial wins (cert-manager's shape). */
+export const CAP_CHECKS: readonly CapCheck[] = [
+  ...TENANT_CHECKS,
   // Every cap this request adds to holds across all of the tenant's namespaces.
   (i) => firstBreach(i),
 ];
+
+/** The caps a request adds to: resource → limit (milli), in name order. */
+export function cappedBy(caps: CompiledTenant['resources'], adds: ReadonlyMap<string, number>): Map<string, number> {
+  return new Map(Object.keys(caps).sort().filter((r) => (adds.get(r) ?? 0) > 0).map((r) => [r, milli(caps[r]!.value)]));
+}
 
 export function runChecks<I>(checks: readonly ((input: I) => Denial | undefined)[], input: I): Denial | undefined {
   for (const check of checks) {

@@ -7,3 +7,4 @@ export * from './resource-ledger.ts';
 export * from './resource-vector.ts';
 export * from './review.ts';
 export * from './tenant-membership.ts';
+export * from './shared-caps.ts';
