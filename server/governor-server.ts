@@ -1,6 +1,6 @@
 import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, SharedGovernor, type Clock, type ThresholdEvent } from '../governor/index.ts';
 import { openSharedStore, type CallObserver, type CountersConfig, type CountersHealth, type SharedStore } from '../counters/index.ts';
-import { lifecycleBody } from '../receipts/index.ts';
+import { lifecycleBody, type PredecessorInput } from '../receipts/index.ts';
 import { join } from 'node:path';
 import packageJson from '../package.json' with { type: 'json' };
 import type { NoteSigner } from '../receipts/index.ts';
@@ -51,6 +51,8 @@ export interface ServerOptions {
   auth: AuthConfig;
   /** Anchor the log in Cloud Storage (--gcs). */
   anchor?: AnchorConfig | undefined;
+  /** The log a new log succeeds (--succeeds), asked with the resolved origin only when the log is empty. */
+  predecessor?: ((origin: string) => Promise<PredecessorInput | undefined>) | undefined;
   /** Share counters with other replicas in Redis/Valkey (--counters). */
   counters?: CountersConfig | undefined;
   /** `json`: pino lines for Cloud Logging (with a line per failed request); `text`: `tai: …` lines. */
@@ -146,7 +148,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   replay.restore(governor);
   const decider = shared ? new SharedGovernor({ policy: compiled, clock, counters: shared.counters, answers: shared.answers, onThreshold }) : governor;
   logEvents.onHealth = logHealthReporter({ io, clock, onRecovered: () => policyReceipts.record(compiler.snapshot, (name) => feed.tenantResource(name)) });
-  log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION }));
+  await appendStart(log, opts);
   await feed.start();
   // A log that cannot write at start (a full disk) is not fatal: the server starts not ready and recovers by itself.
   await log.flush().catch((e: unknown) => {
@@ -188,6 +190,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return problems.length === 0 ? { clean: true } : { clean: false, reason: problems.join('; ') };
     },
   };
+}
+
+/** The start receipt; a new log's first entry names the log it succeeds (--succeeds). */
+async function appendStart(log: ReceiptLog, opts: ServerOptions): Promise<void> {
+  const predecessor = log.size === 0 ? await opts.predecessor?.(opts.origin) : undefined;
+  log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION, predecessor }));
 }
 
 /** The shared counters of --counters (undefined without): opened without waiting for the store, which may be down. */
