@@ -121,3 +121,15 @@ test('tai serve --succeeds DIR records the predecessor in a new log, and only th
   const alone = await runTai(['log', 'verify', join(root, 'log'), join(root, 'log')]);
   t.regex(alone.err.join('\n'), /not among the logs given/);
 });
+
+test('tai serve --succeeds: previous needs --gcs and a {log} origin; a location is checked before starting', async (t) => {
+  const previous = await runTai(['serve', '--from', 'config/samples', '--succeeds', 'previous']);
+  t.is(previous.code, 2);
+  t.regex(previous.err.join('\n'), /--succeeds previous goes with --gcs gs:\/\/BUCKET\/PREFIX and an --origin with \{log\}/);
+  const ftp = await runTai(['serve', '--from', 'config/samples', '--succeeds', 'ftp://example/log']);
+  t.is(ftp.code, 2);
+  t.regex(ftp.err.join('\n'), /unsupported log location ftp:\/\/example\/log/);
+  const empty = await mkdtemp(join(tmpdir(), 'tai-none-'));
+  const io = { out: () => undefined, err: () => undefined };
+  await t.throwsAsync(predecessorOf({ succeeds: empty }, io)!('test.tai.dev/after'), { message: /^--succeeds .*: no checkpoint there \(nothing published, or not a log\)/ });
+});

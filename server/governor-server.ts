@@ -92,6 +92,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logEvents = { onHealth: (_h: LogHealth): void => undefined };
   const onHealth = (h: LogHealth): void => logEvents.onHealth(h);
   const { log, replay, publisher } = await openRecoveredLog({ ...opts, io, signer: key.signer, verifierKey: key.verifierKey, statePath, onHealth });
+  const predecessor = await newLogPredecessor(log, opts); // may fail: before anything keeps the process alive
   const shared = await openCounters(opts, io, (ms, e) => metrics.observeCounters(ms / 1000, e === undefined));
   const anchoring = await anchorReporting({ config: opts.anchor, logDir: opts.logDir, origin: opts.origin, verifierKey: key.verifierKey, localSize: log.durableSize, durableSize: () => log.durableSize, now: () => clock.now(), io });
   const compiled = new CompiledPolicy(compiler);
@@ -148,7 +149,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   replay.restore(governor);
   const decider = shared ? new SharedGovernor({ policy: compiled, clock, counters: shared.counters, answers: shared.answers, onThreshold }) : governor;
   logEvents.onHealth = logHealthReporter({ io, clock, onRecovered: () => policyReceipts.record(compiler.snapshot, (name) => feed.tenantResource(name)) });
-  await appendStart(log, opts);
+  log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION, predecessor }));
   await feed.start();
   // A log that cannot write at start (a full disk) is not fatal: the server starts not ready and recovers by itself.
   await log.flush().catch((e: unknown) => {
@@ -192,10 +193,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 }
 
-/** The start receipt; a new log's first entry names the log it succeeds (--succeeds). */
-async function appendStart(log: ReceiptLog, opts: ServerOptions): Promise<void> {
-  const predecessor = log.size === 0 ? await opts.predecessor?.(opts.origin) : undefined;
-  log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION, predecessor }));
+/** What a new log's first entry, the start receipt, names as the log it succeeds (--succeeds); none for an older log. */
+async function newLogPredecessor(log: ReceiptLog, opts: ServerOptions): Promise<PredecessorInput | undefined> {
+  return log.size === 0 ? await opts.predecessor?.(opts.origin) : undefined;
 }
 
 /** The shared counters of --counters (undefined without): opened without waiting for the store, which may be down. */
