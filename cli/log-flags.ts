@@ -6,7 +6,7 @@ import type { FlagTable } from './flags.ts';
 export const LOG_FLAGS = {
   vkey: { type: 'string', arg: 'KEY|FILE', help: [
     'the signed-note verifier key to pin (default for a folder: signing.key.pub beside it,',
-    'where tai serve --log makes it)',
+    'where tai serve --log makes it); for verify, a FILE may hold one key a line',
   ] },
   log: { type: 'string', arg: 'DIR|URL', help: 'the log for show, proof and consistency (default ./.tai/log)' },
   key: { type: 'string', arg: 'FILE', help: [

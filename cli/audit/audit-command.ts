@@ -28,7 +28,10 @@ const AUDIT_FLAGS = {
   since: { type: 'string', arg: 'TIME' },
   until: { type: 'string', arg: 'TIME', help: 'only entries with since ≤ time < until; RFC 3339, e.g. 2025-06-01T12:00:00Z or 2025-06-01' },
   tenant: { type: 'string', arg: 'T', help: "only this tenant's decisions, admissions, thresholds and policy changes" },
-  vkey: { type: 'string', arg: 'KEY|FILE', help: 'the verifier key to pin (default for a folder: signing.key.pub beside it, as tai serve --log makes it)' },
+  vkey: { type: 'string', arg: 'KEY|FILE', help: [
+    'the verifier key to pin (default for a folder: signing.key.pub beside it, as tai serve --log',
+    "makes it); a FILE may hold one key a line, each log verified with its signer's",
+  ] },
   'anchored-against': { type: 'string', arg: 'gs://BUCKET/PREFIX', help: [
     "the bucket holding this log's anchors (implied by --from gs://…): each anchored",
     'checkpoint is checked as tai log verify checks it and listed with its lag',
