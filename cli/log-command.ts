@@ -13,8 +13,8 @@ import { jsonSafe, LogFinding, type LogSubcommand } from './log-subcommand.ts';
 import { DEFAULT_LOG_DIR } from '../server/index.ts';
 import { logReader, verifierKeyFrom } from './log-source.ts';
 
-const USAGE = `Usage: tai log verify DIR|URL|gs://BUCKET/PREFIX [--vkey KEY|FILE] [--anchored-against gs://BUCKET/PREFIX]
-                      [--gcs-endpoint URL] [--json]
+const USAGE = `Usage: tai log verify DIR|URL|gs://BUCKET/PREFIX… [--all-origins] [--vkey KEY|FILE]
+                      [--anchored-against gs://BUCKET/PREFIX] [--gcs-endpoint URL] [--json]
        tai log show INDEX [--log DIR|URL] [--vkey KEY|FILE]
        tai log query DIR|URL [--tenant T] [--kind K] [--outcome allowed|denied] [--reason R]
                      [--since TIME] [--until TIME] [--format jsonl|csv] [--vkey KEY|FILE]
@@ -33,6 +33,11 @@ verify          checks a published receipt log without trusting its publisher: t
                 view). --anchored-against checks a folder or URL against its bucket's anchors in the same way.
                 A log folder's entry file (DIR/entries, which 'tai serve' derives everything from) is compared
                 with the published files too: every published entry there byte for byte, none missing.
+                Several logs (the replicas of one deployment), or --all-origins with gs://BUCKET/PREFIX (every
+                log anchored under the prefix), are verified each as above and summed up as one deployment:
+                a log whose first entry names the log it succeeds (tai serve --succeeds) must find that log
+                among them holding the checkpoint recorded, else a missing or rewritten log is a finding.
+                A --vkey file may hold one key a line: each log is verified with the one that signed it.
 show            prints entry INDEX as JSON (byte strings as hex), with its leaf hash.
 query           verifies the log as it reads it and streams the entries that match every filter given:
                 JSON lines {index, time, kind, leafHash, body} (bytes as hex), or CSV with the columns
@@ -86,7 +91,7 @@ function subcommandOf(positionals: string[], values: Record<string, unknown>): {
   if (sub === undefined) throw new UsageError(`unknown log command ${JSON.stringify(name)}: expected ${Object.keys(SUBCOMMANDS).join(', ')}`);
   const foreign = Object.keys(values).find((flag) => flag !== 'help' && values[flag] !== undefined && !(sub.flags as readonly string[]).includes(flag));
   if (foreign !== undefined) throw new UsageError(`--${foreign} is not an option of tai log ${name}`);
-  if (args.length !== sub.args.length) throw new UsageError(`expected: tai log ${[name, ...sub.args].join(' ')}, got ${args.length} argument(s) after ${name}`);
+  if (sub.moreArgs ? args.length < sub.args.length : args.length !== sub.args.length) throw new UsageError(`expected: tai log ${[name, ...sub.args].join(' ')}, got ${args.length} argument(s) after ${name}`);
   return { name, sub, args };
 }
 

@@ -6,7 +6,7 @@ import type { FlagTable } from './flags.ts';
 export const LOG_FLAGS = {
   vkey: { type: 'string', arg: 'KEY|FILE', help: [
     'the signed-note verifier key to pin (default for a folder: signing.key.pub beside it,',
-    'where tai serve --log makes it)',
+    'where tai serve --log makes it); for verify, a FILE may hold one key a line',
   ] },
   log: { type: 'string', arg: 'DIR|URL', help: 'the log for show, proof and consistency (default ./.tai/log)' },
   key: { type: 'string', arg: 'FILE', help: [
@@ -32,6 +32,7 @@ export const LOG_FLAGS = {
   format: { type: 'string', arg: 'jsonl|csv', help: 'query: the output format (default jsonl)' },
   'anchored-against': { type: 'string', arg: 'gs://BUCKET/PREFIX', help: 'verify: also check the log against the checkpoints anchored in this bucket' },
   from: { type: 'string', arg: 'DIR|URL|gs://BUCKET/PREFIX/ORIGIN', help: 'rebuild-entries: where the published copy is read (default DIR)' },
+  'all-origins': { type: 'boolean', help: 'verify: every log anchored under each gs://BUCKET/PREFIX given (<origin>/checkpoint)' },
   'gcs-endpoint': { type: 'string', arg: 'URL', help: [
     "verify, rebuild-entries: a Cloud Storage emulator (fake-gcs-server) instead of Google's, without credentials;",
     'without it the client uses Application Default Credentials',

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseVerifierKey, type ReadLogFile } from '../receipts/index.ts';
-import { bucketLogReader, httpLogReader, logFolderReader, LogReadError } from '../receipts/client/index.ts';
+import { bucketLogReader, httpLogReader, logFolderReader, LogReadError, readCheckpointFile } from '../receipts/client/index.ts';
 import { gcsBucket, verifierKeyPathFor } from '../server/index.ts';
 import { UsageError } from './io.ts';
 import { LogFinding } from './log-subcommand.ts';
@@ -41,4 +41,19 @@ export async function verifierKeyFrom(vkey: string | undefined, location: string
   } catch {
     throw new UsageError(`--vkey: ${candidate} is neither a verifier key (name+hex8+base64) nor a readable file`);
   }
+}
+
+/**
+ * {@link verifierKeyFrom}, where a file may hold several keys, one a line (the replicas of a deployment may each
+ * sign with their own): the one that verifies the log's checkpoint, else the first, so that verifying names
+ * the failure.
+ */
+export async function verifierKeyFor(vkey: string | undefined, location: string, read: ReadLogFile): Promise<string> {
+  const keys = (await verifierKeyFrom(vkey, location)).split('\n').map((k) => k.trim()).filter(Boolean);
+  if (keys.length <= 1) return keys[0] ?? '';
+  for (const key of keys) {
+    const file = await readCheckpointFile(read, { verifierKey: key }).catch(() => undefined);
+    if (file !== undefined && 'checkpoint' in file) return key;
+  }
+  return keys[0]!;
 }

@@ -12,6 +12,8 @@ export type LogOptionValues = Record<string, string | boolean | string[] | undef
 export interface LogSubcommand {
   flags: readonly LogFlag[];
   args: readonly string[];
+  /** The last argument may be repeated (at least `args.length` arguments). */
+  moreArgs?: true;
   run(c: { args: string[]; values: LogOptionValues; io: CommandIO }): Promise<number>;
 }
 

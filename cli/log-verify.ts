@@ -9,10 +9,11 @@ import { gcsBucket } from '../server/index.ts';
 import { EXIT, stringOption, UsageError, type CommandIO } from './io.ts';
 import { checkBucketAnchors, type Anchor } from './log-anchors.ts';
 import { defectLine, keyName, type LogOptionValues, type LogSubcommand } from './log-subcommand.ts';
-import { logReader, verifierKeyFrom } from './log-source.ts';
+import { logReader, verifierKeyFor } from './log-source.ts';
+import { deploymentFindings, deploymentJson, deploymentLocations, firstEntryPredecessor, printDeployment, type DeploymentLog } from './log-deployment.ts';
 
 /** What the anchors showed: how many, how far they reach, and how far the log is past them. */
-interface AnchorSummary {
+export interface AnchorSummary {
   location: string;
   checkpoints: number;
   proofs: number;
@@ -21,7 +22,7 @@ interface AnchorSummary {
   lastStoredAt: string | undefined;
 }
 
-interface VerifyRun {
+export interface VerifyRun {
   location: string;
   /** The bucket whose anchors are checked: the log's own (gs://) or --anchored-against. */
   bucket: AnchorBucket | undefined;
@@ -31,25 +32,75 @@ interface VerifyRun {
 }
 
 export const verifyCommand: LogSubcommand = {
-  flags: ['vkey', 'json', 'anchored-against', 'gcs-endpoint'],
+  flags: ['vkey', 'json', 'anchored-against', 'gcs-endpoint', 'all-origins'],
   args: ['DIR|URL|gs://BUCKET/PREFIX'],
+  moreArgs: true,
   async run({ args, values, io }) {
-    const run = await verifyRunOf(args[0]!, values);
-    const started = performance.now();
-    const result = await verifyLog({ read: run.read, verifierKey: run.verifierKey });
-    const anchors = run.bucket && result.checkpoint ? await checkBucket(run, result) : undefined;
-    const entries = result.ok ? await checkEntryFile(run, result.checkpoint!.size) : undefined;
-    const defects = [...(anchors?.defects ?? []), ...result.defects, ...(entries?.defects ?? [])];
-    const seconds = (performance.now() - started) / 1000;
-    report({ run, result: { ...result, ok: defects.length === 0, defects }, anchors: anchors?.summary, entries, seconds, json: values.json === true, io });
-    return defects.length === 0 ? EXIT.ok : EXIT.finding;
+    const locations = await deploymentLocations(args, { allOrigins: values['all-origins'] === true, gcsEndpoint: stringOption(values, 'gcs-endpoint') });
+    if (locations.length === 1 && values['all-origins'] !== true) {
+      const one = await verifyOne(locations[0]!, values);
+      report({ ...one, json: values.json === true, io });
+      return one.result.ok ? EXIT.ok : EXIT.finding;
+    }
+    const verified: VerifiedLog[] = [];
+    for (const location of locations) {
+      const one = await verifyOne(location, values);
+      if (values.json !== true) report({ ...one, json: false, io });
+      verified.push(one);
+    }
+    return reportDeployment({ logs: verified, json: values.json === true, io });
   },
 };
 
+/** One log verified: as `tai log verify LOG` does, keeping what a deployment's checks need. */
+export interface VerifiedLog {
+  run: VerifyRun;
+  result: LogVerification;
+  anchors: AnchorSummary | undefined;
+  entries: EntryFileComparison | undefined;
+  seconds: number;
+  /** The predecessor the log's first entry names (a lifecycle start), if any. */
+  predecessor: DeploymentLog['predecessor'];
+}
+
+async function verifyOne(location: string, values: LogOptionValues): Promise<VerifiedLog> {
+  const run = await verifyRunOf(location, values);
+  const started = performance.now();
+  const first = firstEntryPredecessor();
+  const result = await verifyLog({ read: run.read, verifierKey: run.verifierKey, onEntry: first.onEntry });
+  const anchors = run.bucket && result.checkpoint ? await checkBucket(run, result) : undefined;
+  const entries = result.ok ? await checkEntryFile(run, result.checkpoint!.size) : undefined;
+  const defects = [...(anchors?.defects ?? []), ...result.defects, ...(entries?.defects ?? [])];
+  const seconds = (performance.now() - started) / 1000;
+  return { run, result: { ...result, ok: defects.length === 0, defects }, anchors: anchors?.summary, entries, seconds, predecessor: first.predecessor() };
+}
+
+/** Several logs as one deployment: each as above, then the successions between them and one summary. */
+async function reportDeployment(c: { logs: readonly VerifiedLog[]; json: boolean; io: CommandIO }): Promise<number> {
+  const logs = c.logs.map((l) => ({
+    location: l.run.location,
+    read: l.run.read,
+    checkpoint: l.result.checkpoint,
+    ok: l.result.ok,
+    predecessor: l.predecessor,
+    finding: l.result.defects[0] && defectLine(l.result.defects[0]).replace(/^✗ /, ''),
+    json: verificationJson(l),
+  }));
+  const findings = await deploymentFindings(logs);
+  if (!c.json) return printDeployment({ logs, findings, io: c.io });
+  c.io.out(JSON.stringify(deploymentJson(logs, findings), null, 2));
+  return logs.every((l) => l.ok) && findings.length === 0 ? EXIT.ok : EXIT.finding;
+}
+
+function verificationJson(c: { result: LogVerification; anchors: AnchorSummary | undefined; entries: EntryFileComparison | undefined }): unknown {
+  const { result } = c;
+  const entriesFile = c.entries && { matched: c.entries.matched, unpublished: c.entries.unpublished, tornBytes: c.entries.tornBytes };
+  return { ...result, checkpoint: result.checkpoint && { ...result.checkpoint, root: toHex(result.checkpoint.root) }, anchors: c.anchors, entriesFile };
+}
+
 function report(c: { run: VerifyRun; result: LogVerification; anchors: AnchorSummary | undefined; entries: EntryFileComparison | undefined; seconds: number; json: boolean; io: CommandIO }): void {
   const { result, io } = c;
-  const entriesFile = c.entries && { matched: c.entries.matched, unpublished: c.entries.unpublished, tornBytes: c.entries.tornBytes };
-  if (c.json) io.out(JSON.stringify({ ...result, checkpoint: result.checkpoint && { ...result.checkpoint, root: toHex(result.checkpoint.root) }, anchors: c.anchors, entriesFile }, null, 2));
+  if (c.json) io.out(JSON.stringify(verificationJson(c), null, 2));
   else if (result.ok) printVerified({ run: c.run, checkpoint: result.checkpoint!, seconds: c.seconds, anchors: c.anchors, io });
   else for (const d of result.defects) io.err(defectLine(d));
   if (!c.json && result.ok && c.entries) io.out(entriesLine(c.entries));
@@ -80,7 +131,8 @@ async function verifyRunOf(location: string, values: LogOptionValues): Promise<V
   const bucketUrl = location.startsWith('gs://') ? location : against;
   if (gcsEndpoint !== undefined && bucketUrl === undefined) throw new UsageError('--gcs-endpoint is for a gs:// log or --anchored-against');
   const bucket = bucketUrl === undefined ? undefined : gcsBucket(bucketUrl, gcsEndpoint);
-  return { location, bucket, read: logReader(location, { gcsEndpoint }), verifierKey: await verifierKeyFrom(stringOption(values, 'vkey'), location) };
+  const read = logReader(location, { gcsEndpoint });
+  return { location, bucket, read, verifierKey: await verifierKeyFor(stringOption(values, 'vkey'), location, read) };
 }
 
 async function checkBucket(run: VerifyRun, result: LogVerification): Promise<{ defects: LogDefect[]; summary: AnchorSummary }> {

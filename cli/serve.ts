@@ -1,6 +1,7 @@
 import { EXIT, stringOption, UsageError, type Command, type CommandIO } from './io.ts';
 import { hostname } from 'node:os';
 import { flagsHelp, parseFlags, type FlagTable } from './flags.ts';
+import { predecessorOf } from './serve-succession.ts';
 import type { Durability } from '../receipts/store/index.ts';
 import type { CountersConfig } from '../counters/index.ts';
 import {
@@ -80,6 +81,11 @@ const SERVE_FLAGS = {
   ] },
   'gcs-endpoint': { type: 'string', arg: 'URL', help: "a Cloud Storage emulator (fake-gcs-server) instead of Google's, without credentials" },
   'anchor-interval': { type: 'string', arg: 'S', help: 'seconds between anchoring passes (default 10)' },
+  succeeds: { type: 'string', arg: 'LOG|previous', help: [
+    'a new log (an empty --log folder) succeeds LOG (DIR, URL or gs://B/P/ORIGIN): its first entry',
+    "records LOG's origin and latest checkpoint, so tai log verify over the deployment finds a",
+    'missing log. previous, with --gcs and an --origin with {log}: the latest earlier such log',
+  ] },
   'anchor-retention': { type: 'string', arg: 'D', help: [
     'lock every immutable anchor object for D days (GCS Object Retention Lock; the bucket must',
     'be created with it enabled); see docs/gcs.md',
@@ -102,6 +108,7 @@ export const serveCommand: Command = {
                  [--tls-cert PATH --tls-key PATH] [--auth none|tokenreview|token-file] [--token-file PATH]
                  [--log DIR] [--durability sync|async]
                  [--gcs gs://BUCKET/PREFIX [--gcs-endpoint URL] [--anchor-interval S] [--anchor-retention D]]
+                 [--succeeds DIR|URL|gs://BUCKET/PREFIX/ORIGIN|previous]
                  [--counters redis://HOST:PORT [--counters-password-file PATH] [--counters-ca-file PATH] [--counters-timeout MS]]
 
 Embedded mode (--from): loads SKU, Tenant and Quota YAML from DIR, watches it (a saved edit is enforced within a
@@ -127,7 +134,7 @@ The log is published in the C2SP tlog-tiles layout in the --log folder and at GE
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, SERVE_FLAGS);
     if (values.help) return (io.out(this.usage), EXIT.ok);
-    const options = serveOptions(values, positionals);
+    const options = { ...serveOptions(values, positionals), predecessor: predecessorOf(values, io) };
     const stopped = waitForSignal(); // before listening, so a signal during start-up still stops cleanly
     const running = await startServer({ ...options, clock: { now: () => Date.now() }, io }).catch(systemErrorLine(io, 'cannot start'));
     if (running === undefined) return EXIT.finding;

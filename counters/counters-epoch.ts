@@ -12,6 +12,12 @@ const restoredKey = (id: string): string => `{tai}:restored:${id}`;
 /** How long the bookkeeping of a restore is kept. */
 const RESTORE_KEYS_TTL_S = 24 * 60 * 60;
 const RESTORING = 'restoring ';
+/** While not counting, how soon a finished check is followed by the next. */
+const RECHECK_MS = 100;
+/** Beats after which a check still running is given up. */
+const CHECK_GIVEN_UP_AFTER_BEATS = 3;
+/** How long one of the epoch's commands may take: one lost with a connection must not hold up the next check. */
+const COMMAND_DEADLINE_MS = 2000;
 
 const scripts = { begin: new Script(BEGIN), raise: new Script(RAISE), finish: new Script(FINISH) };
 
@@ -67,7 +73,7 @@ export class CountersEpoch implements EpochGate {
   #checking: Promise<void> | undefined;
 
   constructor(client: Client, o: CountersEpochOptions) {
-    this.#client = client;
+    this.#client = bounded(client, COMMAND_DEADLINE_MS);
     this.#o = { everyMs: 1000, memberTtlMs: 10_000, now: () => Date.now(), ...o };
     this.#known = o.lastEpoch;
   }
@@ -111,12 +117,22 @@ export class CountersEpoch implements EpochGate {
     this.#timer = undefined;
   }
 
-  /** One heartbeat and check (one at a time); a store that cannot be reached leaves the state as it is. */
+  /**
+   * One heartbeat and check (one at a time); a store that cannot be reached leaves the state as it is. A check
+   * that has not finished after a few beats (a command lost with a connection) is given up, so the next one runs.
+   */
   check(): Promise<void> {
-    this.#checking ??= this.#check()
-      .catch(() => undefined)
-      .finally(() => (this.#checking = undefined));
-    return this.#checking;
+    if (this.#checking !== undefined) return this.#checking;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CHECK_GIVEN_UP_AFTER_BEATS * this.#o.everyMs)));
+    const checking = Promise.race([this.#check().catch(() => undefined), givenUp]).finally(() => {
+      clearTimeout(timer);
+      if (this.#checking === checking) this.#checking = undefined;
+      // Not counting (a restore under way, a store just back): look again soon rather than at the next beat.
+      if (this.#state.state !== 'ready' && this.#timer !== undefined) setTimeout(() => void this.check(), RECHECK_MS).unref();
+    });
+    this.#checking = checking;
+    return checking;
   }
 
   async #check(): Promise<void> {
@@ -200,6 +216,17 @@ export async function rebuildFromLogs(client: Client, logs: readonly { origin: s
   const waiting = (await client.sendCommand(['SDIFF', expectKey(id), restoredKey(id)])) as string[];
   const now = (await client.sendCommand(['GET', EPOCH_KEY])) as string | null;
   return { epoch: id, ready: now === id, waitingFor: [...waiting].sort() };
+}
+
+/** The client with a deadline on every command (sendCommand rejects once it passes). */
+function bounded(client: Client, ms: number): Client {
+  const send = client.sendCommand.bind(client);
+  const sendCommand = (args: Parameters<Client['sendCommand']>[0], options?: Parameters<Client['sendCommand']>[1]): Promise<unknown> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+    return Promise.race([send(args, options), deadline]).finally(() => clearTimeout(timer));
+  };
+  return Object.assign(Object.create(client) as Client, { sendCommand });
 }
 
 /** The members whose last beat is after `since`. RESP3 answers HGETALL as a map, RESP2 as a flat list. */

@@ -190,14 +190,28 @@ export interface LifecycleBodyInput {
   event: 'start' | 'stop';
   /** The governor's version, e.g. `0.1.0`. */
   version: string;
+  /** start, in a log's first entry only: the log this one succeeds and its last checkpoint (root as hex). */
+  predecessor?: PredecessorInput | undefined;
 }
 
-/** The body of a `lifecycle` receipt: `event` (`start` | `stop`), `version`. */
+/** The log a new log succeeds (a Cloud Run instance after the one before, a replica whose disk was replaced). */
+export interface PredecessorInput {
+  origin: string;
+  /** Entries in its last checkpoint. */
+  size: number;
+  /** Its Merkle root at `size`, hex. */
+  root: string;
+}
+
+/** The body of a `lifecycle` receipt: `event` (`start` | `stop`), `version`, `predecessor`? {`origin`, `size`, `root` bstr 32}. */
 export function lifecycleBody(input: LifecycleBodyInput): ReceiptBody {
   if (input.event !== 'start' && input.event !== 'stop') {
     throw new ReceiptEncodeError('event', `must be "start" or "stop", got ${JSON.stringify(input.event)}`);
   }
-  return { event: input.event, version: text(input.version, 'version') };
+  const body: ReceiptBody = { event: input.event, version: text(input.version, 'version') };
+  const p = input.predecessor;
+  if (p !== undefined) body.predecessor = { origin: text(p.origin, 'predecessor.origin'), size: uint(p.size, 'predecessor.size'), root: digest(p.root, 'predecessor.root') };
+  return body;
 }
 
 /**

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { decisionBody, reconcileBody, thresholdBody } from './bodies.ts';
-import { ReceiptBodyError, readDecisionBody, readReconcileBody, readThresholdBody } from './body-readers.ts';
+import { decisionBody, lifecycleBody, reconcileBody, thresholdBody } from './bodies.ts';
+import { ReceiptBodyError, readDecisionBody, readLifecycleBody, readReconcileBody, readThresholdBody } from './body-readers.ts';
 
 const DIGEST = 'ab'.repeat(32);
 const DIGEST_BYTES = new Uint8Array(32).fill(0xab);
@@ -56,4 +56,15 @@ for (const [desc, change, field, message] of [
 test('readThresholdBody and readReconcileBody name the field that is wrong', (t) => {
   t.is((readThresholdBody({ tenant: 'acme', metric: 'm', threshold: 80, percent: 80, used: 8, limit: 10 }) as ReceiptBodyError).message, 'threshold body: windowStart must be an integer, got nothing (the field is missing)');
   t.is((readReconcileBody({ resource: 'Tenant/acme', generation: 1, specDigest: DIGEST_BYTES, patch: [] }) as ReceiptBodyError).message, 'reconcile body: patch must be a map, got an array');
+});
+
+test('a lifecycle start reads back with its optional predecessor; one without it (every older log) stays valid', (t) => {
+  t.deepEqual(readLifecycleBody(lifecycleBody({ event: 'start', version: '0.1.0' })), { event: 'start', version: '0.1.0' });
+  const predecessor = { origin: 'tai.dev/run/20261123T101500Z-3fa2b1c9', size: 1200, root: DIGEST };
+  const body = lifecycleBody({ event: 'start', version: '0.2.0', predecessor });
+  t.deepEqual(readLifecycleBody(body), { event: 'start', version: '0.2.0', predecessor: { ...predecessor, root: DIGEST_BYTES } });
+  t.throws(() => lifecycleBody({ event: 'start', version: '0.2.0', predecessor: { ...predecessor, root: 'ab' } }), { message: /^predecessor\.root: must be a hex SHA-256 digest/ });
+  const bad = readLifecycleBody({ ...body, predecessor: { origin: 'x', size: -1, root: DIGEST_BYTES } });
+  t.true(bad instanceof ReceiptBodyError);
+  t.regex((bad as ReceiptBodyError).message, /^lifecycle predecessor body: size must be a non-negative integer, got -1/);
 });

@@ -139,6 +139,28 @@ export function readReconcileBody(body: ReceiptBody): ReconcileBody | ReceiptBod
   }
 }
 
+export interface LifecycleBody {
+  event: 'start' | 'stop';
+  version: string;
+  /** In a log's first entry: the log it succeeds and that log's last checkpoint. */
+  predecessor?: { origin: string; size: number; root: Uint8Array };
+}
+
+/** Reads a `lifecycle` body (docs/receipts.md § lifecycle). */
+export function readLifecycleBody(body: ReceiptBody): LifecycleBody | ReceiptBodyError {
+  try {
+    const f = new Fields('lifecycle', body);
+    const read: LifecycleBody = { event: f.oneOf('event', ['start', 'stop'] as const), version: f.text('version') };
+    const p = f.optional('predecessor', () => f.map('predecessor'));
+    if (p === undefined) return read;
+    const g = new Fields('lifecycle predecessor', p);
+    return { ...read, predecessor: { origin: g.text('origin'), size: g.uint('size'), root: g.digest('root') } };
+  } catch (e) {
+    if (e instanceof ReceiptBodyError) return e;
+    throw e;
+  }
+}
+
 /** `target` with each defined entry of `extra` set (an optional field absent stays absent, never undefined). */
 function withOptional<T extends object>(target: T, extra: { [K in keyof T]?: T[K] | undefined }): T {
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) Object.assign(target, { [k]: v });

@@ -1,6 +1,6 @@
 import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, SharedGovernor, type Clock, type ThresholdEvent } from '../governor/index.ts';
 import { openSharedStore, type CountersConfig, type EpochState, type ReplicaHooks, type SharedStore } from '../counters/index.ts';
-import { lifecycleBody } from '../receipts/index.ts';
+import { lifecycleBody, type PredecessorInput } from '../receipts/index.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import packageJson from '../package.json' with { type: 'json' };
@@ -52,6 +52,8 @@ export interface ServerOptions {
   auth: AuthConfig;
   /** Anchor the log in Cloud Storage (--gcs). */
   anchor?: AnchorConfig | undefined;
+  /** The log a new log succeeds (--succeeds), asked with the resolved origin only when the log is empty. */
+  predecessor?: ((origin: string) => Promise<PredecessorInput | undefined>) | undefined;
   /** Share counters with other replicas in Redis/Valkey (--counters). */
   counters?: CountersConfig | undefined;
   /** `json`: pino lines for Cloud Logging (with a line per failed request); `text`: `tai: …` lines. */
@@ -91,6 +93,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const logEvents = { onHealth: (_h: LogHealth): void => undefined };
   const onHealth = (h: LogHealth): void => logEvents.onHealth(h);
   const { log, replay, publisher } = await openRecoveredLog({ ...opts, io, signer: key.signer, verifierKey: key.verifierKey, statePath, onHealth });
+  const predecessor = await newLogPredecessor(log, opts); // may fail: before anything keeps the process alive
   const shared = await openCounters(opts, io, {
     observe: (ms, e) => metrics.observeCounters(ms / 1000, e === undefined),
     view: () => replay.state().cells,
@@ -151,7 +154,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   replay.restore(governor);
   const decider = shared ? new SharedGovernor({ policy: compiled, clock, counters: shared.counters, answers: shared.answers, onThreshold }) : governor;
   logEvents.onHealth = logHealthReporter({ io, clock, onRecovered: () => policyReceipts.record(compiler.snapshot, (name) => feed.tenantResource(name)) });
-  log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION }));
+  log.append('lifecycle', lifecycleBody({ event: 'start', version: TAI_VERSION, predecessor }));
   await feed.start();
   // A log that cannot write at start (a full disk) is not fatal: the server starts not ready and recovers by itself.
   await log.flush().catch((e: unknown) => {
@@ -193,6 +196,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return problems.length === 0 ? { clean: true } : { clean: false, reason: problems.join('; ') };
     },
   };
+}
+
+/** What a new log's first entry, the start receipt, names as the log it succeeds (--succeeds); none for an older log. */
+async function newLogPredecessor(log: ReceiptLog, opts: ServerOptions): Promise<PredecessorInput | undefined> {
+  return log.size === 0 ? await opts.predecessor?.(opts.origin) : undefined;
 }
 
 /**

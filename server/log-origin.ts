@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { UsageError } from './io.ts';
 
 export const LOG_ID_TOKEN = '{log}';
-const LOG_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+export const LOG_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 
 /** The origin with `{log}` replaced by the log folder's id, made (UTC time and 32 random bits) on first use. */
 export async function resolveOrigin(origin: string, logDir: string, now: () => number): Promise<string> {

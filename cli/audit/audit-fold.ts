@@ -8,6 +8,7 @@ import type { AuditTally, Coverage, LifecycleEvent, PolicyChange, ThresholdCross
 import { tenantResource } from './audit-scope.ts';
 import { EvenSample } from './even-sample.ts';
 import { OutcomeTally } from './outcome-tally.ts';
+import { UsageTally } from './usage-tally.ts';
 
 /** An entry in scope chosen for an inclusion proof. */
 export interface SampleCandidate {
@@ -33,6 +34,10 @@ class CappedRows<T> {
   }
 }
 
+/** Rows kept of the threshold crossings and of the lifecycle events, and policy changes kept, by default. */
+export const LIST_LIMIT = 50;
+export const CHANGE_LIMIT = 20;
+
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(jsonSafe(v)) ?? '');
 const int = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 
@@ -45,6 +50,8 @@ export interface AuditFoldOptions {
   changeLimit?: number;
   /** Characters of a pretty-printed patch kept. */
   patchLimit?: number;
+  /** The log's origin, named by the usage rows (a deployment's report merges several logs). */
+  origin?: string;
 }
 
 /**
@@ -64,14 +71,16 @@ export class AuditFold {
   readonly #policyChanges: CappedRows<PolicyChange>;
   readonly #lifecycle: CappedRows<LifecycleEvent>;
   readonly #samples = new EvenSample<SampleCandidate>();
+  readonly #usage: UsageTally;
 
   constructor(opts: AuditFoldOptions) {
     this.#filter = { tenant: opts.filter.tenant, since: opts.filter.since, until: opts.filter.until };
     this.#patchLimit = opts.patchLimit ?? 4000;
-    const limit = opts.listLimit ?? 50;
+    const limit = opts.listLimit ?? LIST_LIMIT;
     this.#thresholds = new CappedRows(limit);
-    this.#policyChanges = new CappedRows(opts.changeLimit ?? 20);
+    this.#policyChanges = new CappedRows(opts.changeLimit ?? CHANGE_LIMIT);
     this.#lifecycle = new CappedRows(limit);
+    this.#usage = new UsageTally(opts.origin ?? '');
   }
 
   add(e: ChainedEntry): void {
@@ -96,6 +105,7 @@ export class AuditFold {
     if (kind === 'reconcile') return this.#reconcile(e);
     if (kind === 'lifecycle') return (this.#lifecycle.add(() => ({ index: e.index, time: rfc3339FromMicros(e.receipt.time), event: text(body.event), version: text(body.version) })), true);
     if (!matchesQuery({ ...this.#filter, kind }, e.receipt)) return false;
+    this.#usage.add(kind, body);
     if (kind === 'threshold') this.#thresholds.add(() => threshold(e));
     else (kind === 'decision' ? this.#decisions : this.#admissions).add(outcome(body));
     return true;
@@ -119,6 +129,7 @@ export class AuditFold {
       thresholds: list(this.#thresholds),
       policyChanges: list(this.#policyChanges),
       lifecycle: list(this.#lifecycle),
+      usage: this.#usage.rows(),
     };
   }
 

@@ -50,6 +50,11 @@ export function outcomeSection(s: { id: string; title: string; what: string; dat
   return html`<section id="${s.id}"><h2>${s.title}</h2><p class="lead">Every entry listed by <code>${data.query}</code>, counted.</p>${body}</section>`;
 }
 
+/** An entry's index; in a deployment's report, with the origin of the log it indexes. */
+function entryCell(e: { index: number; origin?: string | undefined }): string {
+  return e.origin === undefined ? String(e.index) : `${e.index} of ${e.origin}`;
+}
+
 function moreLine<T>(list: CappedList<T>): Html | string {
   const more = list.total - list.shown.length;
   return more <= 0 ? '' : html`<p class="more" data-more="${more}">and ${formatCount(more)} more — use <code>${list.query}</code></p>`;
@@ -62,7 +67,7 @@ function listIntro<T>(list: CappedList<T>, what: string): Html {
 
 export function thresholdSection(list: CappedList<ThresholdCrossing>): Html {
   const row = (t: ThresholdCrossing): Html =>
-    html`<tr><td>${t.time}</td><td>${t.tenant}</td><td>${t.metric}</td><td class="num">${t.threshold}%</td><td class="num">${t.percent}%</td><td class="num">${t.index}</td></tr>`;
+    html`<tr><td>${t.time}</td><td>${t.tenant}</td><td>${t.metric}</td><td class="num">${t.threshold}%</td><td class="num">${t.percent}%</td><td class="num">${entryCell(t)}</td></tr>`;
   const table =
     list.shown.length === 0
       ? ''
@@ -72,7 +77,7 @@ export function thresholdSection(list: CappedList<ThresholdCrossing>): Html {
 
 export function policySection(list: CappedList<PolicyChange>): Html {
   const change = (c: PolicyChange): Html => html`<div class="change" data-index="${c.index}">
-<p><strong>${c.time}</strong> · ${c.tenant ?? c.resource} · generation ${c.generation} · entry ${c.index}${c.patch === 'null' ? html` · <span class="bad">deleted</span>` : ''}</p>
+<p><strong>${c.time}</strong> · ${c.tenant ?? c.resource} · generation ${c.generation} · entry ${entryCell(c)}${c.patch === 'null' ? html` · <span class="bad">deleted</span>` : ''}</p>
 <pre>${c.patch}</pre></div>`;
   return html`<section id="policy-changes"><h2>Policy changes</h2>
 <p class="lead">Each change of a tenant's effective entitlements as an RFC 7396 merge patch; replaying a tenant's patches in order from <code>{}</code> gives its entitlements.</p>
@@ -80,14 +85,14 @@ ${listIntro(list, 'policy changes')}${list.shown.map(change)}${moreLine(list)}</
 }
 
 export function lifecycleSection(list: CappedList<LifecycleEvent>): Html {
-  const row = (l: LifecycleEvent): Html => html`<tr><td>${l.time}</td><td>${l.event}</td><td>${l.version}</td><td class="num">${l.index}</td></tr>`;
+  const row = (l: LifecycleEvent): Html => html`<tr><td>${l.time}</td><td>${l.event}</td><td>${l.version}</td><td class="num">${entryCell(l)}</td></tr>`;
   const table = list.shown.length === 0 ? '' : html`<table><thead><tr><th>Time (UTC)</th><th>Event</th><th>Version</th><th class="num">Entry</th></tr></thead><tbody>${list.shown.map(row)}</tbody></table>`;
   return html`<section id="lifecycle"><h2>Governor lifecycle</h2>${listIntro(list, 'starts and stops (of the whole governor, whatever the tenant)')}${table}${moreLine(list)}</section>`;
 }
 
 export function proofSection(samples: SampleProof[], location: string): Html {
   const proof = (p: SampleProof): Html => html`<div class="proof" data-index="${p.index}">
-<p><strong>Entry ${p.index}</strong> (${p.kind}, ${p.time}) ${p.verified ? html`<span class="ok">✓ verified</span>` : html`<span class="bad">✗ not verified</span>`} against the root of ${formatCount(p.treeSize)} entries</p>
+<p><strong>Entry ${entryCell(p)}</strong> (${p.kind}, ${p.time}) ${p.verified ? html`<span class="ok">✓ verified</span>` : html`<span class="bad">✗ not verified</span>`} against the root of ${formatCount(p.treeSize)} entries</p>
 <table class="kv"><tbody><tr><th>Leaf hash</th><td class="hash">${p.leafHash}</td></tr><tr><th>Root</th><td class="hash">${p.root}</td></tr></tbody></table>
 <p class="muted">Audit path (RFC 9162 §2.1.3), lowest node first:</p>
 ${p.path.length === 0 ? html`<p class="none">empty: the tree has one entry</p>` : html`<ol>${p.path.map((h) => html`<li class="hash">${h}</li>`)}</ol>`}</div>`;

@@ -1,6 +1,7 @@
 // The audit report as one self-contained HTML page: inline CSS, no scripts, no external assets, laid out to
 // print to PDF. Pure; every string from the log or the command line is escaped by html``.
 import { AUDIT_REPORT_CSS } from './audit-html-style.ts';
+import { deploymentSection, usageSection } from './audit-html-deployment.ts';
 import { formatCount, lifecycleSection, outcomeSection, policySection, proofSection, thresholdSection } from './audit-html-sections.ts';
 import type { AnchorRecord, AuditReport } from './audit-model.ts';
 import { shellQuote } from './audit-scope.ts';
@@ -55,14 +56,14 @@ function coverage(r: AuditReport): Html {
 }
 
 function anchorRow(a: AnchorRecord): Html {
-  return html`<tr><td class="num">${formatCount(a.size)}</td><td class="hash">${a.root}</td><td>${a.storedAt ?? '—'}</td><td class="num">${a.lagSeconds === undefined ? '—' : `${a.lagSeconds} s`}</td></tr>`;
+  return html`<tr>${a.origin === undefined ? '' : html`<td>${a.origin}</td>`}<td class="num">${formatCount(a.size)}</td><td class="hash">${a.root}</td><td>${a.storedAt ?? '—'}</td><td class="num">${a.lagSeconds === undefined ? '—' : `${a.lagSeconds} s`}</td></tr>`;
 }
 
 function anchors(r: AuditReport): Html {
   const body =
     r.anchors.length === 0
       ? html`<p class="none">No bucket was given: report with --from gs://… or --anchored-against gs://… to check and list the anchors.</p>`
-      : html`<table><thead><tr><th class="num">Size</th><th>Root</th><th>Stored at</th><th class="num">Lag</th></tr></thead><tbody>${r.anchors.map(anchorRow)}</tbody></table>`;
+      : html`<table><thead><tr>${r.deployment ? html`<th>Origin</th>` : ''}<th class="num">Size</th><th>Root</th><th>Stored at</th><th class="num">Lag</th></tr></thead><tbody>${r.anchors.map(anchorRow)}</tbody></table>`;
   return html`<section id="anchors"><h2>Anchors</h2><p class="lead">Checkpoints stored as immutable objects outside the governor: a later rewrite of the log cannot match them.</p>${body}</section>`;
 }
 
@@ -76,11 +77,12 @@ export function renderAuditHtml(r: AuditReport): string {
 <style>${trusted(AUDIT_REPORT_CSS)}</style></head>
 <body>
 <header><h1>TAI audit report</h1>
-<p class="muted">Log <code>${r.scope.location}</code> · origin ${r.coverage.origin} · scope: ${scopeText(r)} · generated ${r.generatedAt}</p></header>
+<p class="muted">${r.scope.locations ? html`Logs <code>${r.scope.locations.join(' ')}</code>` : html`Log <code>${r.scope.location}</code>`} · origin ${r.coverage.origin} · scope: ${scopeText(r)} · generated ${r.generatedAt}</p></header>
 ${summary(r)}
-${coverage(r)}
+${r.deployment ? deploymentSection(r.deployment) : coverage(r)}
 ${anchors(r)}
 ${outcomeSection({ id: 'decisions', title: 'Decisions', what: 'decisions', data: r.decisions })}
+${r.deployment ? usageSection(r.deployment) : ''}
 ${outcomeSection({ id: 'admissions', title: 'Admission reviews', what: 'admission reviews', data: r.admissions })}
 ${thresholdSection(r.thresholds)}
 ${policySection(r.policyChanges)}

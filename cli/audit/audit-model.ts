@@ -2,6 +2,9 @@
 // (hashes as hex, times as RFC 3339) so `--json` is this object as is. Pure: the clock, the proofs and the
 // anchors come in as inputs.
 import { reconcileQuery, queryCommand, type AuditScope } from './audit-scope.ts';
+import type { UsageRow } from './usage-tally.ts';
+
+export type { UsageRow };
 
 /** Format tag of the JSON form; bumped on incompatible changes. */
 export const AUDIT_REPORT_FORMAT = 'tai.audit-report/v1';
@@ -14,6 +17,8 @@ export interface AnchorRecord {
   storedAt?: string;
   /** Seconds from the last entry it covers being written to its upload. */
   lagSeconds?: number;
+  /** In a deployment's report: the log it anchors. */
+  origin?: string;
 }
 
 /** What the report read and what that proves: the signed checkpoint, the chain without gaps, the range. */
@@ -61,6 +66,8 @@ export interface ThresholdCrossing {
   threshold: number;
   /** Whole percent of the limit used after the consumption. */
   percent: number;
+  /** In a deployment's report: the log the entry is in (its index is that log's). */
+  origin?: string;
 }
 
 export interface PolicyChange {
@@ -72,6 +79,8 @@ export interface PolicyChange {
   generation: number;
   /** The RFC 7396 merge patch, pretty-printed JSON (`null`: the tenant was deleted); cut at a few KB. */
   patch: string;
+  /** In a deployment's report: the log the entry is in (its index is that log's). */
+  origin?: string;
 }
 
 export interface LifecycleEvent {
@@ -79,6 +88,8 @@ export interface LifecycleEvent {
   time: string;
   event: string;
   version: string;
+  /** In a deployment's report: the log the entry is in (its index is that log's). */
+  origin?: string;
 }
 
 /** The first `shown.length` of `total` items, in log order; `query` lists all of them. */
@@ -99,6 +110,8 @@ export interface SampleProof {
   /** The audit path, lowest node first (hex). */
   path: string[];
   verified: boolean;
+  /** In a deployment's report: the log the entry is in (its index is that log's). */
+  origin?: string;
 }
 
 export interface AuditReport {
@@ -113,6 +126,24 @@ export interface AuditReport {
   policyChanges: CappedList<PolicyChange>;
   lifecycle: CappedList<LifecycleEvent>;
   samples: SampleProof[];
+  /** A report over several logs (tai audit report --from LOG LOG…): each log, and usage per counter. */
+  deployment?: Deployment;
+}
+
+/** One log of a deployment: its coverage, where it was read, and the log its first entry says it succeeds. */
+export interface DeploymentLog extends Coverage {
+  location: string;
+  predecessor?: { origin: string; size: number; root: string };
+}
+
+/**
+ * The logs of a deployment, each verified, every succession between them checked (a report is written only
+ * then), and usage per counter across them. The report's `coverage` then sums them up: its `origin` names the
+ * number of logs, `size` and `range.entries` are totals, `root` is empty and `range.first`/`last` are null.
+ */
+export interface Deployment {
+  logs: DeploymentLog[];
+  usage: UsageRow[];
 }
 
 /** What the fold found: everything of the report that comes from the entries themselves. */
@@ -125,6 +156,8 @@ export interface AuditTally {
   thresholds: { total: number; shown: ThresholdCrossing[] };
   policyChanges: { total: number; shown: PolicyChange[] };
   lifecycle: { total: number; shown: LifecycleEvent[] };
+  /** Per counter in scope: the highest `used` recorded and the allowed consumes (usage-tally.ts). */
+  usage: UsageRow[];
 }
 
 /** What {@link buildAuditReport} assembles; everything that needed I/O or a clock is already here. */

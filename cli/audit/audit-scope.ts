@@ -7,6 +7,8 @@ import { parseQueryFilter, type QueryFilter } from '../log-query.ts';
 export interface AuditScope {
   /** The log: a folder, an http(s) URL or gs://BUCKET/PREFIX. */
   location: string;
+  /** A deployment's report: every log given (location is the first), or the gs:// prefixes with --all-origins. */
+  locations?: string[];
   tenant?: string;
   /** RFC 3339, inclusive. */
   since?: string;
