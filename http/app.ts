@@ -11,6 +11,7 @@ import { requestLog, type Logger } from './logger.ts';
 import { httpMetrics, meteredDecisions, metricsApi, type ServerMetrics } from './metrics.ts';
 import { openApiApi } from './openapi.ts';
 import { problem } from './problem.ts';
+import { uiApi, type UiOptions } from './ui/ui-api.ts';
 
 export interface AppOptions extends DecisionApiOptions {
   readiness: () => Readiness;
@@ -28,6 +29,8 @@ export interface AppOptions extends DecisionApiOptions {
   admission?: AdmissionApiOptions;
   /** Logs a JSON line per request (debug; warn for 4xx, error for 5xx). */
   logger?: Logger;
+  /** Serves the dashboard at /ui (http/ui/). */
+  ui?: UiOptions;
 }
 
 /** Largest AdmissionReview accepted: twice the API server's 3 MiB request limit, plus the envelope. */
@@ -51,6 +54,7 @@ export function createApp(opts: AppOptions): Hono {
   if (opts.admission) app.route('/admission', admissionApi(opts.admission));
   if (opts.metrics) app.route('/', metricsApi(opts.metrics));
   if (opts.logDir !== undefined) app.route('/log', logApi(opts.logDir));
+  if (opts.ui) app.route('/ui', uiApi(opts.ui));
   app.notFound((c) => unroutedAnswer(c, app.routes));
   app.onError((error, c) => {
     // The client went away (or was cut off by the listener's timeout) while its body was being read: nothing to

@@ -48,6 +48,8 @@ export interface ServerMetricsOptions {
   anchorFailing?: () => number;
   /** `tai_counters_up`: with --counters, 1 while the shared counters' connection is up, else 0. */
   countersUp?: () => number;
+  /** Hears each decision answered (the dashboard's decisions per interval). */
+  onDecision?: (decision: Decision) => void;
 }
 
 /** Sub-millisecond in-process decisions up to a slow 1 s (a stalled fsync in sync durability). */
@@ -101,6 +103,7 @@ export class ServerMetrics {
   readonly #httpRequests: Counter<'route' | 'status'>;
   readonly #httpSeconds: Histogram<'route'>;
   readonly #countersSeconds: Histogram<'outcome'>;
+  readonly #onDecision: ((decision: Decision) => void) | undefined;
   readonly #reconcileErrors: Counter<'kind'>;
   readonly #thresholdCrossings: Counter<'metric' | 'threshold'>;
   /** Bound label children per metric, so the decision path hashes no label object per call. */
@@ -109,6 +112,7 @@ export class ServerMetrics {
   constructor(opts: ServerMetricsOptions = {}) {
     const registers = [this.registry];
     this.now = opts.now ?? (() => performance.now());
+    this.#onDecision = opts.onDecision;
     this.#decisionSeconds = new Histogram({ name: 'tai_decision_duration_seconds', help: 'Time to answer a decision call (a batch as a whole), receipt included.', labelNames: ['op'], buckets: DECISION_BUCKETS, registers });
     this.#decisions = new Counter({ name: 'tai_decisions_total', help: 'Decisions answered, by op, outcome (allowed, denied, error) and reason.', labelNames: ['op', 'outcome', 'reason'], registers });
     this.#admissionSeconds = new Histogram({ name: 'tai_admission_duration_seconds', help: 'Time to answer an admission review.', labelNames: ['operation', 'kind'], buckets: REQUEST_BUCKETS, registers });
@@ -141,7 +145,10 @@ export class ServerMetrics {
    */
   observeDecision(op: DecisionOp, seconds: number, results: Decision | readonly Decision[]): void {
     this.#observe(this.#decisionSeconds, seconds, op);
-    for (const d of isDecisionList(results) ? results : [results]) this.#count(this.#decisions, d.op, d.allowed ? 'allowed' : 'denied', d.reason);
+    for (const d of isDecisionList(results) ? results : [results]) {
+      this.#count(this.#decisions, d.op, d.allowed ? 'allowed' : 'denied', d.reason);
+      this.#onDecision?.(d);
+    }
   }
 
   /** A decision call that threw (malformed input, the log unavailable): outcome "error", reason the error's name. */

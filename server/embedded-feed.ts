@@ -24,6 +24,7 @@ export function folderFeed(dir: string, opts: { pollMs?: number } = {}): FeedFac
         unwatch();
       },
       readiness: () => policy.readiness(),
+      problems: () => policy.problems,
       tenantResource: (name) => policy.tenantResource(name),
     };
   };

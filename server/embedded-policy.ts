@@ -139,6 +139,11 @@ export class EmbeddedPolicy {
     return r?.kind === 'Tenant' ? r : undefined;
   }
 
+  /** The folder's problems as the last read found them, as `tai validate` prints them. */
+  get problems(): readonly string[] {
+    return this.#problems;
+  }
+
   readiness(): Readiness {
     const snapshot = this.#compiler.snapshot;
     return {

@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import packageJson from '../package.json' with { type: 'json' };
 import type { NoteSigner } from '../receipts/index.ts';
 import { loadRunState, LogDriver, LogPublisher, LogUnavailableError, ReceiptLog, StaleResumeError, type Durability, type RunState, type EntryFs, type LogHealth, type LogRetry, type PublishedHead } from '../receipts/store/index.ts';
-import type { CountersReadiness, LogReadiness } from '../readiness/index.ts';
+import type { CountersReadiness, LogReadiness, Readiness } from '../readiness/index.ts';
+import { createHmac } from 'node:crypto';
+import type { TokenVerifier } from '../http/auth.ts';
+import { DecisionRates } from '../http/ui/decision-rates.ts';
+import type { UiOptions } from '../http/ui/ui-api.ts';
+import { dashboardSource, type DashboardParts } from './dashboard-source.ts';
 import { createApp } from '../http/app.ts';
 import { bearerAuth } from '../http/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../http/logger.ts';
@@ -82,8 +87,7 @@ export type StopOutcome = { clean: true } | { clean: false; reason: string };
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { clock } = opts;
   opts = { ...opts, origin: await resolveOrigin(opts.origin, opts.logDir, () => clock.now()) };
-  const logger: Logger | undefined = opts.logFormat === 'json' ? createLogger({ base: { component: 'tai' } }) : undefined;
-  const io = logger ? ioLogger(logger) : opts.io;
+  const { logger, io } = logging(opts);
   // A tenant whose entitlements could not be recorded is refused, its last good state kept (issue 15, defect 6).
   const compiler = new PolicyCompiler({ checkTenant: checkEntitlementsReceipt });
   const key = await loadServeKey({ keyPath: opts.keyPath, logDir: opts.logDir, origin: opts.origin, read: logFolderReader(opts.logDir) });
@@ -103,6 +107,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const usage = new MemoryUsageStore();
   const policyReceipts = new PolicyReceipts(log, replay.effective);
   const publishing = new PublishHealth({ clock, io });
+  const rates = new DecisionRates();
   const driver: LogDriver<ReplayState> = new LogDriver({
     log,
     publisher,
@@ -126,6 +131,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     tenants: () => compiler.snapshot.tenants.size,
     ...anchoring.gauges,
     ...countersGauges(shared),
+    onDecision: (d) => rates.add(d.allowed, clock.now()),
   });
   const feed = opts.feed({
     onReconcileError: (kind) => metrics.reconcileError(kind),
@@ -164,11 +170,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (log.health.writable) await driver.publish();
   driver.start();
   const auth = await openVerifier(opts.auth, { kube: feed.kube, now: () => clock.now(), io });
+  const readiness = (): Readiness => ({ ...feed.readiness(), ...anchoring.readiness(), log: logReadiness(log.health), publish: publishing.readiness(), ...countersReadiness(shared) });
+  const ui = await dashboard({ opts, parts: { compiler, compiled, decider, feed, readiness, rates, clock, log: () => ({ entries: log.size, checkpointAgeSeconds: (clock.now() - driver.publishedAt) / 1000 }) }, verifier: auth?.verifier });
   const app = createApp({
-    decisions: new RecordedGovernor(decider, log, shared ? { origin: opts.origin } : {}),
+    // On shared counters an answer names the log that recorded it: another replica may give it back.
+    decisions: new RecordedGovernor(decider, log, { ...(shared && { origin: opts.origin }) }),
     tenant: (name) => compiled.tenant(name, clock.now()),
     logDir: opts.logDir,
-    readiness: () => ({ ...feed.readiness(), ...anchoring.readiness(), log: logReadiness(log.health), publish: publishing.readiness(), ...countersReadiness(shared) }),
+    readiness,
+    ui,
     metrics,
     logger,
     auth: auth && bearerAuth({ verifier: auth.verifier, onUnavailable: (e) => io.err(`tai: cannot check a bearer token: ${(e as Error).message}`) }),
@@ -196,6 +206,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return problems.length === 0 ? { clean: true } : { clean: false, reason: problems.join('; ') };
     },
   };
+}
+
+/** `json`: pino lines for Cloud Logging, through which the server's own lines go too; else the command's io. */
+function logging(opts: ServerOptions): { logger: Logger | undefined; io: CommandIO } {
+  const logger = opts.logFormat === 'json' ? createLogger({ base: { component: 'tai' } }) : undefined;
+  return { logger, io: logger ? ioLogger(logger) : opts.io };
 }
 
 /** What a new log's first entry, the start receipt, names as the log it succeeds (--succeeds); none for an older log. */
@@ -226,6 +242,21 @@ async function openCounters(opts: ServerOptions, io: CommandIO, hooks: Pick<Repl
 /** Cluster admission's reservations shared in the store, under this replica's origin (none without --counters). */
 function sharedReservations(shared: SharedStore | undefined, origin: string): FeedContext['reservations'] {
   return shared && { store: shared.reservations, replica: origin };
+}
+
+/**
+ * The dashboard's options: its reading of the server, and who may see it — the decision API's token verifier
+ * (none: open, as the server then listens on loopback only). Sessions are signed with a key derived from the
+ * checkpoint signing key, so replicas sharing that key accept each other's sign-ins behind one load balancer.
+ */
+async function dashboard(d: { opts: ServerOptions; parts: DashboardParts; verifier: TokenVerifier | undefined }): Promise<UiOptions> {
+  const sessionKey = createHmac('sha256', await readFile(d.opts.keyPath)).update('tai dashboard session v1').digest();
+  const checkpointPath = join(d.opts.logDir, 'checkpoint');
+  return {
+    source: dashboardSource(d.parts),
+    access: { verifier: d.verifier, sessionKey, secure: d.opts.tls !== undefined, now: () => d.opts.clock.now() },
+    checkpoint: () => readFile(checkpointPath, 'utf8').catch(() => undefined),
+  };
 }
 
 function countersGauges(shared: SharedStore | undefined): { countersUp?: () => number } {

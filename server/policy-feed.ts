@@ -11,6 +11,8 @@ export interface PolicyFeed {
   start(): Promise<void>;
   stop(): Promise<void>;
   readiness(): Readiness;
+  /** The source's problems as `tai validate` prints them (file:line or object, field: message); cluster mode: none here, the resources' statuses say it. */
+  problems?(): readonly string[];
   /** The Tenant as last applied (reconcile receipts name its generation and spec digest). */
   tenantResource(name: string): Tenant | undefined;
   /** For the line that says where the server listens, e.g. `embedded, policy from config/samples, watching for changes`. */
