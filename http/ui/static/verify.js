@@ -478,11 +478,11 @@ export function httpLogReader(base, fetchFn = fetch) {
     let res;
     try {
       res = await fetchFn(url, { cache: 'no-store' });
+      if (res.ok) return new Uint8Array(await res.arrayBuffer());
     } catch (e) {
       throw new VerifyError('fetch', 'FetchFailed', `GET ${url}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (!res.ok) throw new VerifyError('fetch', 'FetchFailed', `GET ${url}: HTTP ${res.status}`);
-    return new Uint8Array(await res.arrayBuffer());
+    throw new VerifyError('fetch', 'FetchFailed', `GET ${url}: HTTP ${res.status}${res.status === 404 ? ' (not published)' : ''}`);
   };
 }
 

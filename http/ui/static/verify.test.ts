@@ -225,6 +225,9 @@ test('every lie of the server or the receipt is refused, naming the check', asyn
   const offline = httpLogReader('http://tai.test/', (() => Promise.reject(new TypeError('Failed to fetch'))) as typeof fetch);
   const e = await refused(() => verifyReceipt({ receipt, verifierKey: log.verifierKey, read: offline }));
   t.is(`${e.check} ${e.code}`, 'fetch FetchFailed');
+  const gone = httpLogReader('http://tai.test/log', (() => Promise.resolve(new Response('', { status: 404 }))) as typeof fetch);
+  const e404 = await refused(() => verifyReceipt({ receipt, verifierKey: log.verifierKey, read: gone }));
+  t.is(e404.message, 'FetchFailed: GET http://tai.test/log/checkpoint: HTTP 404 (not published)');
 });
 
 /** A seeded generator (xorshift32), so a failing case reproduces: an integer in [0, n). */
