@@ -14,6 +14,8 @@
 import { httpLogReader, parseReceipt, verifyReceipt, VerifyError } from './verify.js';
 
 const PINNED_KEY = 'tai.verifierKey';
+/** Submissions so far: only the latest may write its verdict, so a slow earlier one cannot overwrite it. */
+let submissions = 0;
 
 /**
  * @param {string} id
@@ -72,15 +74,18 @@ function rejected(e) {
  */
 async function run(form, key, out) {
   const input = /** @type {HTMLInputElement | HTMLTextAreaElement} */ (byId('verify-receipt'));
+  const mine = ++submissions;
   show(out, { verdict: 'checking', title: 'Checking…', lines: [] });
+  let verdict;
   try {
     const receipt = parseReceipt(input.value);
     const v = await verifyReceipt({ receipt, verifierKey: key.value, read: httpLogReader(form.dataset['log'] ?? '/log/') });
     remember(key.value.trim());
-    show(out, verified(v));
+    verdict = verified(v);
   } catch (e) {
-    show(out, rejected(e));
+    verdict = rejected(e);
   }
+  if (mine === submissions) show(out, verdict);
 }
 
 /** @param {string} value */
