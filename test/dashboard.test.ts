@@ -4,10 +4,11 @@
 // Content-Security-Policy and no console error appears; axe-core finds no serious or critical violation; the pages
 // work at phone width and print. Signing in (tokens checked) is tested over plain HTTP.
 import test from 'ava';
-import { access, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { runTai } from './support/log-fixture.ts';
 import { getJson, post, startServe, stopServe, type Served } from './support/served.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -143,4 +144,44 @@ test('with tokens checked, the dashboard wants a sign-in: a session cookie (Http
   t.regex(await overview.text(), /<h1>Overview<\/h1>/);
   const forged = `${session.slice(0, -4)}AAAA`;
   t.is((await fetch(`${guarded.url}/ui`, { headers: { cookie: forged }, redirect: 'manual' })).status, 303, 'a tampered cookie is no session');
+});
+
+test.serial('the log page verifies a real receipt in the browser, and rejects the wrong key and a flipped byte', async (t) => {
+  const key = /verifier key (\S+)/.exec(served.stdout.join('\n'))?.[1];
+  t.truthy(key);
+  const answer = await post(`${served.url}/v1/consume`, { tenant: 'hooli', metric: 'api-calls', amount: 3 });
+  // The receipt is published with the next checkpoint (a second at most).
+  await new Promise((r) => setTimeout(r, 1500));
+  const context = await browser.newContext();
+  const { page, problems } = await watchedPage(context);
+  const verify = async (receipt: string, pinned: string): Promise<{ verdict: string | null; check: string | null; text: string }> => {
+    await page.goto(`${served.url}/ui/log`);
+    await page.fill('#verify-receipt', receipt);
+    await page.fill('#verify-key', pinned);
+    await page.click('#verify-form button[type="submit"]');
+    const result = page.locator('#verify-result:is([data-verdict="verified"], [data-verdict="rejected"])');
+    await result.waitFor({ timeout: 10_000 });
+    return { verdict: await result.getAttribute('data-verdict'), check: await result.getAttribute('data-check'), text: await result.innerText() };
+  };
+  const ok = await verify(JSON.stringify(answer), key!);
+  t.is(ok.verdict, 'verified', ok.text);
+  // Another key of the same name: well formed, the note names it, but it did not sign the checkpoint.
+  const other = join(dir, 'other.key');
+  t.is((await runTai(['log', 'keygen', key!.split('+')[0]!, '--out', other])).code, 0);
+  const wrongKey = (await readFile(`${other}.pub`, 'utf8')).trim();
+  const refused = await verify(JSON.stringify(answer.receipt), wrongKey);
+  t.is(refused.verdict, 'rejected');
+  t.is(refused.check, 'signature', refused.text);
+  // A server that alters the entry it serves: one byte flipped in every entry bundle.
+  await page.route('**/log/tile/entries/**', async (route) => {
+    const res = await route.fetch();
+    const body = Buffer.from(await res.body());
+    body[body.length - 3]! ^= 0x01;
+    await route.fulfill({ response: res, body });
+  });
+  const tampered = await verify(JSON.stringify(answer.receipt), key!);
+  t.is(tampered.verdict, 'rejected');
+  t.is(tampered.check, 'leaf', tampered.text);
+  t.deepEqual(problems, []);
+  await context.close();
 });

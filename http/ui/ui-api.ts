@@ -40,7 +40,7 @@ export function uiApi(o: UiOptions): Hono {
     if (tenant === undefined) return renderPage(c, { title: `No tenant ${name}`, nav: 'tenants', body: html`<p>No tenant named ${name} is served. <a href="/ui/tenants">All tenants</a></p>` }, 404);
     return renderPage(c, { title: `Tenant ${name}`, nav: 'tenants', body: await tenantBody(o.source, tenant), scripts: ['live.js'], live: `/ui/events?${new URLSearchParams({ tenant: name }).toString()}` });
   });
-  app.get('/log', async (c) => renderPage(c, { title: 'Log', nav: 'log', body: logBody(o.source, await o.checkpoint()) }));
+  app.get('/log', async (c) => renderPage(c, { title: 'Log', nav: 'log', body: logBody(o.source, await o.checkpoint()), scripts: ['verify-page.js'] }));
   app.get('/events', (c) => liveEvents(c, o.source));
   app.get('/login', (c) => (o.access.verifier === undefined ? c.redirect('/ui', 303) : renderPage(c, { title: 'Sign in', nav: 'overview', body: loginBody() })));
   app.post('/login', (c) => signIn(c, o.access));
