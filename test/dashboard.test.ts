@@ -2,7 +2,8 @@
 // playwright-core, against a real `tai serve` on the sample tenants. Every page renders values read from the
 // governor; a consume made through the API shows on the open tenant page without a reload; nothing breaks the
 // Content-Security-Policy and no console error appears; axe-core finds no serious or critical violation; the pages
-// work at phone width and print. Signing in (tokens checked) is tested over plain HTTP.
+// work at phone width and print. Signing in (tokens checked) is tested over plain HTTP. With
+// TAI_UPDATE_SCREENSHOT=1 the pages' screenshots replace docs/dashboard-*.png (the README shows them).
 import test from 'ava';
 import { access, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -183,5 +184,23 @@ test.serial('the log page verifies a real receipt in the browser, and rejects th
   t.is(tampered.verdict, 'rejected');
   t.is(tampered.check, 'leaf', tampered.text);
   t.deepEqual(problems, []);
+  await page.unroute('**/log/tile/entries/**');
+  if (process.env.TAI_UPDATE_SCREENSHOT === '1') await screenshots(page, () => verify(JSON.stringify(answer), key!));
   await context.close();
 });
+
+/** docs/dashboard-*.png, at 1280 px: each page as the README shows it (the log page with a verified receipt). */
+async function screenshots(page: Page, verified: () => Promise<unknown>): Promise<void> {
+  const docs = join(import.meta.dirname, '..', 'docs');
+  // Some usage, so the meters show their colours: acme past its first alert on api-calls, near its builds limit.
+  await post(`${served.url}/v1/consume`, { tenant: 'acme', metric: 'api-calls', amount: 1_500_000 });
+  await post(`${served.url}/v1/consume`, { tenant: 'acme', metric: 'builds', amount: 1_900 });
+  await post(`${served.url}/v1/consume`, { tenant: 'stark', metric: 'api-calls', amount: 42_000 });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  for (const [name, path] of [['overview', '/ui'], ['tenants', '/ui/tenants'], ['tenant', '/ui/tenants/acme']] as const) {
+    await page.goto(`${served.url}${path}`);
+    await page.screenshot({ path: join(docs, `dashboard-${name}.png`), fullPage: false });
+  }
+  await verified();
+  await page.screenshot({ path: join(docs, 'dashboard-log.png'), fullPage: true });
+}
