@@ -8,7 +8,7 @@ import { EXIT, UsageError, stringOption, type Command, type CommandIO } from '..
 import { defectLine, keyName, LogFinding } from '../log-subcommand.ts';
 import { logReader, verifierKeyFor } from '../log-source.ts';
 import { anchorRecords } from './audit-anchors.ts';
-import { AuditFold } from './audit-fold.ts';
+import { AuditFold, type UsageRow } from '../../ledger/index.ts';
 import { renderAuditHtml } from './audit-html.ts';
 import { formatCount } from './audit-html-sections.ts';
 import { buildAuditReport, type AuditReport } from './audit-model.ts';
@@ -16,7 +16,6 @@ import { sampleProofs } from './audit-proofs.ts';
 import { scopeFilter, type AuditScope } from './audit-scope.ts';
 import { mergeDeployment, type DeploymentPart } from './audit-deployment.ts';
 import { deploymentFindings, deploymentLocations, firstEntryPredecessor, type DeploymentLog as VerifiedDeploymentLog } from '../log-deployment.ts';
-import type { UsageRow } from './usage-tally.ts';
 
 /** audit's options, in --help order. */
 const AUDIT_FLAGS = {
