@@ -21,7 +21,12 @@ const crossed = (used: number): { kind: ReceiptKind; body: ReceiptBody } => ({ k
  * (6); a policy change (7); a denied consume (8).
  */
 export function gaugeLog(): ChainedEntry[] {
-  return chained([
+  return chained(gaugeItems());
+}
+
+/** The receipts of {@link gaugeLog}, to append to a log of one's own. */
+export function gaugeItems(): { kind: ReceiptKind; body: ReceiptBody }[] {
+  return [
     seats({ amount: 10, used: 10, threshold: 100 }),
     crossed(10),
     seats({ amount: -5, used: 5, rearmed: 0 }),
@@ -31,5 +36,5 @@ export function gaugeLog(): ChainedEntry[] {
     { kind: 'decision', body: decisionBody({ tenant: 'nobody', op: 'check', subject: 'sso', allowed: false, reason: 'UnknownTenant' }) },
     { kind: 'reconcile', body: reconcileBody({ resource: 'Tenant/acme', generation: 2, specDigest: '00'.repeat(32), patch: { quotas: { seats: { limit: 12 } } } }) },
     { kind: 'decision', body: decisionBody({ tenant: 'acme', op: 'consume', subject: 'seats', amount: 3, allowed: false, reason: 'QuotaExceeded', used: 10, limit: 10, windowStart: null, resetsAt: null }) },
-  ]);
+  ];
 }

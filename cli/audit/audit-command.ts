@@ -1,7 +1,8 @@
 // `tai audit report`: verifies a receipt log as it reads it and writes an auditor's report of it, one
 // self-contained HTML page (or the same data as JSON). I/O lives here; the report is built by pure modules.
 import { rename, writeFile } from 'node:fs/promises';
-import { toHex, verifyLog, type Checkpoint, type LogDefect, type ReadLogFile } from '../../receipts/index.ts';
+import { resolve } from 'node:path';
+import { parseVerifierKey, toHex, verifyLog, type Checkpoint, type LogDefect, type ReadLogFile } from '../../receipts/index.ts';
 import { gcsBucket } from '../../server/index.ts';
 import { flagsHelp, parseFlags, type FlagTable } from '../flags.ts';
 import { EXIT, UsageError, stringOption, type Command, type CommandIO } from '../io.ts';
@@ -87,7 +88,18 @@ function scopeOf(values: Record<string, unknown>, more: readonly string[]): Audi
     const v = stringOption(values, k);
     if (v !== undefined) scope[k] = v;
   }
+  if (scope.vkey !== undefined) scope.vkey = absoluteKeyFile(scope.vkey);
   return scope;
+}
+
+/** A --vkey FILE made absolute, so the commands the report prints work from any directory; a key string kept. */
+function absoluteKeyFile(vkey: string): string {
+  try {
+    parseVerifierKey(vkey);
+    return vkey;
+  } catch {
+    return resolve(vkey);
+  }
 }
 
 /** One log verified while folded: its report, and what a deployment's report adds. */
