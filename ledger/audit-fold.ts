@@ -39,6 +39,8 @@ export interface AuditFoldOptions {
  * Feed every verified entry to `add`, in log order, then read `tally()` and `sample(n)`. Which entries count
  * is `matchesQuery` with the section's kind, the same test as `tai log query`; policy changes name their tenant
  * only as `Tenant/<name>` and lifecycle events none, so those two take the tenant from the resource, or none.
+ * Peeks (consumes of amount 0) are counted apart from the decisions, and names that are no tenant apart from the
+ * tenants; a threshold crossing names the consume that re-armed a gauge's threshold before it fired again.
  */
 export class AuditFold {
   readonly #filter: QueryFilter;
