@@ -3,7 +3,8 @@
 // ours), then its I/O edges: its log client receipts/client/ (reads a published log: the core only), store/
 // (the core only) and anchor/ (the core, client/ and store/); counters/ (governor/ only: the shared counters on
 // Redis/Valkey); recording/ (governor/, crds/, the receipts core and
-// store/, no Hono); kube/ (nothing of ours); operator/ and http/ (the Hono app, with admission/ under it), peers
+// store/, no Hono); ledger/ (the reading of a log the audit report and the dashboard share: governor/, crds/ and
+// the receipts core, no I/O); kube/ (nothing of ours); operator/ and http/ (the Hono app, with admission/ under it), peers
 // that never import each other; client/; server/ (the server `tai serve` starts: any of those but client/); cli/
 // at the top. Nothing but cli/ (and tests) imports server/. Shipped code never imports test/, bench/ or hack/.
 // Tests sit beside the code but are not part of it: they may import anything.
@@ -68,6 +69,11 @@ const LAYERS = [
       { regex: '^\\.\\./(?!(governor|crds)/|receipts/(?!anchor/))', message: `recording/ imports nothing of ours but governor/, crds/ and the receipts core and store/ (${ADR}).` },
       { regex: '^(hono|@hono/.*|hono/.*)$', message: `recording/ is below the HTTP app and does not import Hono (${ADR}).` },
     ],
+  },
+  {
+    // The reading of a verified log shared by cli/audit/ and the dashboard in http/: pure folds over entries.
+    files: ['ledger/**/*.ts'],
+    patterns: [{ regex: '^\\.\\./(?!(governor|crds)/|receipts/[^/]+$)', message: `ledger/ imports nothing of ours but governor/, crds/ and the receipts core (${ADR}).` }, IO],
   },
   { files: ['operator/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(http|client|counters|server|cli)/', message: `operator/ does not import http/, client/, counters/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },
   { files: ['http/**/*.ts'], patterns: [{ regex: '^(\\.\\./)+(operator|client|counters|server|cli)/', message: `http/ does not import operator/, client/, counters/, server/ or cli/: server/ assembles them (${ADR}).` }, SUPPORT] },

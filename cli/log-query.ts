@@ -1,21 +1,13 @@
 // `tai log query`: the entries of a verified log that match a filter, streamed as JSON lines or CSV while the
 // log is verified (verifyLog's onEntry), so memory stays flat however long the log is.
-import { RECEIPT_KINDS, TILE_WIDTH, isReceiptKind, toHex, verifyLog, type CborValue, type ChainedEntry, type Receipt, type ReceiptKind } from '../receipts/index.ts';
+import { matchesQuery, type QueryFilter } from '../ledger/index.ts';
+import { RECEIPT_KINDS, TILE_WIDTH, isReceiptKind, toHex, verifyLog, type CborValue, type ChainedEntry, type ReceiptKind } from '../receipts/index.ts';
 import { EXIT, UsageError, stringOption, type CommandIO } from './io.ts';
 import { defectLine, jsonSafe, type LogOptionValues, type LogSubcommand } from './log-subcommand.ts';
 import { logReader, verifierKeyFrom } from './log-source.ts';
 import { parseRfc3339Micros, rfc3339FromMicros } from './rfc3339.ts';
 
-/** Which entries to print; every given condition must hold. Times are microseconds, since ≤ time < until. */
-export interface QueryFilter {
-  tenant?: string;
-  kind?: ReceiptKind;
-  /** true: `allowed` decisions; false: denied ones. Entries without `allowed` never match. */
-  allowed?: boolean;
-  reason?: string;
-  since?: number;
-  until?: number;
-}
+export { matchesQuery, type QueryFilter } from '../ledger/index.ts';
 
 export type QueryFormat = 'jsonl' | 'csv';
 
@@ -59,18 +51,6 @@ export function parseQueryFormat(values: LogOptionValues): QueryFormat {
   const format = stringOption(values, 'format') ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format: expected jsonl or csv, got ${JSON.stringify(format)}`);
   return format;
-}
-
-/** True when receipt `r` meets every condition of `f`. */
-export function matchesQuery(f: QueryFilter, r: Receipt): boolean {
-  const checks: [unknown, unknown][] = [
-    [f.tenant, r.body.tenant],
-    [f.kind, r.kind],
-    [f.allowed, r.body.allowed],
-    [f.reason, r.body.reason],
-  ];
-  if (checks.some(([want, got]) => want !== undefined && want !== got)) return false;
-  return (f.since === undefined || r.time >= f.since) && (f.until === undefined || r.time < f.until);
 }
 
 /** One entry as a JSON line: index, time (RFC 3339, microseconds), kind, leafHash, body (bytes as hex). */

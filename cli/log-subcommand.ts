@@ -1,6 +1,6 @@
 // What the `tai log` subcommands share: their shape, findings (exit 1), and reading checkpoints and files.
 import { readFile } from 'node:fs/promises';
-import { fromHex, toHex, type Checkpoint, type LogDefect, type ReadLogFile } from '../receipts/index.ts';
+import { fromHex, type Checkpoint, type LogDefect, type ReadLogFile } from '../receipts/index.ts';
 import { readCheckpointFile } from '../receipts/client/index.ts';
 import type { CommandIO } from './io.ts';
 import type { LogFlag } from './log-flags.ts';
@@ -42,10 +42,7 @@ export async function readBytesOrHex(path: string): Promise<Uint8Array> {
   return text.length > 0 && text.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(text) ? fromHex(text) : bytes;
 }
 
-/** A receipt value as JSON: byte strings as hex, big integers as decimal text. */
-export function jsonSafe(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : typeof v === 'bigint' ? v.toString() : v))) as unknown;
-}
+export { jsonSafe } from '../ledger/index.ts';
 
 /** The 4-byte big-endian form of a signed-note key ID, used as the COSE kid. */
 export function keyIdBytes(keyId: number): Uint8Array {

@@ -83,3 +83,29 @@ test('bodies prepared ahead in slices give the same receipts as recording alone,
     { quotas: { calls: { limit: 7 } } },
   ]);
 });
+
+// docs/receipts.md §3: generation 0 means the resource is gone. Embedded mode's Tenants (the policy folder's files)
+// have no metadata.generation: their receipts record the policy generation that made the change instead.
+test('the generation recorded: metadata.generation, else the policy generation; 0 once the tenant is gone', async (t) => {
+  const bodies: Array<{ resource: string; generation: number }> = [];
+  const log = { append: (_kind: string, body: { resource: string; generation: number }) => void bodies.push(body) } as unknown as ReceiptLog;
+  const compiler = new PolicyCompiler();
+  const receipts = new PolicyReceipts(log, new Map());
+  const plan = skuOf('plan', { features: { sso: false } });
+  const folder = { ...tenantOf('folder', { sku: 'plan' }), metadata: { name: 'folder' } };
+  const cluster = { ...tenantOf('cluster', { sku: 'plan' }), metadata: { name: 'cluster', generation: 7 } };
+  const resources = new Map([folder, cluster].map((r) => [r.metadata.name, r]));
+  compiler.onSnapshot((s) => receipts.record(s, (n) => resources.get(n)));
+  compiler.onCompiled((compiled, pause) => receipts.prepare(compiled, (n) => resources.get(n), pause));
+  await compiler.applyInSlices({ upsert: [plan, folder, cluster] }, 0, async () => undefined); // prepared ahead
+  const first = compiler.snapshot.generation;
+  t.true(first > 0);
+  t.deepEqual(bodies.map((b) => [b.resource, b.generation]).sort(), [['Tenant/cluster', 7], ['Tenant/folder', first]]);
+  resources.delete('folder');
+  compiler.apply({ upsert: [skuOf('plan', { features: { sso: true } })], remove: ['Tenant/folder'] }, 1); // recorded alone
+  t.deepEqual(bodies.slice(2).map((b) => [b.resource, b.generation]).sort(), [['Tenant/cluster', 7], ['Tenant/folder', 0]]);
+  const late = { ...tenantOf('late', { sku: 'plan' }), metadata: { name: 'late' } };
+  resources.set('late', late);
+  const snapshot = compiler.apply({ upsert: [late] }, 2);
+  t.deepEqual(bodies.at(-1), { ...bodies.at(-1)!, resource: 'Tenant/late', generation: snapshot.generation });
+});

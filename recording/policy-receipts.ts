@@ -41,7 +41,9 @@ export class PolicyReceipts {
       const basis = this.#recorded.get(name);
       const doc = effectiveDocument(tenant);
       const patch = patchFrom(basis, doc);
-      this.#prepared.set(name, { tenant, basis, doc, body: patch === undefined ? undefined : bodyFor(name, { resource: tenantResource(name), patch }) });
+      const resource = tenantResource(name);
+      // The policy generation is not known before the snapshot: record() sets it when metadata has none.
+      this.#prepared.set(name, { tenant, basis, doc, body: patch === undefined ? undefined : bodyFor(name, { resource, patch, generation: resource?.metadata.generation ?? 0 }) });
     }
   }
 
@@ -54,7 +56,7 @@ export class PolicyReceipts {
     for (const name of snapshot.changed) this.#pending.add(name);
     let appended = 0;
     for (const name of [...this.#pending]) {
-      const { doc, body } = this.#change(name, snapshot.tenants.get(name), tenantResource);
+      const { doc, body } = this.#change(name, { compiled: snapshot.tenants.get(name), policyGeneration: snapshot.generation }, tenantResource);
       if (body !== undefined) {
         // While the log cannot write, this tenant and the rest stay pending: the server records them when it writes
         // again, before any decision (refused until then) can use the new policy.
@@ -81,12 +83,18 @@ export class PolicyReceipts {
   }
 
   /** The tenant's new document and the body recording the change to it (undefined: nothing changed). */
-  #change(name: string, compiled: CompiledTenant | undefined, tenantResource: (name: string) => Tenant | undefined): { doc: EffectiveDocument | undefined; body: ReceiptBody | undefined } {
+  #change(name: string, c: { compiled: CompiledTenant | undefined; policyGeneration: number }, tenantResource: (name: string) => Tenant | undefined): { doc: EffectiveDocument | undefined; body: ReceiptBody | undefined } {
+    const { compiled, policyGeneration } = c;
+    const resource = tenantResource(name);
     const prepared = this.#prepared.get(name);
-    if (prepared && compiled === prepared.tenant && this.#recorded.get(name) === prepared.basis) return prepared;
+    if (prepared && compiled === prepared.tenant && this.#recorded.get(name) === prepared.basis) {
+      // Prepared before the snapshot had its generation: a tenant without metadata.generation takes it now.
+      const body = prepared.body && resource?.metadata.generation === undefined ? { ...prepared.body, generation: policyGeneration } : prepared.body;
+      return { doc: prepared.doc, body };
+    }
     const doc = compiled ? effectiveDocument(compiled) : undefined;
     const patch = patchFrom(this.#recorded.get(name), doc);
-    return { doc, body: patch === undefined ? undefined : bodyFor(name, { resource: tenantResource(name), patch }) };
+    return { doc, body: patch === undefined ? undefined : bodyFor(name, { resource, patch, generation: generationOf(resource, doc, policyGeneration) }) };
   }
 }
 
@@ -107,10 +115,20 @@ function patchFrom(before: EffectiveDocument | undefined, after: EffectiveDocume
   return mergePatch.generate(before ?? {}, after);
 }
 
-function bodyFor(name: string, c: { resource: Tenant | undefined; patch: unknown }): ReceiptBody {
+/**
+ * The receipt's generation (docs/receipts.md §3): the Tenant's metadata.generation (cluster mode); for a tenant
+ * whose object has none (embedded mode: the policy folder's files carry no generation), the policy generation
+ * of the snapshot that made the change; 0 when the tenant is gone.
+ */
+function generationOf(resource: Tenant | undefined, doc: EffectiveDocument | undefined, policyGeneration: number): number {
+  if (doc === undefined) return 0;
+  return resource?.metadata.generation ?? policyGeneration;
+}
+
+function bodyFor(name: string, c: { resource: Tenant | undefined; patch: unknown; generation: number }): ReceiptBody {
   return reconcileBody({
     resource: `Tenant/${name}`,
-    generation: c.resource?.metadata.generation ?? 0,
+    generation: c.generation,
     specDigest: createHash('sha256').update(JSON.stringify(c.resource?.spec ?? null)).digest('hex'),
     patch: c.patch,
   });

@@ -3,6 +3,7 @@ import { quotaUsage, type DashboardSource, type QuotaUsage } from '../http/ui/da
 import type { DecisionRates } from '../http/ui/decision-rates.ts';
 import type { Readiness } from '../readiness/index.ts';
 import type { PolicyFeed } from './policy-feed.ts';
+import { tenantHistory } from './tenant-history.ts';
 
 export interface DashboardParts {
   compiler: PolicyCompiler;
@@ -13,8 +14,13 @@ export interface DashboardParts {
   readiness: () => Readiness;
   rates: DecisionRates;
   log: () => { entries: number; checkpointAgeSeconds: number };
+  /** The log folder, whose published entries the tenant page reads. */
+  logDir: string;
   clock: Clock;
 }
+
+/** Rows of each history table on a tenant page. */
+const HISTORY_ROWS = 20;
 
 /** The dashboard's reading of the running server. */
 export function dashboardSource(p: DashboardParts): DashboardSource {
@@ -36,6 +42,7 @@ export function dashboardSource(p: DashboardParts): DashboardSource {
     tenant: (name) => p.compiled.tenant(name, p.clock.now()),
     usage: (tenant) => usageOf(p.decider, tenant),
     problems: () => [...(p.feed.problems?.() ?? statusProblems(p.compiler))],
+    history: (tenant) => tenantHistory(p.logDir, tenant, { limit: HISTORY_ROWS }),
   };
 }
 

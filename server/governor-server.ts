@@ -171,7 +171,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   driver.start();
   const auth = await openVerifier(opts.auth, { kube: feed.kube, now: () => clock.now(), io });
   const readiness = (): Readiness => ({ ...feed.readiness(), ...anchoring.readiness(), log: logReadiness(log.health), publish: publishing.readiness(), ...countersReadiness(shared) });
-  const ui = await dashboard({ opts, parts: { compiler, compiled, decider, feed, readiness, rates, clock, log: () => ({ entries: log.size, checkpointAgeSeconds: (clock.now() - driver.publishedAt) / 1000 }) }, verifier: auth?.verifier });
+  const ui = await dashboard({ opts, parts: { compiler, compiled, decider, feed, readiness, rates, clock, logDir: opts.logDir, log: () => ({ entries: log.size, checkpointAgeSeconds: (clock.now() - driver.publishedAt) / 1000 }) }, verifier: auth?.verifier });
   const app = createApp({
     // On shared counters an answer names the log that recorded it: another replica may give it back.
     decisions: new RecordedGovernor(decider, log, { ...(shared && { origin: opts.origin }) }),

@@ -68,6 +68,9 @@ test.serial('every page renders the sample tenants from the governor; no console
   await page.goto(`${served.url}/ui/tenants/acme`);
   t.is(await page.locator('h1').innerText(), 'Tenant acme');
   t.regex(await page.locator('table.entitlements').first().innerText(), /Tenant\/acme overrides false/);
+  // Its history, read from the log as the audit report reads it: the policy change that made it.
+  t.regex(await page.locator('table.history caption', { hasText: 'Policy changes' }).innerText(), /Policy changes: 1\b/);
+  t.regex(await page.locator('table.history', { hasText: 'Policy changes' }).locator('pre').first().textContent() ?? '', /"sku": "growth"/);
   await page.goto(`${served.url}/ui/log`);
   t.regex(await page.locator('pre.note').innerText(), /^tai\.dev\/embedded\//);
   t.deepEqual(problems, []);
@@ -86,6 +89,10 @@ test.serial('a consume made through the API shows on the open tenant page withou
   // The page asks for fresh figures every second (Server-Sent Events): within 2 s the consume is on it.
   await figures.filter({ hasText: /^7 \// }).waitFor({ timeout: 2000 });
   t.is(await page.locator('meter[data-live-meter="api-calls"]').evaluate((m) => (m as unknown as { value: number }).value), 7);
+  // Once published, the decision is in the page's history.
+  await new Promise((r) => setTimeout(r, 1500));
+  await page.reload();
+  t.regex(await page.locator('table.history', { hasText: 'Decisions' }).innerText(), /consume api-calls × 7\s+allowed \(Allowed\)\s+7 \/ 100,000/);
   t.deepEqual(problems, []);
   await context.close();
 });

@@ -55,6 +55,9 @@ const FORBIDDEN: [path: string, code: string, says: RegExp][] = [
   ['recording/fixture.ts', `import { createApp } from '../http/app.ts';`, /recording\/ imports nothing of ours but governor\/, crds\//],
   ['recording/fixture.ts', `import { Anchorer } from '../receipts/anchor/index.ts';`, /recording\/ imports nothing of ours but/],
   ['recording/fixture.ts', `import { Hono } from 'hono';`, /recording\/ is below the HTTP app/],
+  ['ledger/fixture.ts', `import { logReader } from '../receipts/client/index.ts';`, /ledger\/ imports nothing of ours but governor\/, crds\/ and the receipts core/],
+  ['ledger/fixture.ts', `import { scopeFilter } from '../cli/audit/index.ts';`, /ledger\/ imports nothing of ours but/],
+  ['ledger/fixture.ts', `import { readFile } from 'node:fs/promises';`, /a pure folder does no I\/O/],
 ];
 
 for (const [path, code, says] of FORBIDDEN) {
@@ -81,6 +84,9 @@ const ALLOWED: [path: string, code: string][] = [
   ['server/fixture.ts', `import { createApp } from '../http/app.ts';\nimport { Operator } from '../operator/index.ts';\nimport { ReceiptLog } from '../receipts/store/index.ts';`],
   ['cli/fixture.ts', `import { startServer } from '../server/index.ts';`],
   ['recording/fixture.ts', `import { compileTenant } from '../governor/index.ts';\nimport { ReceiptLog } from '../receipts/store/index.ts';\nimport { sha256 } from '../receipts/index.ts';`],
+  ['ledger/fixture.ts', `import { toHex, type ChainedEntry } from '../receipts/index.ts';\nimport type { Tenant } from '../crds/index.ts';\nimport { comparePercent } from '../governor/thresholds.ts';`],
+  ['http/ui/fixture.ts', `import { foldTenant } from '../../ledger/index.ts';`],
+  ['cli/audit/fixture.ts', `import { AuditFold } from '../../ledger/index.ts';`],
   // Tests sit beside the code and may import anything.
   ['governor/fixture.test.ts', `import { startOperator } from '../test/support/operator.ts';\nimport { readFile } from 'node:fs/promises';`],
 ];

@@ -30,7 +30,7 @@ async function dashboardServer(): Promise<{ url: string; close: () => void }> {
   for (let i = 0; i < TENANTS; i += 7) governor.consume({ tenant: tenantName(i), metric: 'api-calls', amount: 1 + (i % 500) });
   const readiness = (): Readiness => ({ ready: true, generation: compiler.snapshot.generation, tenants: TENANTS, problems: 0, staleMs: 0, source: 'bench' });
   const feed = { readiness, problems: () => [] } as unknown as PolicyFeed;
-  const source = dashboardSource({ compiler, compiled, decider: governor, feed, readiness, rates: new DecisionRates(), clock, log: () => ({ entries: 0, checkpointAgeSeconds: 0 }) });
+  const source = dashboardSource({ compiler, compiled, decider: governor, feed, readiness, rates: new DecisionRates(), clock, logDir: '/nonexistent', log: () => ({ entries: 0, checkpointAgeSeconds: 0 }) });
   const app = new Hono();
   app.route('/ui', uiApi({ source, access: { sessionKey: new Uint8Array(32), secure: false, now: clock.now }, checkpoint: async () => undefined }));
   // The baseline: the same rows as JSON, from the same source — the page without its HTML.

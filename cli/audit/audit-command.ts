@@ -1,14 +1,15 @@
 // `tai audit report`: verifies a receipt log as it reads it and writes an auditor's report of it, one
 // self-contained HTML page (or the same data as JSON). I/O lives here; the report is built by pure modules.
 import { rename, writeFile } from 'node:fs/promises';
-import { toHex, verifyLog, type Checkpoint, type LogDefect, type ReadLogFile } from '../../receipts/index.ts';
+import { resolve } from 'node:path';
+import { parseVerifierKey, toHex, verifyLog, type Checkpoint, type LogDefect, type ReadLogFile } from '../../receipts/index.ts';
 import { gcsBucket } from '../../server/index.ts';
 import { flagsHelp, parseFlags, type FlagTable } from '../flags.ts';
 import { EXIT, UsageError, stringOption, type Command, type CommandIO } from '../io.ts';
 import { defectLine, keyName, LogFinding } from '../log-subcommand.ts';
 import { logReader, verifierKeyFor } from '../log-source.ts';
 import { anchorRecords } from './audit-anchors.ts';
-import { AuditFold } from './audit-fold.ts';
+import { AuditFold, type UsageRow } from '../../ledger/index.ts';
 import { renderAuditHtml } from './audit-html.ts';
 import { formatCount } from './audit-html-sections.ts';
 import { buildAuditReport, type AuditReport } from './audit-model.ts';
@@ -16,7 +17,6 @@ import { sampleProofs } from './audit-proofs.ts';
 import { scopeFilter, type AuditScope } from './audit-scope.ts';
 import { mergeDeployment, type DeploymentPart } from './audit-deployment.ts';
 import { deploymentFindings, deploymentLocations, firstEntryPredecessor, type DeploymentLog as VerifiedDeploymentLog } from '../log-deployment.ts';
-import type { UsageRow } from './usage-tally.ts';
 
 /** audit's options, in --help order. */
 const AUDIT_FLAGS = {
@@ -88,7 +88,18 @@ function scopeOf(values: Record<string, unknown>, more: readonly string[]): Audi
     const v = stringOption(values, k);
     if (v !== undefined) scope[k] = v;
   }
+  if (scope.vkey !== undefined) scope.vkey = absoluteKeyFile(scope.vkey);
   return scope;
+}
+
+/** A --vkey FILE made absolute, so the commands the report prints work from any directory; a key string kept. */
+function absoluteKeyFile(vkey: string): string {
+  try {
+    parseVerifierKey(vkey);
+    return vkey;
+  } catch {
+    return resolve(vkey);
+  }
 }
 
 /** One log verified while folded: its report, and what a deployment's report adds. */

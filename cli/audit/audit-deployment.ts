@@ -3,10 +3,8 @@
 // starts and stops, proofs, anchors) name their log's origin and are merged by time; usage per counter takes
 // the highest `used` any log recorded (usage-tally.ts). Pure.
 import type { AnchorRecord, AuditReport, CappedList, CountRow, DeploymentLog, OutcomeBreakdown } from './audit-model.ts';
-import { CHANGE_LIMIT, LIST_LIMIT } from './audit-fold.ts';
+import { CHANGE_LIMIT, LIST_LIMIT, countRows, mergeUsage, type OutcomeCounts, type UsageRow } from '../../ledger/index.ts';
 import { queryCommand, reconcileQuery, type AuditScope } from './audit-scope.ts';
-import type { UsageRow } from './usage-tally.ts';
-import { mergeUsage } from './usage-tally.ts';
 
 /** One log's own report, with what the deployment adds: where it was read, its predecessor, its usage rows. */
 export interface DeploymentPart {
@@ -61,7 +59,7 @@ const minOf = (xs: readonly string[]): string | null => (xs.length === 0 ? null 
 const maxOf = (xs: readonly string[]): string | null => (xs.length === 0 ? null : xs.reduce((a, b) => (b > a ? b : a)));
 
 function outcomes(parts: readonly OutcomeBreakdown[], query: string): OutcomeBreakdown {
-  return {
+  const merged: OutcomeBreakdown = {
     total: sum(parts.map((p) => p.total)),
     allowed: sum(parts.map((p) => p.allowed)),
     denied: sum(parts.map((p) => p.denied)),
@@ -69,16 +67,20 @@ function outcomes(parts: readonly OutcomeBreakdown[], query: string): OutcomeBre
     byReason: rows(parts.flatMap((p) => p.byReason)),
     query,
   };
+  const peeks = parts.flatMap((p) => (p.peeks === undefined ? [] : [p.peeks]));
+  if (peeks.length > 0) merged.peeks = { total: sum(peeks.map((p) => p.total)), allowed: sum(peeks.map((p) => p.allowed)), denied: sum(peeks.map((p) => p.denied)) };
+  const unknown = parts.flatMap((p) => p.unknownTenants ?? []);
+  if (unknown.length > 0) merged.unknownTenants = rows(unknown);
+  return merged;
 }
 
 /** Rows with the same key added up; largest total first, ties by key (no key last), as outcome-tally.ts orders them. */
 function rows(all: readonly CountRow[]): CountRow[] {
-  const by = new Map<string | null, CountRow>();
+  const by = new Map<string | null, OutcomeCounts>();
   for (const r of all) {
     const seen = by.get(r.key);
-    if (seen === undefined) by.set(r.key, { ...r });
+    if (seen === undefined) by.set(r.key, { total: r.total, allowed: r.allowed, denied: r.denied });
     else Object.assign(seen, { total: seen.total + r.total, allowed: seen.allowed + r.allowed, denied: seen.denied + r.denied });
   }
-  const byKey = (a: string | null, b: string | null): number => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1);
-  return [...by.values()].sort((a, b) => b.total - a.total || byKey(a.key, b.key));
+  return countRows(by);
 }

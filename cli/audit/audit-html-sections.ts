@@ -1,6 +1,7 @@
 // The report's sections below the summary, as HTML. Counts carry data-count attributes (and rows data-tenant
 // or data-reason) so a test reads the rendered numbers from the DOM. Pure; every log string goes through html``.
 import type { CappedList, CountRow, LifecycleEvent, OutcomeBreakdown, PolicyChange, SampleProof, ThresholdCrossing } from './audit-model.ts';
+import { GAUGE_HYSTERESIS_PERCENT } from '../../governor/index.ts';
 import { html, type Html } from './html.ts';
 
 /** Rows of a counts table shown before "and N more". */
@@ -47,7 +48,25 @@ export function outcomeSection(s: { id: string; title: string; what: string; dat
 <tbody><tr data-outcome-total><td>in scope</td>${count('total', data.total)}${count('allowed', data.allowed)}${count('denied', data.denied)}${share(data)}</tr></tbody></table>
 <h3>By tenant</h3>${countTable({ rows: data.byTenant, by: 'tenant', query: data.query })}
 <h3>By reason</h3>${countTable({ rows: data.byReason, by: 'reason', query: data.query })}`;
-  return html`<section id="${s.id}"><h2>${s.title}</h2><p class="lead">Every entry listed by <code>${data.query}</code>, counted.</p>${body}</section>`;
+  return html`<section id="${s.id}"><h2>${s.title}</h2><p class="lead">Every entry listed by <code>${data.query}</code>, counted${data.peeks ? ', peeks apart' : ''}.</p>${body}${peeks(data)}${unknownTenants(data)}</section>`;
+}
+
+/** Consumes of amount 0 read usage and change nothing: one at a full quota answers allowed: false but refused nothing. */
+function peeks(data: OutcomeBreakdown): Html | string {
+  const p = data.peeks;
+  if (p === undefined) return '';
+  return html`<p class="more" data-peeks="${p.total}">Not counted above: <span data-count="peeks">${formatCount(p.total)}</span> peeks (consumes of amount 0, which read usage and change nothing), <span data-count="peeks-full">${formatCount(p.denied)}</span> of them at a full quota (recorded allowed: false).</p>`;
+}
+
+/** Names asked about that are no tenant: counted in the totals and under their reason, listed apart from the tenants. */
+function unknownTenants(data: OutcomeBreakdown): Html | string {
+  const rows = data.unknownTenants;
+  if (rows === undefined) return '';
+  const shown = rows.slice(0, TOP_ROWS);
+  const more = rows.length > TOP_ROWS ? html`<p class="more">and ${formatCount(rows.length - TOP_ROWS)} more — use <code>${data.query} --reason UnknownTenant</code></p>` : '';
+  const row = (r: CountRow): Html => html`<tr data-unknown-tenant="${r.key ?? ''}"><td>${r.key ?? ''}</td>${count('total', r.total)}</tr>`;
+  return html`<h3>Unknown tenants asked</h3><p class="lead">Names that are no tenant of the policy (reason UnknownTenant), not listed among the tenants.</p>
+<table class="counts" data-by="unknown-tenant"><thead><tr><th>Name asked</th><th class="num">Decisions</th></tr></thead><tbody>${shown.map(row)}</tbody></table>${more}`;
 }
 
 /** An entry's index; in a deployment's report, with the origin of the log it indexes. */
@@ -65,19 +84,41 @@ function listIntro<T>(list: CappedList<T>, what: string): Html {
   return html`<p class="lead"><span data-count="total">${formatCount(list.total)}</span> ${what}${list.total > list.shown.length ? html`; the first ${formatCount(list.shown.length)} in log order` : ''}.</p>`;
 }
 
+/** Used / limit (percent) as the receipt records them; the percent alone for a receipt without them. */
+function usedCell(t: ThresholdCrossing): string {
+  return t.used === undefined || t.limit === undefined ? `${t.percent}%` : `${formatCount(t.used)} / ${formatCount(t.limit)} (${t.percent}%)`;
+}
+
+/** A gauge's threshold fires again only once usage fell back and re-armed it: the consume that did. */
+function rearmCell(t: ThresholdCrossing): Html | string {
+  const r = t.rearmed;
+  if (r === undefined) return html`<td></td>`;
+  return html`<td data-rearmed="${r.index}">after entry ${r.index} (${r.time}) let usage fall to ${formatCount(r.used)} / ${formatCount(r.limit)}</td>`;
+}
+
 export function thresholdSection(list: CappedList<ThresholdCrossing>): Html {
   const row = (t: ThresholdCrossing): Html =>
-    html`<tr><td>${t.time}</td><td>${t.tenant}</td><td>${t.metric}</td><td class="num">${t.threshold}%</td><td class="num">${t.percent}%</td><td class="num">${entryCell(t)}</td></tr>`;
+    html`<tr><td>${t.time}</td><td>${t.tenant}</td><td>${t.metric}</td><td class="num">${t.threshold}%</td><td class="num">${usedCell(t)}</td>${rearmCell(t)}<td class="num">${entryCell(t)}</td></tr>`;
   const table =
     list.shown.length === 0
       ? ''
-      : html`<table><thead><tr><th>Time (UTC)</th><th>Tenant</th><th>Metric</th><th class="num">Threshold</th><th class="num">Used</th><th class="num">Entry</th></tr></thead><tbody>${list.shown.map(row)}</tbody></table>`;
-  return html`<section id="thresholds"><h2>Threshold crossings</h2>${listIntro(list, 'usage thresholds crossed')}${table}${moreLine(list)}</section>`;
+      : html`<table><thead><tr><th>Time (UTC)</th><th>Tenant</th><th>Metric</th><th class="num">Threshold</th><th class="num">Used / limit</th><th>Re-armed</th><th class="num">Entry</th></tr></thead><tbody>${list.shown.map(row)}</tbody></table>`;
+  const lead = html`<p class="muted">A threshold fires once per window; a gauge (no window) re-arms a threshold when usage falls ${GAUGE_HYSTERESIS_PERCENT} points below it, so it can fire again: the Re-armed column names the consume that let it.</p>`;
+  return html`<section id="thresholds"><h2>Threshold crossings</h2>${listIntro(list, 'usage thresholds crossed')}${list.total === 0 ? '' : lead}${table}${moreLine(list)}</section>`;
+}
+
+/**
+ * The receipt's generation (docs/receipts.md §3): 0 means the resource is gone, so a change that is no deletion
+ * with 0 comes from a log of embedded mode before it recorded the policy generation: say so, not "generation 0".
+ */
+function generationText(c: PolicyChange): string {
+  if (c.generation > 0) return `generation ${c.generation}`;
+  return c.patch === 'null' ? 'resource gone' : 'generation not recorded';
 }
 
 export function policySection(list: CappedList<PolicyChange>): Html {
   const change = (c: PolicyChange): Html => html`<div class="change" data-index="${c.index}">
-<p><strong>${c.time}</strong> · ${c.tenant ?? c.resource} · generation ${c.generation} · entry ${entryCell(c)}${c.patch === 'null' ? html` · <span class="bad">deleted</span>` : ''}</p>
+<p><strong>${c.time}</strong> · ${c.tenant ?? c.resource} · ${generationText(c)} · entry ${entryCell(c)}${c.patch === 'null' ? html` · <span class="bad">deleted</span>` : ''}</p>
 <pre>${c.patch}</pre></div>`;
   return html`<section id="policy-changes"><h2>Policy changes</h2>
 <p class="lead">Each change of a tenant's effective entitlements as an RFC 7396 merge patch; replaying a tenant's patches in order from <code>{}</code> gives its entitlements.</p>

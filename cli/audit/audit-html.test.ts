@@ -1,5 +1,5 @@
 import test from 'ava';
-import { AuditFold } from './audit-fold.ts';
+import { AuditFold } from '../../ledger/index.ts';
 import { renderAuditHtml } from './audit-html.ts';
 import { TOP_ROWS } from './audit-html-sections.ts';
 import { buildAuditReport, type AuditReportInput } from './audit-model.ts';

@@ -1,10 +1,10 @@
 // The audit report as data: what `tai audit report` renders as HTML or prints as JSON. Every field is JSON-ready
 // (hashes as hex, times as RFC 3339) so `--json` is this object as is. Pure: the clock, the proofs and the
 // anchors come in as inputs.
+import type { AuditTally, EntryRange, LifecycleEvent, OutcomeTallyResult, PolicyChange, ThresholdCrossing, UsageRow } from '../../ledger/index.ts';
 import { reconcileQuery, queryCommand, type AuditScope } from './audit-scope.ts';
-import type { UsageRow } from './usage-tally.ts';
 
-export type { UsageRow };
+export type { AuditTally, CountRow, LifecycleEvent, OutcomeCounts, PolicyChange, Rearm, ThresholdCrossing, UsageRow } from '../../ledger/index.ts';
 
 /** Format tag of the JSON form; bumped on incompatible changes. */
 export const AUDIT_REPORT_FORMAT = 'tai.audit-report/v1';
@@ -35,61 +35,13 @@ export interface Coverage {
   /** Indexes 0 … size−1 each read once, in order. */
   contiguous: boolean;
   /** Entries whose time is in [since, until): the lowest and highest index, their count and times. */
-  range: { first: number | null; last: number | null; entries: number; firstTime: string | null; lastTime: string | null };
-}
-
-export interface OutcomeCounts {
-  total: number;
-  allowed: number;
-  denied: number;
-}
-
-/** Counts for one tenant or reason; `key` null: receipts without one (an admission of a non-tenant object). */
-export interface CountRow extends OutcomeCounts {
-  key: string | null;
+  range: EntryRange;
 }
 
 /** Decision or admission receipts in scope, counted; rows sorted by total, largest first. */
-export interface OutcomeBreakdown extends OutcomeCounts {
-  byTenant: CountRow[];
-  byReason: CountRow[];
+export interface OutcomeBreakdown extends OutcomeTallyResult {
   /** The `tai log query` command that lists them. */
   query: string;
-}
-
-export interface ThresholdCrossing {
-  index: number;
-  time: string;
-  tenant: string;
-  metric: string;
-  /** The alertAt percentage crossed. */
-  threshold: number;
-  /** Whole percent of the limit used after the consumption. */
-  percent: number;
-  /** In a deployment's report: the log the entry is in (its index is that log's). */
-  origin?: string;
-}
-
-export interface PolicyChange {
-  index: number;
-  time: string;
-  resource: string;
-  /** The tenant of a `Tenant/<name>` resource. */
-  tenant: string | null;
-  generation: number;
-  /** The RFC 7396 merge patch, pretty-printed JSON (`null`: the tenant was deleted); cut at a few KB. */
-  patch: string;
-  /** In a deployment's report: the log the entry is in (its index is that log's). */
-  origin?: string;
-}
-
-export interface LifecycleEvent {
-  index: number;
-  time: string;
-  event: string;
-  version: string;
-  /** In a deployment's report: the log the entry is in (its index is that log's). */
-  origin?: string;
 }
 
 /** The first `shown.length` of `total` items, in log order; `query` lists all of them. */
@@ -143,20 +95,6 @@ export interface DeploymentLog extends Coverage {
  */
 export interface Deployment {
   logs: DeploymentLog[];
-  usage: UsageRow[];
-}
-
-/** What the fold found: everything of the report that comes from the entries themselves. */
-export interface AuditTally {
-  entriesRead: number;
-  contiguous: boolean;
-  range: Coverage['range'];
-  decisions: OutcomeCounts & { byTenant: CountRow[]; byReason: CountRow[] };
-  admissions: OutcomeCounts & { byTenant: CountRow[]; byReason: CountRow[] };
-  thresholds: { total: number; shown: ThresholdCrossing[] };
-  policyChanges: { total: number; shown: PolicyChange[] };
-  lifecycle: { total: number; shown: LifecycleEvent[] };
-  /** Per counter in scope: the highest `used` recorded and the allowed consumes (usage-tally.ts). */
   usage: UsageRow[];
 }
 

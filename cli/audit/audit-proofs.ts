@@ -3,7 +3,7 @@
 import { ProofError, bytesEqual, fromHex, inclusionProof, toHex, treeRoot, verifyInclusion, type Checkpoint, type ReadLogFile } from '../../receipts/index.ts';
 import { LogFinding } from '../log-subcommand.ts';
 import { withTiles } from '../log-tiles.ts';
-import type { SampleCandidate } from './audit-fold.ts';
+import type { SampleCandidate } from '../../ledger/index.ts';
 import type { SampleProof } from './audit-model.ts';
 
 /**

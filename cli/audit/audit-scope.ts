@@ -1,5 +1,6 @@
 // What an audit report covers (the log, a time range, a tenant) and the exact `tai log query` commands that
 // list what the report only counts or samples. Pure.
+import { tenantResource } from '../../ledger/index.ts';
 import type { ReceiptKind } from '../../receipts/index.ts';
 import { parseQueryFilter, type QueryFilter } from '../log-query.ts';
 
@@ -23,10 +24,7 @@ export function scopeFilter(scope: AuditScope): QueryFilter {
   return parseQueryFilter({ tenant: scope.tenant, since: scope.since, until: scope.until });
 }
 
-/** The resource a reconcile receipt names for tenant `name` (docs/receipts.md §3: `Tenant/<name>`). */
-export function tenantResource(name: string): string {
-  return `Tenant/${name}`;
-}
+export { tenantResource } from '../../ledger/index.ts';
 
 const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
 

@@ -1,4 +1,5 @@
 import type { CompiledTenant, ConsumeDecision } from '../../governor/index.ts';
+import type { TenantView } from '../../ledger/index.ts';
 import type { Readiness } from '../../readiness/index.ts';
 
 /** What the dashboard reads, supplied by the server that assembles it (server/dashboard-source.ts). */
@@ -19,6 +20,15 @@ export interface DashboardSource {
   usage(tenant: CompiledTenant): Promise<QuotaUsage[]>;
   /** Policy problems as `tai validate` prints them (file:line or object and field: message). */
   problems(): string[];
+  /** A tenant's history from the newest published entries of the log (ledger/'s reading); undefined before any. */
+  history(tenant: string): Promise<TenantHistory | undefined>;
+}
+
+export interface TenantHistory {
+  view: TenantView;
+  /** The entries read: [from, size) of the published log. */
+  from: number;
+  size: number;
 }
 
 export interface PolicySummary {

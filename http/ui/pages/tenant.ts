@@ -3,11 +3,12 @@ import type { HtmlEscapedString } from 'hono/utils/html';
 import { explainTenant, type CompiledTenant } from '../../../governor/index.ts';
 import type { DashboardSource } from '../dashboard-source.ts';
 import { usageMeter } from '../format.ts';
+import { historyBody } from './tenant-history.ts';
 
 /** One tenant: its plan, every entitlement with where it came from, and its usage now. */
 export async function tenantBody(source: DashboardSource, tenant: CompiledTenant): Promise<HtmlEscapedString> {
   const e = explainTenant(tenant);
-  const usage = await source.usage(tenant);
+  const [usage, history] = await Promise.all([source.usage(tenant), source.history(tenant.name)]);
   const table = (caption: string, entries: Record<string, { explain: string }>): HtmlEscapedString | Promise<HtmlEscapedString> | string =>
     Object.keys(entries).length === 0
       ? ''
@@ -19,5 +20,6 @@ ${usage.length === 0 ? html`<p>No quotas.</p>` : html`<ul class="usage-list">${u
 </section>
 <section aria-labelledby="ent-h"><h2 id="ent-h">Entitlements</h2>
 ${table('Features', e.features)}${table('Quotas', e.quotas)}${table('Rates', e.rates)}${table('Resource caps', e.resources)}
-</section>`;
+</section>
+${historyBody(history, tenant.name)}`;
 }

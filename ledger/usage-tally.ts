@@ -2,7 +2,7 @@
 // counters shared among replicas (tai serve --counters), an allowed consume's receipt records the shared counter
 // after it, so the counter's total in a window is the highest `used` any replica recorded there, and the allowed
 // amounts of every replica's receipts add up to it when no log is missing (docs/audit.md). Pure.
-import type { ReceiptBody } from '../../receipts/index.ts';
+import type { ReceiptBody } from '../receipts/index.ts';
 
 /** One counter in one window: what the receipts of every log given say about it. */
 export interface UsageRow {

@@ -1,13 +1,13 @@
 // Folds the entries of a log, as verifyLog hands them over, into the audit report's counts and lists. Memory is
 // bounded by tenants, reasons and the list caps, not by the log's length. Pure.
-import { toHex, type ChainedEntry, type ReceiptBody, type ReceiptKind } from '../../receipts/index.ts';
-import { matchesQuery, type QueryFilter } from '../log-query.ts';
-import { jsonSafe } from '../log-subcommand.ts';
-import { rfc3339FromMicros } from '../rfc3339.ts';
-import type { AuditTally, Coverage, LifecycleEvent, PolicyChange, ThresholdCrossing } from './audit-model.ts';
-import { tenantResource } from './audit-scope.ts';
+import { toHex, type ChainedEntry, type ReceiptKind } from '../receipts/index.ts';
+import { CappedRows } from './capped-rows.ts';
+import { Crossings, isPeek, lifecycleEvent, outcome, policyChange, PATCH_LIMIT, UNKNOWN_TENANT } from './entry-rows.ts';
 import { EvenSample } from './even-sample.ts';
+import { matchesQuery, tenantResource, type QueryFilter } from './filter.ts';
+import type { AuditTally, EntryRange, LifecycleEvent, PolicyChange, ThresholdCrossing } from './model.ts';
 import { OutcomeTally } from './outcome-tally.ts';
+import { rfc3339FromMicros } from './time.ts';
 import { UsageTally } from './usage-tally.ts';
 
 /** An entry in scope chosen for an inclusion proof. */
@@ -18,28 +18,9 @@ export interface SampleCandidate {
   leafHash: string;
 }
 
-/** The first `limit` rows, and how many there were. */
-class CappedRows<T> {
-  total = 0;
-  readonly shown: T[] = [];
-  readonly #limit: number;
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  add(make: () => T): void {
-    this.total++;
-    if (this.shown.length < this.#limit) this.shown.push(make());
-  }
-}
-
 /** Rows kept of the threshold crossings and of the lifecycle events, and policy changes kept, by default. */
 export const LIST_LIMIT = 50;
 export const CHANGE_LIMIT = 20;
-
-const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(jsonSafe(v)) ?? '');
-const int = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 
 export interface AuditFoldOptions {
   /** The tenant and time range (`scopeFilter`); kind is set per section. */
@@ -58,13 +39,15 @@ export interface AuditFoldOptions {
  * Feed every verified entry to `add`, in log order, then read `tally()` and `sample(n)`. Which entries count
  * is `matchesQuery` with the section's kind, the same test as `tai log query`; policy changes name their tenant
  * only as `Tenant/<name>` and lifecycle events none, so those two take the tenant from the resource, or none.
+ * Peeks (consumes of amount 0) are counted apart from the decisions, and names that are no tenant apart from the
+ * tenants; a threshold crossing names the consume that re-armed a gauge's threshold before it fired again.
  */
 export class AuditFold {
   readonly #filter: QueryFilter;
   readonly #patchLimit: number;
   #next = 0;
   #contiguous = true;
-  readonly #range: Coverage['range'] = { first: null, last: null, entries: 0, firstTime: null, lastTime: null };
+  readonly #range: EntryRange = { first: null, last: null, entries: 0, firstTime: null, lastTime: null };
   readonly #decisions = new OutcomeTally();
   readonly #admissions = new OutcomeTally();
   readonly #thresholds: CappedRows<ThresholdCrossing>;
@@ -72,10 +55,11 @@ export class AuditFold {
   readonly #lifecycle: CappedRows<LifecycleEvent>;
   readonly #samples = new EvenSample<SampleCandidate>();
   readonly #usage: UsageTally;
+  readonly #crossings = new Crossings();
 
   constructor(opts: AuditFoldOptions) {
     this.#filter = { tenant: opts.filter.tenant, since: opts.filter.since, until: opts.filter.until };
-    this.#patchLimit = opts.patchLimit ?? 4000;
+    this.#patchLimit = opts.patchLimit ?? PATCH_LIMIT;
     const limit = opts.listLimit ?? LIST_LIMIT;
     this.#thresholds = new CappedRows(limit);
     this.#policyChanges = new CappedRows(opts.changeLimit ?? CHANGE_LIMIT);
@@ -87,6 +71,7 @@ export class AuditFold {
     if (e.index !== this.#next) this.#contiguous = false;
     this.#next = e.index + 1;
     const { receipt } = e;
+    if (receipt.kind === 'decision') this.#crossings.decision(e); // a re-arm before --since still explains a crossing after it
     if (!matchesQuery({ since: this.#filter.since, until: this.#filter.until }, receipt)) return;
     this.#inRange(e);
     if (this.#section(e)) this.#samples.offer({ index: e.index, kind: receipt.kind, time: rfc3339FromMicros(receipt.time), leafHash: toHex(e.leafHash) });
@@ -103,11 +88,15 @@ export class AuditFold {
   #section(e: ChainedEntry): boolean {
     const { kind, body } = e.receipt;
     if (kind === 'reconcile') return this.#reconcile(e);
-    if (kind === 'lifecycle') return (this.#lifecycle.add(() => ({ index: e.index, time: rfc3339FromMicros(e.receipt.time), event: text(body.event), version: text(body.version) })), true);
+    if (kind === 'lifecycle') return (this.#lifecycle.add(() => lifecycleEvent(e)), true);
     if (!matchesQuery({ ...this.#filter, kind }, e.receipt)) return false;
     this.#usage.add(kind, body);
-    if (kind === 'threshold') this.#thresholds.add(() => threshold(e));
-    else (kind === 'decision' ? this.#decisions : this.#admissions).add(outcome(body));
+    if (kind === 'threshold') {
+      const row = this.#crossings.crossing(e); // every crossing, so a repeat past the list's cap is still explained
+      this.#thresholds.add(() => row);
+    } else if (kind === 'admission') this.#admissions.add(outcome(body));
+    else if (isPeek(body)) this.#decisions.peek(body.allowed === true);
+    else this.#decisions.add({ ...outcome(body), unknownTenant: body.reason === UNKNOWN_TENANT });
     return true;
   }
 
@@ -119,16 +108,15 @@ export class AuditFold {
   }
 
   tally(): AuditTally {
-    const list = <T>(rows: CappedRows<T>): { total: number; shown: T[] } => ({ total: rows.total, shown: [...rows.shown] });
     return {
       entriesRead: this.#next,
       contiguous: this.#contiguous,
       range: { ...this.#range },
       decisions: this.#decisions.result(),
       admissions: this.#admissions.result(),
-      thresholds: list(this.#thresholds),
-      policyChanges: list(this.#policyChanges),
-      lifecycle: list(this.#lifecycle),
+      thresholds: this.#thresholds.result(),
+      policyChanges: this.#policyChanges.result(),
+      lifecycle: this.#lifecycle.result(),
       usage: this.#usage.rows(),
     };
   }
@@ -137,22 +125,4 @@ export class AuditFold {
   sample(n: number): SampleCandidate[] {
     return this.#samples.pick(n);
   }
-}
-
-function outcome(body: ReceiptBody): { tenant: string | null; allowed: boolean; reason: string } {
-  return { tenant: typeof body.tenant === 'string' ? body.tenant : null, allowed: body.allowed === true, reason: text(body.reason) };
-}
-
-function threshold(e: ChainedEntry): ThresholdCrossing {
-  const { body, time } = e.receipt;
-  return { index: e.index, time: rfc3339FromMicros(time), tenant: text(body.tenant), metric: text(body.metric), threshold: int(body.threshold), percent: int(body.percent) };
-}
-
-function policyChange(e: ChainedEntry, patchLimit: number): PolicyChange {
-  const { body, time } = e.receipt;
-  const resource = text(body.resource);
-  const pretty = JSON.stringify(jsonSafe(body.patch ?? null), null, 2);
-  const patch = pretty.length > patchLimit ? `${pretty.slice(0, patchLimit)}\n… (${pretty.length - patchLimit} more characters: tai log show ${e.index})` : pretty;
-  const tenant = resource.startsWith('Tenant/') ? resource.slice('Tenant/'.length) : null;
-  return { index: e.index, time: rfc3339FromMicros(time), resource, tenant, generation: int(body.generation), patch };
 }
