@@ -5,25 +5,17 @@
 import test from 'ava';
 import { SharedGovernor, type ConsumeDecision, type UsageCell } from '../governor/index.ts';
 import { ManualClock, MutablePolicy, quota, tenant } from '../governor/fixtures.test-helper.ts';
-import { flushRedis, redisCall, restartRedis, startRedis, stopRedis, type RedisServer } from '../test/support/redis-server.ts';
+import { flushRedis, redisCall, restartRedis, startRedis, stopRedis } from '../test/support/redis-server.ts';
+import { useRedis } from './redis.test-helper.ts';
 import { openSharedStore, type SharedStore } from './redis-connect.ts';
 
-let redis: RedisServer;
-const stores: SharedStore[] = [];
-
-test.before(async () => {
-  redis = await startRedis();
-});
-
-test.after.always(async () => {
-  await Promise.all(stores.map((s) => s.close()));
-  if (redis) await stopRedis(redis);
-});
+const fixture = useRedis(test);
+const stores = fixture.stores;
 
 /** A replica: its governor, and its log's view of usage (the last count each of its allowed consumes saw). */
 async function replica(name: string, policy: MutablePolicy, clock: ManualClock): Promise<{ governor: SharedGovernor; store: SharedStore; allowed: ConsumeDecision[] }> {
   const view = new Map<string, UsageCell>();
-  const store = await openSharedStore({ url: redis.url, timeoutMs: 500 }, name, { view: () => view.values() });
+  const store = await openSharedStore({ url: fixture.server.url, timeoutMs: 500 }, name, { view: () => view.values() });
   stores.push(store);
   const inner = new SharedGovernor({ policy, clock, counters: store.counters, answers: store.answers });
   const allowed: ConsumeDecision[] = [];
@@ -48,7 +40,7 @@ async function until(probe: () => boolean, ms = 15_000): Promise<void> {
 
 for (const loss of ['flushed', 'killed and restarted empty'] as const) {
   test.serial(`Redis ${loss} mid-load: no hard limit passed at any moment, and the count is restored from the logs`, async (t) => {
-    await flushRedis(redis);
+    await flushRedis(fixture.server);
     const clock = new ManualClock();
     const policy = new MutablePolicy(tenant({ name: 'acme', quotas: { builds: quota({ limit: 150 }) } }));
     const replicas = await Promise.all(['r0', 'r1', 'r2'].map((n) => replica(`${loss}-${n}`, policy, clock)));
@@ -65,8 +57,8 @@ for (const loss of ['flushed', 'killed and restarted empty'] as const) {
       }),
     );
     await until(() => answers.filter((a) => a.allowed).length >= 60);
-    if (loss === 'flushed') await flushRedis(redis);
-    else await restartRedis(redis);
+    if (loss === 'flushed') await flushRedis(fixture.server);
+    else await restartRedis(fixture.server);
     const lostAt = answers.length;
     await until(() => answers.slice(lostAt).some((a) => a.allowed && a.reason === 'Allowed'));
     await until(() => answers.filter((a) => a.reason === 'QuotaExceeded').length >= 5);

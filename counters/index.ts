@@ -5,3 +5,4 @@ export * from './redis-answers.ts';
 export * from './counters-epoch.ts';
 export * from './redis-reservations.ts';
 export type { Client } from './redis-scripts-runner.ts';
+export * from './guarded-call.ts';

@@ -3,7 +3,8 @@ import { createClient } from '@redis/client';
 import { RedisAnswers } from './redis-answers.ts';
 import type { UsageCell } from '../governor/index.ts';
 import { CountersEpoch, type EpochState } from './counters-epoch.ts';
-import { RedisCounters, type CallObserver } from './redis-counters.ts';
+import type { CallObserver } from './guarded-call.ts';
+import { RedisCounters } from './redis-counters.ts';
 import { RedisReservations } from './redis-reservations.ts';
 import type { Client } from './redis-scripts-runner.ts';
 

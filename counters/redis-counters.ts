@@ -14,6 +14,7 @@ import {
 } from '../governor/index.ts';
 import { CLAIM, MOVE_FIRED, READ, RELEASE, RESERVE, TAKE, UNCLAIM } from './redis-scripts.ts';
 import { EPOCH_KEY, type EpochGate } from './counters-epoch.ts';
+import { guarded, type CallObserver } from './guarded-call.ts';
 import { Script, type Client } from './redis-scripts-runner.ts';
 
 const SCRIPTS = { reserve: RESERVE, release: RELEASE, read: READ, moveFired: MOVE_FIRED, take: TAKE, claim: CLAIM, unclaim: UNCLAIM };
@@ -121,39 +122,11 @@ export class RedisCounters implements SharedCounters {
     return this.#guard(reply, late);
   }
 
-  /**
-   * The reply, or CountersUnavailableError when the store refuses (disconnected) or has not answered within
-   * `timeoutMs` (stalled). A command that timed out may still run: `late` hears its reply then.
-   */
   #guard<T>(reply: Promise<T>, late?: (reply: T) => void): Promise<T> {
-    const started = performance.now();
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: CountersUnavailableError): void => {
-        settled = true;
-        this.#observe(performance.now() - started, error);
-        reject(error);
-      };
-      const timer = setTimeout(() => fail(new CountersUnavailableError(`shared counters unavailable: no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-      reply.then(
-        (value) => {
-          clearTimeout(timer);
-          if (settled) return late?.(value);
-          settled = true;
-          this.#observe(performance.now() - started, undefined);
-          resolve(value);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          if (!settled) fail(new CountersUnavailableError(`shared counters unavailable: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
-        },
-      );
-    });
+    return guarded(reply, { timeoutMs: this.#timeoutMs, observe: this.#observe }, late);
   }
 }
 
-/** Hears one call's round trip: how long it took (ms) and, when it failed, why. */
-export type CallObserver = (ms: number, error: CountersUnavailableError | undefined) => void;
 
 /** A tenant's counter of a metric (a tenant name holds no `:`, so the key reads back unambiguously). */
 export function counterKey(key: UsageKey): string {

@@ -4,20 +4,12 @@
 // review holds nothing twice; a stalled store is CountersUnavailable.
 import test from 'ava';
 import { ResourceLedger, SharedCaps, type SharedCapRequest } from '../http/admission/index.ts';
-import { pauseRedis, resumeRedis, startRedis, stopRedis, type RedisServer } from '../test/support/redis-server.ts';
-import { openSharedStore, type SharedStore } from './redis-connect.ts';
+import { pauseRedis, resumeRedis } from '../test/support/redis-server.ts';
+import { useRedis } from './redis.test-helper.ts';
+import { openSharedStore } from './redis-connect.ts';
 
-let redis: RedisServer;
-const stores: SharedStore[] = [];
-
-test.before(async () => {
-  redis = await startRedis();
-});
-
-test.after.always(async () => {
-  await Promise.all(stores.map((s) => s.close()));
-  if (redis) await stopRedis(redis);
-});
+const fixture = useRedis(test);
+const stores = fixture.stores;
 
 interface Replica {
   caps: SharedCaps;
@@ -27,7 +19,7 @@ interface Replica {
 async function replicas(n: number, timeoutMs = 2000): Promise<Replica[]> {
   const out: Replica[] = [];
   for (let i = 0; i < n; i++) {
-    const s = await openSharedStore({ url: redis.url, timeoutMs }, `replica-${i}`);
+    const s = await openSharedStore({ url: fixture.server.url, timeoutMs }, `replica-${i}`);
     stores.push(s);
     for (let w = 0; w < 100 && !s.health().connected; w++) await new Promise((r) => setTimeout(r, 20));
     const ledger = new ResourceLedger();
@@ -90,13 +82,13 @@ test('a released reservation frees its capacity; a review retried on another rep
 test('a stalled store: the verdict is unavailable within the timeout, and capacity is exact once it answers again', async (t) => {
   const tenant = fresh();
   const [a] = await replicas(1, 300);
-  pauseRedis(redis);
+  pauseRedis(fixture.server);
   try {
     const v = await a!.caps.reserve(create(a!, tenant, 'p1', 1));
     t.is(v.outcome, 'unavailable');
     t.regex((v as { error: string }).error, /no answer within 300 ms/);
   } finally {
-    resumeRedis(redis);
+    resumeRedis(fixture.server);
   }
   // The reserve that timed out ran once Redis resumed and was given back: p2 fits.
   await new Promise((r) => setTimeout(r, 200));

@@ -1,6 +1,6 @@
-import { CountersUnavailableError, type ReserveAttempt, type ReserveAttemptResult, type SharedReservationEntry, type SharedReservations } from '../governor/index.ts';
+import type { ReserveAttempt, ReserveAttemptResult, SharedReservationEntry, SharedReservations } from '../governor/index.ts';
 import { Script, type Client } from './redis-scripts-runner.ts';
-import type { CallObserver } from './redis-counters.ts';
+import { guarded, type CallObserver } from './guarded-call.ts';
 
 // A tenant's admission reservations (docs/adr/0007) are one hash `{tai}:a:TENANT` (in the one slot of ADR 0014), a field per review UID holding
 // JSON {e: expires at (ms, the store's clock), k: object key, v: replaced resourceVersion, c: {replica: 1} the
@@ -98,31 +98,8 @@ export class RedisReservations implements SharedReservations {
     await this.#guard(releaseScript.run(this.#client, [reservationsKey(tenant)], [uid]));
   }
 
-  /** The reply, or CountersUnavailableError when the store refuses or has not answered within `timeoutMs`; `late` hears a reply that came after. */
   #guard<T>(reply: Promise<T>, late?: (reply: T) => void): Promise<T> {
-    const started = performance.now();
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: CountersUnavailableError): void => {
-        settled = true;
-        this.#observe(performance.now() - started, error);
-        reject(error);
-      };
-      const timer = setTimeout(() => fail(new CountersUnavailableError(`shared counters unavailable: no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-      reply.then(
-        (value) => {
-          clearTimeout(timer);
-          if (settled) return late?.(value);
-          settled = true;
-          this.#observe(performance.now() - started, undefined);
-          resolve(value);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          if (!settled) fail(new CountersUnavailableError(`shared counters unavailable: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
-        },
-      );
-    });
+    return guarded(reply, { timeoutMs: this.#timeoutMs, observe: this.#observe }, late);
   }
 }
 

@@ -10,21 +10,13 @@ import type { QuotaKind } from '../crds/index.ts';
 import { Governor, IdempotencyKeyInFlightError, MemoryUsageStore, SharedGovernor, type Decision, type DecisionRequest, type ThresholdEvent } from '../governor/index.ts';
 import { ManualClock, MutablePolicy, quota, rate, tenant } from '../governor/fixtures.test-helper.ts';
 import { pauseRedis, resumeRedis, startRedis, stopRedis, type RedisServer } from '../test/support/redis-server.ts';
+import { useRedis } from './redis.test-helper.ts';
 import { openSharedStore, type SharedStore } from './redis-connect.ts';
 
-let redis: RedisServer;
-const stores: SharedStore[] = [];
+const fixture = useRedis(test);
+const stores = fixture.stores;
 
-test.before(async () => {
-  redis = await startRedis();
-});
-
-test.after.always(async () => {
-  await Promise.all(stores.map((s) => s.close()));
-  if (redis) await stopRedis(redis);
-});
-
-async function store(replica: string, timeoutMs = 2000, on: RedisServer = redis): Promise<SharedStore> {
+async function store(replica: string, timeoutMs = 2000, on: RedisServer = fixture.server): Promise<SharedStore> {
   const s = await openSharedStore({ url: on.url, timeoutMs }, replica);
   stores.push(s);
   for (let i = 0; i < 250 && s.health().epoch.state !== 'ready'; i++) await new Promise((r) => setTimeout(r, 20));
