@@ -15,7 +15,9 @@ const stores = fixture.stores;
 /** A replica: its governor, and its log's view of usage (the last count each of its allowed consumes saw). */
 async function replica(name: string, policy: MutablePolicy, clock: ManualClock): Promise<{ governor: SharedGovernor; store: SharedStore; allowed: ConsumeDecision[] }> {
   const view = new Map<string, UsageCell>();
-  const store = await openSharedStore({ url: fixture.server.url, timeoutMs: 500 }, name, { view: () => view.values() });
+  // A generous deadline: a call that times out counts on the store until its late reply gives it back, and a
+  // loaded machine would make the count run ahead of the answers for a moment.
+  const store = await openSharedStore({ url: fixture.server.url, timeoutMs: 3000 }, name, { view: () => view.values() });
   stores.push(store);
   const inner = new SharedGovernor({ policy, clock, counters: store.counters, answers: store.answers });
   const allowed: ConsumeDecision[] = [];

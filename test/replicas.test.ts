@@ -34,7 +34,7 @@ test.before(async () => {
   await writeFile(join(dir, 'policy.yaml'), POLICY);
   redis = await startRedis();
   for (let i = 0; i < 3; i++) {
-    const args = ['--from', dir, '--log', join(dir, `log-${i}`), '--origin', `tai.dev/test/replica-${i}`, '--listen', '127.0.0.1:0', '--counters', redis.url];
+    const args = ['--from', dir, '--log', join(dir, `log-${i}`), '--origin', `tai.dev/test/replica-${i}`, '--listen', '127.0.0.1:0', '--counters', redis.url, '--counters-timeout', '3000'];
     replicas.push(await startServe(args));
   }
 });
