@@ -81,6 +81,6 @@ function coreFigures(name: string, ms: readonly Measured[], c: { scenario: strin
   const machine = { name: `the machine: ${availableParallelism()} CPUs`, value: availableParallelism() };
   return Object.keys(ms[0]!.cost.cpuMs).map((label) => {
     const cores = (m: Measured): number => (m.cost.cpuMs[label] ?? 0) / (label === 'everything else' ? m.cost.wallMs : seconds * 1000);
-    return figureOf({ ...common, name: `${name}: CPU of ${label}`, value: medianOf(ms, cores, 2), unit: 'cores', baseline: machine, samples: ms.map((m) => Number(cores(m).toFixed(3))), note: `${common.note}; ${medianOf(ms, cpuPerDecision(label), 1)} µs per decision` });
+    return figureOf({ ...common, name: `${name}: CPU of ${label}`, value: medianOf(ms, cores, 2), unit: 'cores', baseline: machine, samples: ms.map((m) => Number(cores(m).toFixed(3))), note: label === 'everything else' ? `${common.note}; other processes and the kernel, over the whole window` : `${common.note}; ${medianOf(ms, cpuPerDecision(label), 1)} µs per decision` });
   });
 }
