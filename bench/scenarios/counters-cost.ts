@@ -156,3 +156,12 @@ export function failedCalls(ms: readonly Measured[]): string | undefined {
   const failed = ms.map((m) => m.cost.trips.errors);
   return failed.some((n) => n > 0) ? `store calls that got no answer within --counters-timeout (250 ms), per run: ${failed.join(', ')}` : undefined;
 }
+
+/**
+ * For a figure note: subject ÷ baseline of each round, whose runs sat next to each other — steadier than the ratio
+ * of the two medians when other work on the machine comes and goes between rounds.
+ */
+export function roundRatios(subject: readonly Measured[], baseline: readonly Measured[], pick: (m: Measured) => number): string {
+  const ratios = subject.map((m, i) => pick(m) / pick(baseline[i]!));
+  return `ratio per round ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)})`;
+}

@@ -12,7 +12,7 @@ import type { ChildServer } from '../child-server.ts';
 import type { CannonResult } from '../load/cannon.ts';
 import { runCannon } from '../load/run-cannon.ts';
 import { figureOf, type Figure } from '../types.ts';
-import { assertCounts, CONSUME, cpuPerDecision, failedCalls, measured, medianOf, type CountersRun, type Measured, type Watched } from './counters-cost.ts';
+import { assertCounts, CONSUME, cpuPerDecision, failedCalls, measured, medianOf, roundRatios, type CountersRun, type Measured, type Watched } from './counters-cost.ts';
 
 /** A configuration: the servers the two load generators aim at (the same one twice for a single server). */
 interface Setup {
@@ -61,11 +61,13 @@ function figures(samples: Map<string, Measured[]>, o: { seconds: number; note: s
   const failed = [failedCalls(samples.get(ONE)!), failedCalls(samples.get(TWO)!)].map((f, i) => f && `${[ONE, TWO][i]}: ${f}`);
   const common = { scenario: 'counters', tenants: 7, note: [o.note, ...failed].filter(Boolean).join('; ') };
   const rps = (name: string): number => medianOf(samples.get(name)!, (m) => m.requestsPerSecond, 0);
+  const throughput = (name: string, baseline: string): Figure =>
+    figureOf({ ...common, name: `${name}: throughput`, value: rps(name), unit: 'req/s', baseline: { name: baseline, value: rps(baseline) }, samples: samples.get(name)!.map((m) => m.requestsPerSecond), note: `${common.note}; ${roundRatios(samples.get(name)!, samples.get(baseline)!, (m) => m.requestsPerSecond)}` });
   // The servers' CPU per decision: every tai serve and redis-server, not the load generators nor the rest.
   const servers = (m: Measured): number => (Object.entries(m.cost.cpuMs).reduce((sum, [label, ms]) => sum + (label === 'load generator' || label === 'everything else' ? 0 : ms), 0) * 1000) / m.requests;
   const out: Figure[] = [
-    figureOf({ ...common, name: `${ONE}: throughput`, value: rps(ONE), unit: 'req/s', baseline: { name: LOCAL, value: rps(LOCAL) }, samples: samples.get(ONE)!.map((m) => m.requestsPerSecond) }),
-    figureOf({ ...common, name: `${TWO}: throughput`, value: rps(TWO), unit: 'req/s', baseline: { name: ONE, value: rps(ONE) }, samples: samples.get(TWO)!.map((m) => m.requestsPerSecond) }),
+    throughput(ONE, LOCAL),
+    throughput(TWO, ONE),
   ];
   for (const name of [ONE, TWO]) out.push(figureOf({ ...common, name: `${name}: CPU per decision, tai serve + redis-server`, value: medianOf(samples.get(name)!, servers, 1), unit: 'µs', baseline: { name: LOCAL, value: medianOf(samples.get(LOCAL)!, servers, 1) } }));
   for (const [name, ms] of samples) out.push(...coreFigures(name, ms, { ...common, seconds: o.seconds }));

@@ -22,7 +22,7 @@ import { LOAD_CORE, runCannon, runPaced, SERVER_CORE } from '../load/run-cannon.
 import type { Preset } from '../presets.ts';
 import { figureOf, type Figure } from '../types.ts';
 import { BENCH_TENANT } from './decision-http.ts';
-import { assertCounts, CONSUME, cpuPerDecision, failedCalls, measured, medianOf, serve, type CountersRun, type Measured } from './counters-cost.ts';
+import { assertCounts, CONSUME, cpuPerDecision, failedCalls, measured, medianOf, roundRatios, serve, type CountersRun, type Measured } from './counters-cost.ts';
 import { replicasPart } from './counters-replicas.ts';
 
 const RATE = 5000;
@@ -107,7 +107,7 @@ function saturationFigures(samples: Samples, note: string): Figure[] {
   const common = { scenario: 'counters', tenants: 7, note: withFailures(note, shared) };
   const at = `${CONNECTIONS} connections`;
   return [
-    figureOf({ ...common, name: `${SHARED}, ${at}: throughput`, value: medianOf(shared, (m) => m.requestsPerSecond, 0), unit: 'req/s', baseline: { name: `${IN_PROCESS}, ${at}`, value: medianOf(local, (m) => m.requestsPerSecond, 0) }, samples: shared.map((m) => m.requestsPerSecond) }),
+    figureOf({ ...common, name: `${SHARED}, ${at}: throughput`, value: medianOf(shared, (m) => m.requestsPerSecond, 0), unit: 'req/s', baseline: { name: `${IN_PROCESS}, ${at}`, value: medianOf(local, (m) => m.requestsPerSecond, 0) }, samples: shared.map((m) => m.requestsPerSecond), note: `${common.note}; ${roundRatios(shared, local, (m) => m.requestsPerSecond)}` }),
     ...processFigures(shared, local, { ...common, at }),
     ...storeFigures(shared, { ...common, at }),
   ];
