@@ -36,3 +36,15 @@ export function pinning(core: number): string {
   const cpus = availableParallelism();
   return hasTaskset ? `not pinned (CPU ${core} of ${cpus} CPU${cpus === 1 ? '' : 's'})` : 'not pinned (no taskset)';
 }
+
+/**
+ * Moves a running process, every thread of it, onto CPU `core`, or back onto all CPUs with `'any'`
+ * (`taskset -a -p`): for a server the bench did not spawn itself, such as a redis-server from test/support.
+ * Returns false where pinning is not possible.
+ */
+export function pinProcess(pid: number, core: number | 'any'): boolean {
+  const cpus = availableParallelism();
+  if (core === 'any' ? !hasTaskset || cpus < 2 : !canPin(core)) return false;
+  const list = core === 'any' ? `0-${cpus - 1}` : String(core);
+  return spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' }).status === 0;
+}

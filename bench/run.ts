@@ -11,6 +11,7 @@ import { admissionHttpScenario } from './scenarios/admission-http.ts';
 import { anchorLagScenario } from './scenarios/anchor-lag.ts';
 import { dashboardScenario } from './scenarios/dashboard.ts';
 import { applyToEnforceScenario } from './scenarios/apply-to-enforce.ts';
+import { countersScenario } from './scenarios/counters.ts';
 import { decisionHttpScenario } from './scenarios/decision-http.ts';
 import { embeddedReloadScenario } from './scenarios/embedded-reload.ts';
 import { inProcessScenario } from './scenarios/in-process.ts';
@@ -19,7 +20,7 @@ import { restartScenario } from './scenarios/restart.ts';
 import { tenantScaleScenario } from './scenarios/tenant-scale.ts';
 import type { Figure } from './types.ts';
 
-const SCENARIOS = ['in-process', 'tenant-scale', 'receipt-log', 'decision-http', 'admission-http', 'restart', 'embedded-reload', 'apply-to-enforce', 'anchor-lag', 'dashboard'] as const;
+const SCENARIOS = ['in-process', 'tenant-scale', 'receipt-log', 'decision-http', 'admission-http', 'restart', 'embedded-reload', 'apply-to-enforce', 'anchor-lag', 'counters', 'dashboard'] as const;
 const HELP = `usage: npm run bench -- [--quick | --full] [--only NAME]
 
   --quick      the default: under 10 minutes on 2 cores (1k, 10k, 100k tenants; 7 runs of 200k decisions;
@@ -63,6 +64,7 @@ if (wanted('restart')) await restartScenario(preset, log, print);
 if (wanted('embedded-reload')) print(await embeddedReloadScenario(preset, log));
 if (wanted('apply-to-enforce')) print(await applyToEnforceScenario(preset, log));
 if (wanted('anchor-lag')) print(await anchorLagScenario(preset, log));
+if (wanted('counters')) print(await countersScenario(preset, log));
 if (wanted('dashboard')) print(await dashboardScenario(preset, log));
 
 const date = new Date().toISOString().slice(0, 10);

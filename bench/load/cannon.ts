@@ -15,14 +15,21 @@ export interface CannonResult {
   errors: number;
   timeouts: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** CPU time (user + system) the load generator itself used during the run, in ms: where a shared machine's cores went. */
+  cpuMs?: number;
+  /** The same for the whole process, its start (node, autocannon's modules) included. */
+  processCpuMs?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as autocannon.Options;
 const latencies: number[] = [];
+const cpuBefore = process.cpuUsage();
 const result = await new Promise<autocannon.Result>((resolve, reject) => {
   const instance = autocannon({ ...options, headers: { 'content-type': 'application/json', ...options.headers } }, (error, r) => (error ? reject(error as Error) : resolve(r)));
   instance.on('response', (_client, _status, _bytes, responseTime) => void latencies.push(responseTime));
 });
+const cpu = process.cpuUsage(cpuBefore);
+const whole = process.cpuUsage();
 const sorted = Float64Array.from(latencies).sort();
 /** Nearest-rank percentile of the sorted latencies, to the microsecond. */
 const at = (p: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! * 1000) / 1000;
@@ -34,5 +41,7 @@ const out: CannonResult = {
   errors: result.errors,
   timeouts: result.timeouts,
   latencyMs: { p50: at(50), p90: at(90), p99: at(99), max: at(100) },
+  cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+  processCpuMs: Math.round((whole.user + whole.system) / 1000),
 };
 console.log(JSON.stringify(out));

@@ -12,18 +12,22 @@ const PACED = fileURLToPath(new URL('./paced.ts', import.meta.url));
 export const LOAD_CORE = 0;
 export const SERVER_CORE = 1;
 
-/** autocannon at saturation (closed loop: each connection sends its next request when answered). */
-export function runCannon(options: autocannon.Options): Promise<CannonResult> {
-  return runLoad(CANNON, options);
+/**
+ * autocannon at saturation (closed loop: each connection sends its next request when answered), on CPU `core`,
+ * or wherever the scheduler puts it with `'any'`.
+ */
+export function runCannon(options: autocannon.Options, core: number | 'any' = LOAD_CORE): Promise<CannonResult> {
+  return runLoad(CANNON, options, core);
 }
 
 /** bench/load/paced.ts: an evenly paced open-loop load of `rate` requests/s. */
 export function runPaced(options: { url: string; body: string; rate: number; duration: number; connections: number }): Promise<CannonResult> {
-  return runLoad(PACED, options);
+  return runLoad(PACED, options, LOAD_CORE);
 }
 
-async function runLoad(script: string, options: object): Promise<CannonResult> {
-  const [cmd, args] = pinnedCommand(LOAD_CORE, process.execPath, [script, JSON.stringify(options)]);
+async function runLoad(script: string, options: object, core: number | 'any'): Promise<CannonResult> {
+  const argv = [script, JSON.stringify(options)];
+  const [cmd, args] = core === 'any' ? [process.execPath, argv] : pinnedCommand(core, process.execPath, argv);
   const { stdout } = await promisify(execFile)(cmd, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout) as CannonResult;
 }

@@ -21,7 +21,7 @@ import { figureOf, type Figure, type Target } from '../types.ts';
 const RATE = 5000;
 const CONNECTIONS = [50, 100] as const;
 /** A tenant whose hard api-calls quota the bench never reaches, so every consume takes the counted path. */
-const BENCH_TENANT = `apiVersion: tai.dev/v1alpha1
+export const BENCH_TENANT = `apiVersion: tai.dev/v1alpha1
 kind: Tenant
 metadata:
   name: bench-co
