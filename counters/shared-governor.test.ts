@@ -186,3 +186,17 @@ test('Memorystore-style: rediss:// with the AUTH string from a file and the serv
   const g2 = new SharedGovernor({ policy, clock, counters: refused.counters, answers: refused.answers });
   t.like(await g2.consume({ tenant: name, metric: 'builds', amount: 0 }), { allowed: false, reason: 'CountersUnavailable' });
 });
+
+test('a key repeated within a batch is answered as the first item that stores it, counted once (as in process)', async (t) => {
+  const name = fresh();
+  const clock = new ManualClock();
+  const policy = new MutablePolicy(tenant({ name }));
+  const [g] = await replicas(1, policy, clock);
+  const item = { op: 'consume' as const, tenant: name, metric: 'api-calls', amount: 4, idempotencyKey: 'batch-k' };
+  const [a, b, peek] = await g!.batch([item, { ...item, amount: 9 }, { ...item, amount: 0 }]);
+  t.is(b, a, 'the repeat is the first decision');
+  t.is(peek, a, 'a peek with a stored key replays it');
+  const one = new Governor({ policy: new MutablePolicy(tenant({ name })), clock });
+  t.deepEqual(one.batch([item, { ...item, amount: 9 }, { ...item, amount: 0 }]), [a, a, a]);
+  t.like(await g!.consume({ tenant: name, metric: 'api-calls', amount: 0 }), { used: 4 });
+});

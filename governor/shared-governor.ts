@@ -79,8 +79,21 @@ export class SharedGovernor {
         throw error instanceof DecisionInputError ? error.within(`decisions[${index}]`) : error;
       }
     });
-    // Each item's first command is issued before the next item's: the store sees them in order.
-    return Promise.all(requests.map((r) => (r.op === 'check' ? decideCheck(this.#o.policy.tenant(r.tenant, now), r) : r.op === 'consume' ? this.#consume(r, now) : this.#rate(r, now))));
+    // Each item's first command is issued before the next item's: the store sees them in order. A key repeated in
+    // the batch replays the first item that stores it, as in process (its claim would otherwise answer "in flight").
+    const keyed = new Map<string, Promise<ConsumeDecision>>();
+    return Promise.all(
+      requests.map((r) => {
+        if (r.op === 'check') return decideCheck(this.#o.policy.tenant(r.tenant, now), r);
+        if (r.op === 'rate') return this.#rate(r, now);
+        const key = r.idempotencyKey === undefined ? undefined : `${r.tenant}\u0000${r.idempotencyKey}`;
+        const first = key === undefined ? undefined : keyed.get(key);
+        if (first !== undefined) return first;
+        const decided = this.#consume(r, now);
+        if (key !== undefined && r.amount !== 0) keyed.set(key, decided);
+        return decided;
+      }),
+    );
   }
 
   /** Stores the answer (with its receipt) to a consume whose idempotency key this replica holds. */
