@@ -6,3 +6,4 @@ export * from './counters-epoch.ts';
 export * from './redis-reservations.ts';
 export type { Client } from './redis-scripts-runner.ts';
 export * from './guarded-call.ts';
+export * from './usage-mirror.ts';

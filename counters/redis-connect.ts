@@ -6,6 +6,7 @@ import { CountersEpoch, type EpochState } from './counters-epoch.ts';
 import type { CallObserver } from './guarded-call.ts';
 import { RedisCounters } from './redis-counters.ts';
 import { RedisReservations } from './redis-reservations.ts';
+import { UsageMirror } from './usage-mirror.ts';
 import type { Client } from './redis-scripts-runner.ts';
 
 export interface CountersConfig {
@@ -23,6 +24,8 @@ export interface CountersConfig {
 export interface SharedStore {
   counters: RedisCounters;
   answers: RedisAnswers;
+  /** A read-only copy of the counters for the operator's Tenant status, refreshed on demand. */
+  mirror: UsageMirror;
   /** Admission reservations for tenant-wide resource caps (docs/adr/0007). */
   reservations: RedisReservations;
   /** The connection's state and recent calls, for /readyz. */
@@ -117,6 +120,7 @@ export async function openSharedStore(config: CountersConfig, replica: string, h
     counters,
     answers: new RedisAnswers(counters, replica),
     reservations: new RedisReservations(client as unknown as Client, calls),
+    mirror: new UsageMirror(client as unknown as Client),
     health: () => ({ connected: client.isReady, latencyMs: Math.round(latencyMs * 1000) / 1000, ...(error !== undefined && { error }), epoch: epoch.state }),
     close: async () => {
       epoch.stop();

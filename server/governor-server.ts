@@ -1,4 +1,4 @@
-import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, SharedGovernor, type Clock, type ThresholdEvent } from '../governor/index.ts';
+import { CompiledPolicy, Governor, MemoryUsageStore, PolicyCompiler, SharedGovernor, type Clock, type ThresholdEvent, type UsageStore } from '../governor/index.ts';
 import { openSharedStore, type CountersConfig, type EpochState, type ReplicaHooks, type SharedStore } from '../counters/index.ts';
 import { lifecycleBody, type PredecessorInput } from '../receipts/index.ts';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -136,11 +136,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const feed = opts.feed({
     onReconcileError: (kind) => metrics.reconcileError(kind),
     compiler,
-    usage,
+    // The operator's Tenant status reads usage: on shared counters, a copy of them the leader refreshes.
+    usage: statusUsage(shared, usage),
     clock,
     io,
     reservations: sharedReservations(shared, opts.origin),
   });
+  const stopMirror = mirrorForLeader(shared, () => feed.readiness().operator?.leader === true);
   // Before the first load: every snapshot, from a load, a decision or the boundary timer, is recorded.
   const stopRecording = recordPolicyChanges({
     compiler,
@@ -202,6 +204,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stopRecording();
       const problems = await driver.close((l) => l.append('lifecycle', lifecycleBody({ event: 'stop', version: TAI_VERSION })));
       await anchoring.stop();
+      stopMirror();
       await shared?.close();
       return problems.length === 0 ? { clean: true } : { clean: false, reason: problems.join('; ') };
     },
@@ -257,6 +260,20 @@ async function dashboard(d: { opts: ServerOptions; parts: DashboardParts; verifi
     access: { verifier: d.verifier, sessionKey, secure: d.opts.tls !== undefined, now: () => d.opts.clock.now() },
     checkpoint: () => readFile(checkpointPath, 'utf8').catch(() => undefined),
   };
+}
+
+function statusUsage(shared: SharedStore | undefined, usage: UsageStore): UsageStore {
+  return shared ? shared.mirror : usage;
+}
+
+/** How often the leader refreshes its copy of the shared counters: as often as it writes usage to status. */
+const MIRROR_EVERY_MS = 10_000;
+
+/** On shared counters, refreshes the usage copy the operator's status reads, while this replica leads. */
+function mirrorForLeader(shared: SharedStore | undefined, leading: () => boolean): () => void {
+  if (!shared) return () => undefined;
+  const timer = setInterval(() => void (leading() && shared.mirror.refresh().catch(() => undefined)), MIRROR_EVERY_MS).unref();
+  return () => clearInterval(timer);
 }
 
 function countersGauges(shared: SharedStore | undefined): { countersUp?: () => number } {
