@@ -29,7 +29,8 @@ function untilClosed(socket: Socket): Promise<string | undefined> {
 }
 
 const portOf = (l: Listener): number => Number(new URL(l.url).port);
-const open = (l: Listener): Promise<Socket> => new Promise((resolve) => { const s = connect(portOf(l), '127.0.0.1', () => resolve(s)); });
+const open = (l: Listener): Promise<Socket> => new Promise((resolve, reject) => { const s = connect(portOf(l), '127.0.0.1', () => resolve(s)).once('error', reject); });
+const failure = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e: Error) => e.message);
 const SLOW_BODY = 'POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"ten';
 
 test('a client that sends a body slower than requestTimeout gets 408 problem+json and the connection closed', async (t) => {
@@ -125,6 +126,26 @@ test('the app does not report a request cut off mid-body as an internal error', 
   } finally {
     await l.close();
   }
+});
+
+test('close drains: stops accepting, answers the request in flight with Connection: close, then resolves', async (t) => {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const slow = async (req: Request): Promise<Response> => (await released, fetch(req));
+  const l = await listenOn(slow, { at: { host: '127.0.0.1', port: 0 }, tls: undefined, io, limits: { ...SMALL, requestTimeoutMs: 60_000, headersTimeoutMs: 60_000, keepAliveTimeoutMs: 60_000 } });
+  const s = await open(l);
+  const answered = untilClosed(s);
+  s.write('POST /admission/validate HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}');
+  await new Promise((r) => setTimeout(r, 100)); // the request is read and waiting
+  let closed = false;
+  const closing = l.close().then(() => (closed = true));
+  t.regex(await failure(open(l)), /ECONNREFUSED/, 'no new connection');
+  t.false(closed, 'waits for the request in flight');
+  release();
+  const got = await answered;
+  t.regex(got ?? '(kept open)', /^HTTP\/1\.1 200 [\s\S]*connection: close[\s\S]*read 2 bytes$/i);
+  await closing;
+  t.true(closed);
 });
 
 test('tai serve takes the limits as whole seconds and a count, and refuses headers given longer than the request', async (t) => {
