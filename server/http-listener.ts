@@ -41,7 +41,7 @@ export async function listenOn(fetch: (req: Request) => Response | Promise<Respo
     });
     const c = server.certificate;
     io.out(`tai: TLS certificate ${c.subject} (serial ${c.serialNumber}) until ${c.notAfter}, reloaded when ${tls.certPath} changes`);
-    return { url: server.url, close: closingGracefully(server.server, () => server.close()) };
+    return { url: server.url, close: closingGracefully(server.server, () => server.close(), limits.keepAliveTimeoutMs) };
   }
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch, hostname: at.host, port: at.port, serverOptions: serverTimeouts(limits) }, () => resolve(s));
@@ -52,18 +52,20 @@ export async function listenOn(fetch: (req: Request) => Response | Promise<Respo
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     url: `http://${at.host.includes(':') ? `[${at.host}]` : at.host}:${port}`,
-    close: closingGracefully(server as Server, () => new Promise<void>((resolve) => server.close(() => resolve()))),
+    close: closingGracefully(server as Server, () => new Promise<void>((resolve) => server.close(() => resolve())), limits.keepAliveTimeoutMs),
   };
 }
 
 /**
- * A close that drains (SIGTERM: a rollout, a node drain): Node's close stops accepting, closes idle connections
- * and waits for the requests in flight; their answers, and those of requests already read, say `Connection:
- * close`, so no client sends another on that connection. Otherwise a client reusing it (the API server calling
- * the webhook under load; kube-proxy keeps an open connection on its pod) would hold the server open until the
- * grace period's SIGKILL cut the reviews then in flight.
+ * A close that drains (SIGTERM: a rollout, a node drain): stop accepting and wait for the requests in flight;
+ * their answers, and those of requests read later, say `Connection: close`, so no client sends another on that
+ * connection. Otherwise a client reusing it (the API server calling the webhook under load; kube-proxy keeps an
+ * open connection on its pod) would hold the server open until the grace period's SIGKILL cut the reviews then in
+ * flight. Node's close also closes every idle connection at once, cutting a request the client is sending on one
+ * this instant (the server has not read it yet): a webhook call failed. Instead a connection idle for the whole
+ * keep-alive timeout is closed, the race every kept-alive connection runs when it times out.
  */
-function closingGracefully(server: Server, close: () => Promise<void>): () => Promise<void> {
+function closingGracefully(server: Server, close: () => Promise<void>, keepAliveMs: number): () => Promise<void> {
   const open = new Set<ServerResponse>();
   let closing = false;
   const lastOnItsConnection = (res: ServerResponse): void => {
@@ -74,9 +76,19 @@ function closingGracefully(server: Server, close: () => Promise<void>): () => Pr
     open.add(res);
     res.once('close', () => open.delete(res));
   });
-  return () => {
+  return async () => {
     closing = true;
     open.forEach(lastOnItsConnection);
-    return close();
+    const closeIdle = server.closeIdleConnections.bind(server);
+    server.closeIdleConnections = () => undefined; // for Node's close only
+    const idle = setInterval(closeIdle, keepAliveMs);
+    try {
+      // Connections the kernel queued and a busy event loop has not accepted yet would be reset with the listener:
+      // the poll phase, which accepts them all, runs before setImmediate's callbacks.
+      await new Promise((resolve) => setImmediate(resolve));
+      await close();
+    } finally {
+      clearInterval(idle);
+    }
   };
 }
