@@ -140,13 +140,17 @@ export function haproxyAdmin(proxy: Haproxy, command: string): Promise<string> {
   });
 }
 
-/** Each backend's status as HAProxy sees it now (r0: 'UP', r1: 'DOWN', …; 'no check' without a health check). */
-export async function haproxyBackends(proxy: Haproxy): Promise<Record<string, string>> {
+/** `show stat` as one record per row, keyed by column: pxname, svname (FRONTEND, BACKEND, r0, …), status, stot, wretr, wredis, … */
+export async function haproxyStats(proxy: Haproxy): Promise<Record<string, string>[]> {
   const [header, ...rows] = (await haproxyAdmin(proxy, 'show stat')).trim().split('\n');
   const columns = header!.replace(/^# /, '').split(',');
-  const at = (name: string): number => columns.indexOf(name);
-  const cells = rows.map((r) => r.split(','));
-  return Object.fromEntries(cells.filter((c) => c[at('pxname')] === 'replicas' && /^r\d+$/.test(c[at('svname')]!)).map((c) => [c[at('svname')]!, c[at('status')]!]));
+  return rows.map((r) => Object.fromEntries(r.split(',').map((cell, i) => [columns[i], cell])));
+}
+
+/** Each backend's status as HAProxy sees it now (r0: 'UP', r1: 'DOWN', …; 'no check' without a health check). */
+export async function haproxyBackends(proxy: Haproxy): Promise<Record<string, string>> {
+  const rows = (await haproxyStats(proxy)).filter((r) => r.pxname === 'replicas' && /^r\d+$/.test(r.svname!));
+  return Object.fromEntries(rows.map((r) => [r.svname!, r.status!]));
 }
 
 /** Stops HAProxy (SIGTERM, SIGKILL after 10 s) and deletes its folder. */
