@@ -61,9 +61,11 @@ export async function listenOn(fetch: (req: Request) => Response | Promise<Respo
  * their answers, and those of requests read later, say `Connection: close`, so no client sends another on that
  * connection. Otherwise a client reusing it (the API server calling the webhook under load; kube-proxy keeps an
  * open connection on its pod) would hold the server open until the grace period's SIGKILL cut the reviews then in
- * flight. Node's close also closes every idle connection at once, cutting a request the client is sending on one
- * this instant (the server has not read it yet): a webhook call failed. Instead a connection idle for the whole
- * keep-alive timeout is closed, the race every kept-alive connection runs when it times out.
+ * flight. Node's close would also reset the connections the kernel queued and a busy event loop has not accepted
+ * yet, and close at once every connection it has read no request on, cutting a request the client is sending on
+ * it this instant: each a failed webhook call. So a poll phase, which accepts them, runs first, and a connection
+ * is closed once it has carried no request for the keep-alive timeout, when it would have been closed anyway (a
+ * shorter wait cut reviews of a burst still going on).
  */
 function closingGracefully(server: Server, close: () => Promise<void>, keepAliveMs: number): () => Promise<void> {
   const open = new Set<ServerResponse>();
@@ -79,13 +81,11 @@ function closingGracefully(server: Server, close: () => Promise<void>, keepAlive
   return async () => {
     closing = true;
     open.forEach(lastOnItsConnection);
+    await new Promise((resolve) => setImmediate(() => setImmediate(resolve))); // a whole turn: a poll phase between
     const closeIdle = server.closeIdleConnections.bind(server);
-    server.closeIdleConnections = () => undefined; // for Node's close only
+    server.closeIdleConnections = () => undefined; // not at once, in Node's close
     const idle = setInterval(closeIdle, keepAliveMs);
     try {
-      // Connections the kernel queued and a busy event loop has not accepted yet would be reset with the listener:
-      // the poll phase, which accepts them all, runs before setImmediate's callbacks.
-      await new Promise((resolve) => setImmediate(resolve));
       await close();
     } finally {
       clearInterval(idle);
