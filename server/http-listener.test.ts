@@ -29,7 +29,7 @@ function untilClosed(socket: Socket): Promise<string | undefined> {
 }
 
 const portOf = (l: Listener): number => Number(new URL(l.url).port);
-const open = (l: Listener): Promise<Socket> => new Promise((resolve) => { const s = connect(portOf(l), '127.0.0.1', () => resolve(s)); });
+const open = (l: Listener): Promise<Socket> => new Promise((resolve, reject) => { const s = connect(portOf(l), '127.0.0.1', () => resolve(s)).once('error', reject); });
 const SLOW_BODY = 'POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"ten';
 
 test('a client that sends a body slower than requestTimeout gets 408 problem+json and the connection closed', async (t) => {
@@ -125,6 +125,40 @@ test('the app does not report a request cut off mid-body as an internal error', 
   } finally {
     await l.close();
   }
+});
+
+test('close drains: stops accepting, answers the request in flight with Connection: close, then resolves', async (t) => {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const slow = async (req: Request): Promise<Response> => (await released, fetch(req));
+  const l = await listenOn(slow, { at: { host: '127.0.0.1', port: 0 }, tls: undefined, io, limits: { ...SMALL, requestTimeoutMs: 60_000, headersTimeoutMs: 60_000, keepAliveTimeoutMs: 60_000 } });
+  const s = await open(l);
+  const answered = untilClosed(s);
+  s.write('POST /admission/validate HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}');
+  await new Promise((r) => setTimeout(r, 100)); // the request is read and waiting
+  let closed = false;
+  const closing = l.close().then(() => (closed = true));
+  const refused = async (): Promise<boolean> => /ECONNREFUSED/.test(await open(l).then((c) => (c.destroy(), 'connected'), (e: Error) => e.message));
+  t.true(await eventually(refused, DEADLINE_MS), 'no new connection');
+  t.false(closed, 'waits for the request in flight');
+  release();
+  const got = await answered;
+  t.regex(got ?? '(kept open)', /^HTTP\/1\.1 200 [\s\S]*connection: close[\s\S]*read 2 bytes$/i);
+  await closing;
+  t.true(closed);
+});
+
+test('close does not cut a kept-alive connection its client has just sent a request on: answered, Connection: close', async (t) => {
+  const l = await listenOn(fetch, { at: { host: '127.0.0.1', port: 0 }, tls: undefined, io, limits: { ...SMALL, requestTimeoutMs: 60_000, headersTimeoutMs: 60_000, keepAliveTimeoutMs: 60_000 } });
+  const s = await open(l);
+  const first = new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString())));
+  s.write('POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}');
+  t.regex(await first, /^HTTP\/1\.1 200 [\s\S]*connection: keep-alive/i);
+  const answered = untilClosed(s);
+  const closing = l.close();
+  s.write('POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\n{ }'); // as the API server reuses it, this instant
+  t.regex((await answered) ?? '(kept open)', /^HTTP\/1\.1 200 [\s\S]*connection: close[\s\S]*read 3 bytes$/i);
+  await closing;
 });
 
 test('tai serve takes the limits as whole seconds and a count, and refuses headers given longer than the request', async (t) => {

@@ -1,4 +1,5 @@
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
+import type { Server, ServerResponse } from 'node:http';
 import { DEFAULT_HTTP_LIMITS, guardServer, serverTimeouts, type HttpLimits } from './http-limits.ts';
 import type { CommandIO } from './io.ts';
 import type { ListenAddress } from './listen.ts';
@@ -15,6 +16,7 @@ export interface TlsPaths {
 export interface Listener {
   /** `http://HOST:PORT` or `https://HOST:PORT`, with the port the server got. */
   url: string;
+  /** Stops accepting and resolves once the requests in flight are answered (each with `Connection: close`). */
   close(): Promise<void>;
 }
 
@@ -39,7 +41,7 @@ export async function listenOn(fetch: (req: Request) => Response | Promise<Respo
     });
     const c = server.certificate;
     io.out(`tai: TLS certificate ${c.subject} (serial ${c.serialNumber}) until ${c.notAfter}, reloaded when ${tls.certPath} changes`);
-    return { url: server.url, close: () => server.close() };
+    return { url: server.url, close: closingGracefully(server.server, () => server.close(), limits.keepAliveTimeoutMs) };
   }
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch, hostname: at.host, port: at.port, serverOptions: serverTimeouts(limits) }, () => resolve(s));
@@ -50,6 +52,43 @@ export async function listenOn(fetch: (req: Request) => Response | Promise<Respo
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     url: `http://${at.host.includes(':') ? `[${at.host}]` : at.host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: closingGracefully(server as Server, () => new Promise<void>((resolve) => server.close(() => resolve())), limits.keepAliveTimeoutMs),
+  };
+}
+
+/**
+ * A close that drains (SIGTERM: a rollout, a node drain): stop accepting and wait for the requests in flight;
+ * their answers, and those of requests read later, say `Connection: close`, so no client sends another on that
+ * connection. Otherwise a client reusing it (the API server calling the webhook under load; kube-proxy keeps an
+ * open connection on its pod) would hold the server open until the grace period's SIGKILL cut the reviews then in
+ * flight. Node's close would also reset the connections the kernel queued and a busy event loop has not accepted
+ * yet, and close at once every connection it has read no request on, cutting a request the client is sending on
+ * it this instant: each a failed webhook call. So a poll phase, which accepts them, runs first, and a connection
+ * is closed once it has carried no request for the keep-alive timeout, when it would have been closed anyway (a
+ * shorter wait cut reviews of a burst still going on).
+ */
+function closingGracefully(server: Server, close: () => Promise<void>, keepAliveMs: number): () => Promise<void> {
+  const open = new Set<ServerResponse>();
+  let closing = false;
+  const lastOnItsConnection = (res: ServerResponse): void => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (closing) return lastOnItsConnection(res);
+    open.add(res);
+    res.once('close', () => open.delete(res));
+  });
+  return async () => {
+    closing = true;
+    open.forEach(lastOnItsConnection);
+    await new Promise((resolve) => setImmediate(() => setImmediate(resolve))); // a whole turn: a poll phase between
+    const closeIdle = server.closeIdleConnections.bind(server);
+    server.closeIdleConnections = () => undefined; // not at once, in Node's close
+    const idle = setInterval(closeIdle, keepAliveMs);
+    try {
+      await close();
+    } finally {
+      clearInterval(idle);
+    }
   };
 }

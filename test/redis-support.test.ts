@@ -2,7 +2,8 @@
 // test/support/redis-server.ts and test/support/haproxy.ts start them. Redis is spoken to in RESP over a raw
 // socket (no client library: the product picks its own), crashed, restarted empty, paused, flushed, with AUTH and
 // with TLS; HAProxy balances round robin over node:http servers, retries a refused one elsewhere, drops one whose
-// health check fails, and passes TLS through in tcp mode. Neither outlives the process that started it.
+// health check fails, passes TLS through in tcp mode, and in http mode terminates TLS, re-encrypts to backends it
+// verifies, and sends a request whose backend died mid-way to another. Neither outlives the process that started it.
 import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -188,7 +189,48 @@ test('haproxy in tcp mode: TLS passes through to https backends, one connection 
   t.true(await eventually(up), proxy.process.output());
   const got = await Promise.resolve().then(async () => [await get(), await get(), await get(), await get()].join('')).catch((e: Error) => `${e.message}\n${proxy.process.output()}`);
   t.true(got === 'abab' || got === 'baba', got);
-  t.regex(await failure(startHaproxy(urls)), /mode 'http' takes http:\/\/ backends only/);
+  t.regex(await failure(startHaproxy(urls)), /mode 'http' without tls takes http:\/\/ backends only/);
+});
+
+/** An https server on the test CA's certificate answering `name: BODY`, or cutting the connection unanswered while `cut()`. */
+async function httpsNamed(t: { teardown(fn: () => unknown): void }, name: string, pair: { cert: string; key: string }, cut = (): boolean => false): Promise<string> {
+  const server = createHttps({ cert: readFileSync(pair.cert), key: readFileSync(pair.key) }, (req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => (req.method === 'POST' && cut() ? req.socket.destroy() : res.end(`${name}: ${body}`)));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  t.teardown(() => new Promise((done) => server.close(() => done(undefined))).then(() => server.closeAllConnections()));
+  return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+test('haproxy in http mode with tls: terminates TLS, verifies its backends, and sends a request cut mid-way to another', async (t) => {
+  const ca = makeTestCa('tai-haproxy-l7-ca-');
+  const replica = ca.issue('replica', '03');
+  let cuts = 0;
+  const a = await httpsNamed(t, 'a', replica);
+  const b = await httpsNamed(t, 'b', replica, () => (cuts++, true)); // dies on every POST, after reading it whole
+  const proxy = await startHaproxy([a, b], { tls: { ...ca.issue('proxy', '04'), caPem: ca.caPem } });
+  t.teardown(() => stopHaproxy(proxy));
+  t.regex(proxy.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+  const post = (url: string, body: string): Promise<string> =>
+    new Promise((done, fail) => {
+      httpsRequest(url, { method: 'POST', ca: ca.caPem }, (res) => {
+        let got = `${res.statusCode} `;
+        res.on('data', (c: Buffer) => (got += c.toString()));
+        res.on('end', () => done(got));
+      }).once('error', fail).end(body);
+    });
+  const got = await Promise.all(['1', '2', '3', '4'].map((n) => post(proxy.url, n)));
+  t.deepEqual(got, ['200 a: 1', '200 a: 2', '200 a: 3', '200 a: 4'], proxy.process.output());
+  t.true(cuts >= 1, 'b was sent some and cut them');
+
+  const stranger = await httpsNamed(t, 'stranger', makeTestCa('tai-haproxy-other-ca-').issue('stranger', '05'));
+  const unverified = await startHaproxy([stranger], { tls: { ...ca.issue('proxy2', '06'), caPem: ca.caPem } });
+  t.teardown(() => stopHaproxy(unverified));
+  t.regex(await post(unverified.url, 'x'), /^503 /, 'a backend whose certificate is not from the CA is never sent the request');
+  t.regex(await failure(startHaproxy([a], { mode: 'http' })), /mode 'http' without tls takes http:\/\/ backends only/);
+  t.regex(await failure(startHaproxy(['http://127.0.0.1:1'], { tls: { ...replica, caPem: ca.caPem } })), /mode 'http' with tls takes https:\/\/ backends only/);
 });
 
 test('hack/redis.sh prints the paths of both, installed', async (t) => {
