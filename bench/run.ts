@@ -17,10 +17,11 @@ import { embeddedReloadScenario } from './scenarios/embedded-reload.ts';
 import { inProcessScenario } from './scenarios/in-process.ts';
 import { receiptLogScenario } from './scenarios/receipt-log.ts';
 import { restartScenario } from './scenarios/restart.ts';
+import { stateSaveScenario } from './scenarios/state-save.ts';
 import { tenantScaleScenario } from './scenarios/tenant-scale.ts';
 import type { Figure } from './types.ts';
 
-const SCENARIOS = ['in-process', 'tenant-scale', 'receipt-log', 'decision-http', 'admission-http', 'restart', 'embedded-reload', 'apply-to-enforce', 'anchor-lag', 'counters', 'dashboard'] as const;
+const SCENARIOS = ['in-process', 'tenant-scale', 'receipt-log', 'state-save', 'decision-http', 'admission-http', 'restart', 'embedded-reload', 'apply-to-enforce', 'anchor-lag', 'counters', 'dashboard'] as const;
 const HELP = `usage: npm run bench -- [--quick | --full] [--only NAME]
 
   --quick      the default: under 10 minutes on 2 cores (1k, 10k, 100k tenants; 7 runs of 200k decisions;
@@ -58,6 +59,7 @@ log(`preset ${preset.name}`);
 if (wanted('in-process')) print(inProcessScenario(preset, log));
 if (wanted('tenant-scale')) tenantScaleScenario(preset, log, print);
 if (wanted('receipt-log')) await receiptLogScenario(preset, log, print);
+if (wanted('state-save')) print(await stateSaveScenario(preset, log));
 if (wanted('decision-http')) print(await decisionHttpScenario(preset, log));
 if (wanted('admission-http')) print(await admissionHttpScenario(preset, log));
 if (wanted('restart')) await restartScenario(preset, log, print);

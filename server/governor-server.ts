@@ -16,7 +16,7 @@ import { createApp } from '../http/app.ts';
 import { bearerAuth } from '../http/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../http/logger.ts';
 import { ServerMetrics } from '../http/metrics.ts';
-import { LogReplay, replayStateOf, type ReplayState } from '../recording/log-replay.ts';
+import { LogReplay, replayStateOf, type CapturedReplayState, type ReplayState } from '../recording/log-replay.ts';
 import { PolicyReceipts } from '../recording/policy-receipts.ts';
 import { checkEntitlementsReceipt } from '../recording/reconcile-size.ts';
 import { admissionLog } from '../http/admission/admission-log.ts';
@@ -108,13 +108,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const policyReceipts = new PolicyReceipts(log, replay.effective);
   const publishing = new PublishHealth({ clock, io });
   const rates = new DecisionRates();
-  const driver: LogDriver<ReplayState> = new LogDriver({
+  const driver: LogDriver<CapturedReplayState> = new LogDriver({
     log,
     publisher,
     statePath,
     stateEvery: opts.stateEvery,
     // On shared counters the replay follows the log: this log's own view of usage, not the store's.
-    replayState: () => (shared ? { ...replay.state(), effective: Object.fromEntries(policyReceipts.recorded) } : replayStateOf(governor, policyReceipts.recorded, clock.now())),
+    replayState: () => (shared ? { ...replay.state(), effective: new Map(policyReceipts.recorded) } : replayStateOf(governor, policyReceipts.recorded, clock.now())),
     clock,
     onPublish: (o) => (o.ok ? publishing.succeeded() : publishing.failed(o.error)),
     onStateError: (e) => io.err(`tai: saving ${statePath} failed (the next try comes after ${opts.stateEvery} more entries): ${errorText(e)}`),

@@ -3,7 +3,8 @@
  * `/admission/validate` of a real operator (`tai serve --kubeconfig` on a control plane of its own, its
  * informers synced; every review a receipt, durability sync) against a bare node:http server that only parses
  * the same body and allows it. Both plain HTTP on CPU 1, autocannon on CPU 0; the API server is idle during the
- * load (it never sits on the review path: the informers hold what the checks need).
+ * load (it never sits on the review path: the informers hold what the checks need). Both servers record their
+ * event loop's delay during each load (bench/loop-delay.ts), reported beside each other.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { pinning } from '../cpu-pin.ts';
 import { deploymentReview } from '../fixtures/deployment-review.ts';
 import type { CannonResult } from '../load/cannon.ts';
 import { LOAD_CORE, runCannon, SERVER_CORE } from '../load/run-cannon.ts';
+import { loopDelayFigures, recordLoopDelay, type Delays } from '../loop-delay.ts';
 import { median } from '../measure.ts';
 import type { Preset } from '../presets.ts';
 import { figureOf, type Figure } from '../types.ts';
@@ -26,6 +28,8 @@ const POLICY = [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels: { 'tai.dev/tenant': 'bench-co' } } },
 ];
 
+const BARE = 'bare node:http parsing the same review';
+
 export async function admissionHttpScenario(preset: Preset, log: (line: string) => void): Promise<Figure[]> {
   const plan = preset.name === 'full' ? { runs: 5, seconds: 5 } : { runs: 3, seconds: 3 };
   const dir = await mkdtemp(join(tmpdir(), 'tai-bench-admission-'));
@@ -34,20 +38,22 @@ export async function admissionHttpScenario(preset: Preset, log: (line: string) 
   const servers: ChildServer[] = [];
   try {
     await installPolicy(cluster);
-    const bare = await startChildServer(['bench/load/bare-server.ts', 'parse'], SERVER_CORE);
-    const op = await startChildServer(['cli/tai.ts', 'serve', '--kubeconfig', cluster.kubeconfig, '--listen', '127.0.0.1:0', '--auth', 'none', '--log', join(dir, 'log'), '--key', join(dir, 'key'), '--identity', 'bench', '--lease-namespace', 'tai-system'], SERVER_CORE);
+    const bare = await startChildServer(['bench/load/bare-server.ts', 'parse'], SERVER_CORE, { loopDelay: true });
+    const op = await startChildServer(['cli/tai.ts', 'serve', '--kubeconfig', cluster.kubeconfig, '--listen', '127.0.0.1:0', '--auth', 'none', '--log', join(dir, 'log'), '--key', join(dir, 'key'), '--identity', 'bench', '--lease-namespace', 'tai-system'], SERVER_CORE, { loopDelay: true });
     servers.push(bare, op);
     await untilReady(op.url);
     const body = JSON.stringify(deploymentReview(NAMESPACE, '7d3f0c1e-5b2a-4c8d-9e6f-0a1b2c3d4e5f'));
     await expectAllowed(op.url, body);
-    const targets = [{ name: 'bare', url: `${bare.url}/` }, { name: 'tai', url: `${op.url}/admission/validate` }];
+    const targets = [{ name: BARE, url: `${bare.url}/`, server: bare }, { name: 'Deployment review', url: `${op.url}/admission/validate`, server: op }];
     log(`admission-http: ${body.length}-byte reviews, ${plan.runs} runs of ${plan.seconds} s; server ${pinning(SERVER_CORE)}, autocannon ${pinning(LOAD_CORE)}`);
     for (const t of targets) await runCannon({ url: t.url, method: 'POST', body, connections: 50, duration: 1 }); // warm-up
     const samples = new Map<string, CannonResult[]>(targets.map((t) => [t.name, []]));
+    const delays: Delays = new Map();
     for (let r = 0; r < plan.runs; r++) {
-      for (const t of targets) samples.get(t.name)!.push(await load(t.url, body, plan.seconds));
+      for (const t of targets) samples.get(t.name)!.push(await recordLoopDelay(delays, { server: t.server, phase: '50 connections', name: t.name }, () => load(t.url, body, plan.seconds)));
     }
-    return figures(samples.get('tai')!, samples.get('bare')!, `${body.length}-byte AdmissionReview, 50 connections, ${plan.runs} runs of ${plan.seconds} s; plain HTTP; server ${pinning(SERVER_CORE)}, autocannon ${pinning(LOAD_CORE)}`);
+    const note = `${body.length}-byte AdmissionReview, 50 connections, ${plan.runs} runs of ${plan.seconds} s; plain HTTP; server ${pinning(SERVER_CORE)}, autocannon ${pinning(LOAD_CORE)}`;
+    return [...figures(samples.get(targets[1]!.name)!, samples.get(BARE)!, note), ...loopDelayFigures(delays, note, { scenario: 'admission-http', tenants: 1, bare: BARE })];
   } finally {
     for (const s of servers) await s.stop();
     await clusterDown(cluster.dir, true);
@@ -86,7 +92,7 @@ function figures(tai: CannonResult[], bare: CannonResult[], note: string): Figur
   const m = (rs: CannonResult[], pick: (r: CannonResult) => number): number => Number(median(rs.map(pick)).toFixed(3));
   const bareRps = m(bare, (r) => r.requestsPerSecond);
   const common = { scenario: 'admission-http', tenants: 1, note };
-  const baseline = 'bare node:http parsing the same review';
+  const baseline = BARE;
   return [
     figureOf({ ...common, name: 'Deployment review, 50 connections: throughput', value: m(tai, (r) => r.requestsPerSecond), unit: 'req/s', baseline: { name: baseline, value: bareRps }, samples: tai.map((r) => r.requestsPerSecond), target: { op: '>=', value: Math.round(0.8 * bareRps), unit: 'req/s', source: 'design §10: ≥ 0.8 × bare node:http parsing the body' } }),
     figureOf({ ...common, name: 'Deployment review, 50 connections: p50', value: m(tai, (r) => r.latencyMs.p50), unit: 'ms', baseline: { name: baseline, value: m(bare, (r) => r.latencyMs.p50) }, samples: tai.map((r) => r.latencyMs.p50) }),

@@ -4,7 +4,9 @@
  * CPU 0. Two measurements: throughput at saturation (autocannon, 50 and 100 connections: requests/s, p50, p99),
  * and latency at a fixed offered load of 5 000 requests/s paced evenly (bench/load/paced.ts: autocannon's
  * overallRate sends each second's quota in a burst), where queueing does not hide the server's own time.
- * Subject and baseline runs alternate, so drift in the machine hits both alike.
+ * Subject and baseline runs alternate, so drift in the machine hits both alike. Each server records its event
+ * loop's delay (bench/load/loop-delay-probe.ts), read after every load: its max and p99 per phase, beside the
+ * bare server's in the same phase (issue 19: no stall over 10 ms).
  */
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { startChildServer, type ChildServer } from '../child-server.ts';
 import { pinning } from '../cpu-pin.ts';
 import type { CannonResult } from '../load/cannon.ts';
+import { loopDelayFigures, recordLoopDelay, type Delays } from '../loop-delay.ts';
 import { LOAD_CORE, runCannon, runPaced, SERVER_CORE } from '../load/run-cannon.ts';
 import { median, percentile } from '../measure.ts';
 import type { Preset } from '../presets.ts';
@@ -35,8 +38,10 @@ interface LoadTarget {
   name: string;
   url: string;
   body: string;
+  server: ChildServer;
 }
 type Samples = Map<string, CannonResult[]>;
+
 
 const DECISIONS = [
   { op: 'check', body: { tenant: 'bench-co', feature: 'max-projects' } },
@@ -51,26 +56,28 @@ export async function decisionHttpScenario(preset: Preset, log: (line: string) =
   await writeFile(join(dir, 'policy', 'bench-tenant.yaml'), BENCH_TENANT);
   const servers: ChildServer[] = [];
   try {
-    const bare = await startChildServer(['bench/load/bare-server.ts', 'fixed-json'], SERVER_CORE);
+    const bare = await startChildServer(['bench/load/bare-server.ts', 'fixed-json'], SERVER_CORE, { loopDelay: true });
     servers.push(bare);
-    const targets: LoadTarget[] = [{ name: BARE, url: `${bare.url}/`, body: JSON.stringify(DECISIONS[1].body) }];
+    const targets: LoadTarget[] = [{ name: BARE, url: `${bare.url}/`, body: JSON.stringify(DECISIONS[1].body), server: bare }];
     for (const durability of ['sync', 'async'] as const) {
-      const tai = await startChildServer(['cli/tai.ts', 'serve', '--from', join(dir, 'policy'), '--listen', '127.0.0.1:0', '--log', join(dir, `log-${durability}`), '--key', join(dir, 'key'), '--durability', durability], SERVER_CORE);
+      const tai = await startChildServer(['cli/tai.ts', 'serve', '--from', join(dir, 'policy'), '--listen', '127.0.0.1:0', '--log', join(dir, `log-${durability}`), '--key', join(dir, 'key'), '--durability', durability], SERVER_CORE, { loopDelay: true });
       servers.push(tai);
-      for (const d of DECISIONS) targets.push({ name: `${d.op} (${durability})`, url: `${tai.url}/v1/${d.op}`, body: JSON.stringify(d.body) });
+      for (const d of DECISIONS) targets.push({ name: `${d.op} (${durability})`, url: `${tai.url}/v1/${d.op}`, body: JSON.stringify(d.body), server: tai });
     }
     log(`decision-http: ${targets.length} servers, ${plan.runs} rounds of ${plan.seconds} s runs; server ${pinning(SERVER_CORE)}, autocannon ${pinning(LOAD_CORE)}`);
     for (const t of targets) await runCannon({ url: t.url, method: 'POST', body: t.body, connections: 50, duration: 1 }); // warm-up: optimised code
     const saturation = new Map<number, Samples>(CONNECTIONS.map((c) => [c, new Map()]));
     const fixedRate: Samples = new Map();
+    const delays: Delays = new Map();
     for (let r = 0; r < plan.runs; r++) {
-      for (const c of CONNECTIONS) await round(targets, saturation.get(c)!, { connections: c, duration: plan.seconds });
-      for (const t of targets) record(fixedRate, t.name, await checked(t, await runPaced({ url: t.url, body: t.body, rate: RATE, duration: plan.seconds, connections: 50 })));
+      for (const c of CONNECTIONS) await round(targets, saturation.get(c)!, { connections: c, duration: plan.seconds, delays });
+      for (const t of targets) record(fixedRate, t.name, await watched(t, delays, `${RATE} req/s`, () => runPaced({ url: t.url, body: t.body, rate: RATE, duration: plan.seconds, connections: 50 })));
       log(`decision-http: round ${r + 1}/${plan.runs} done`);
     }
     const floor = fsyncFloor(join(dir, 'fsync-probe'));
     log(`decision-http: fdatasync of a 3 KB append here: p50 ${floor.p50} ms, p99 ${floor.p99} ms`);
-    return figures(saturation, fixedRate, { note: `${plan.runs} runs of ${plan.seconds} s; server ${pinning(SERVER_CORE)}, autocannon ${pinning(LOAD_CORE)}`, floor });
+    const note = `${plan.runs} runs of ${plan.seconds} s; server ${pinning(SERVER_CORE)}, autocannon ${pinning(LOAD_CORE)}`;
+    return [...figures(saturation, fixedRate, { note, floor }), ...loopDelayFigures(delays, note, { scenario: 'decision-http', tenants: 7, bare: BARE })];
   } finally {
     for (const s of servers) await s.stop();
     await rm(dir, { recursive: true, force: true });
@@ -99,13 +106,16 @@ function fsyncFloor(path: string): { p50: number; p99: number } {
 }
 
 /** One run against every target in turn, baseline first. */
-async function round(targets: readonly LoadTarget[], samples: Samples, o: { connections: number; duration: number }): Promise<void> {
-  for (const t of targets) record(samples, t.name, await load(t, o));
+async function round(targets: readonly LoadTarget[], samples: Samples, o: { connections: number; duration: number; delays: Delays }): Promise<void> {
+  const { connections, duration } = o;
+  for (const t of targets) record(samples, t.name, await watched(t, o.delays, `${connections} connections`, () => runCannon({ url: t.url, method: 'POST', body: t.body, connections, duration })));
 }
 
-async function load(t: LoadTarget, o: { connections: number; duration: number }): Promise<CannonResult> {
-  return checked(t, await runCannon({ url: t.url, method: 'POST', body: t.body, ...o }));
+/** One load with the server's event-loop delay recorded for it, under `phase`; the result checked. */
+async function watched(t: LoadTarget, delays: Delays, phase: string, load: () => Promise<CannonResult>): Promise<CannonResult> {
+  return recordLoopDelay(delays, { server: t.server, phase, name: t.name }, async () => checked(t, await load()));
 }
+
 
 /** A figure over failed requests would measure the failure path: refuse it. */
 function checked(t: LoadTarget, result: CannonResult): CannonResult {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { jsonSlices } from './json-slices.ts';
 import { writeWholeFile } from './whole-file.ts';
 import type { PublisherState } from './log-publisher.ts';
 import type { ResumePoint } from './receipt-log.ts';
@@ -31,11 +32,15 @@ const saving = new Map<string, Promise<void>>();
 /**
  * Writes `state` to `path` whole (a temporary file, fdatasync'd, renamed over it). Saves to the same path run one
  * after the other, in call order, each after the previous one ended (failed or not): two at once would share the
- * temporary file, leaving mixed JSON or failing the second rename.
+ * temporary file, leaving mixed JSON or failing the second rename. The JSON is made and written a slice at a time
+ * (json-slices.ts): at 1M entries it is tens of megabytes, which one JSON.stringify would stall the event loop
+ * for (~150–200 ms, issue 19). So `state` must not change until the save ends: the capture
+ * (recording/log-replay.ts) copies cells, answers' wrappers and the effective record, and the answers and
+ * documents they hold are replaced in the governor, never changed in place.
  */
 export function saveRunState(path: string, state: RunState<unknown>): Promise<void> {
   const previous = saving.get(path) ?? Promise.resolve();
-  const save = previous.then(() => writeWholeFile(path, new TextEncoder().encode(JSON.stringify(state)), { exclusive: false })).then(() => undefined);
+  const save = previous.then(() => writeWholeFile(path, jsonSlices(state), { exclusive: false })).then(() => undefined);
   const settled = save.catch(() => undefined);
   saving.set(path, settled);
   void settled.then(() => {
