@@ -124,6 +124,18 @@ test.serial('axe-core finds no serious or critical violation on any page; keyboa
   await context.close();
 });
 
+test.serial('the overview lists the policy\'s problems as tai validate prints them: file, line, field', async (t) => {
+  const broken = join(dir, 'policy', 'broken.yaml');
+  await writeFile(broken, 'apiVersion: tai.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: broken\nspec:\n  sku: growth\n  suspended: maybe\n');
+  t.teardown(() => rm(broken, { force: true }));
+  let text = '';
+  for (let i = 0; i < 60 && !/broken\.yaml:7/.test(text); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    text = await (await fetch(`${served.url}/ui`)).text();
+  }
+  t.regex(text, /<li><code>[^<]*broken\.yaml:7[^<]*spec\.suspended[^<]*<\/code><\/li>/);
+});
+
 test('with tokens checked, the dashboard wants a sign-in: a session cookie (HttpOnly, SameSite=Strict), no token in any URL', async (t) => {
   const tokens = join(dir, 'tokens.csv');
   await writeFile(tokens, 'dashboard-token-1,alice,u-1,"ops"\n');
