@@ -158,6 +158,9 @@ interface Slot {
   busy: number;
 }
 
+/** The worker's module beside this one: .ts as shipped, .js in the emitted build (`npm run build`), whose rewrite of extensions reaches imports only. */
+const WORKER_FILE = new URL(`./verify-worker${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url);
+
 /** Worker threads running verify-worker.ts; each range goes to the least busy one. */
 class VerifyPool {
   readonly #slots: Slot[] = [];
@@ -167,7 +170,7 @@ class VerifyPool {
 
   constructor(workers: number) {
     for (let i = 0; i < workers; i++) {
-      const worker = new Worker(new URL('./verify-worker.ts', import.meta.url));
+      const worker = new Worker(WORKER_FILE);
       worker.on('message', (m: { id: number; check?: RangeCheck; error?: string }) => this.#settle(m));
       worker.on('error', (e) => this.#fail(e));
       worker.on('exit', (code) => this.#fail(new Error(`verify worker exited (code ${code})`)));
