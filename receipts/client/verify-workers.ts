@@ -46,7 +46,7 @@ export interface WorkerVerifyOptions {
 export async function verifyLogInWorkers(opts: WorkerVerifyOptions): Promise<LogVerification> {
   const checkpoint = await openCheckpoint(opts.read, opts.verifierKey);
   if ('defects' in checkpoint) return checkpoint;
-  const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
+  const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()) || 1);
   const bundles = Math.ceil(checkpoint.size / TILE_WIDTH);
   if (opts.onEntry !== undefined || workers < 2 || bundles < (opts.minBundles ?? MIN_BUNDLES)) {
     return verifyEntries({ read: opts.read, checkpoint, onEntry: opts.onEntry });
