@@ -1,5 +1,8 @@
 import test from 'ava';
 import fc from 'fast-check';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { decodeReceipt, encodeReceipt } from '../cbor.ts';
 import { signCheckpoint } from '../checkpoint.ts';
 import { hashLeaf } from '../merkle-hash.ts';
@@ -8,6 +11,7 @@ import { generateNoteKey } from '../signed-note.ts';
 import { TileBuilder } from '../tile-builder.ts';
 import { decodeEntryBundle, encodeEntryBundle, TILE_WIDTH } from '../tlog-tiles.ts';
 import { verifyLog, type LogVerification } from '../verify-log.ts';
+import { logFolderReader } from './folder-reader.ts';
 import { verifyLogInWorkers } from './verify-workers.ts';
 
 const KEY = generateNoteKey('test.tai.dev/log', new Uint8Array(32).fill(7));
@@ -147,4 +151,19 @@ test('past 256 bundles (a full level-1 tile), the tiles and root stitched from t
   const badOpts = { ...opts, read: reader(bad) };
   t.like((await verifyLogInWorkers(badOpts)).defects[0], { path: 'tile/1/000' });
   t.deepEqual(await verifyLogInWorkers(badOpts), await verifyLog(badOpts));
+});
+
+test('a log folder read from disk: the same result, and a bundle deleted from the second range named the same', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tai-verify-workers-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  for (const [path, bytes] of LOG) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), bytes);
+  }
+  const opts = { read: logFolderReader(dir), verifierKey: KEY.verifierKey, workers: 2, rangeBundles: 1, minBundles: 1 };
+  t.deepEqual(await verifyLogInWorkers(opts), await verifyLog(opts));
+  await rm(join(dir, 'tile/entries/001'));
+  const r = await verifyLogInWorkers(opts);
+  t.like(r.defects[0], { index: 256, path: 'tile/entries/001', message: 'entry bundle missing (entries 256–511)' });
+  t.deepEqual(r, await verifyLog(opts));
 });
