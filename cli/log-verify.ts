@@ -1,9 +1,10 @@
 // `tai log verify`: a published log (folder, URL or bucket) checked without trusting its publisher; with a
 // bucket, also every anchored checkpoint, by consistency proof against the log.
-import { toHex, verifyLog, type Checkpoint, type LogDefect, type LogVerification, type ReadLogFile } from '../receipts/index.ts';
+import { decodeEntryBundle, entryBundlePath, ReceiptChain, TILE_WIDTH, toHex, type Checkpoint, type LogDefect, type LogVerification, type ReadLogFile } from '../receipts/index.ts';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnchorBucket } from '../receipts/anchor/index.ts';
+import { verifyLogInWorkers } from '../receipts/client/index.ts';
 import { compareEntryFile, type EntryFileComparison } from '../receipts/store/index.ts';
 import { gcsBucket } from '../server/index.ts';
 import { EXIT, stringOption, UsageError, type CommandIO } from './io.ts';
@@ -66,13 +67,30 @@ export interface VerifiedLog {
 async function verifyOne(location: string, values: LogOptionValues): Promise<VerifiedLog> {
   const run = await verifyRunOf(location, values);
   const started = performance.now();
-  const first = firstEntryPredecessor();
-  const result = await verifyLog({ read: run.read, verifierKey: run.verifierKey, onEntry: first.onEntry });
+  const result = await verifyLogInWorkers({ read: run.read, verifierKey: run.verifierKey });
+  const first = await firstEntryOf(run.read, result);
   const anchors = run.bucket && result.checkpoint ? await checkBucket(run, result) : undefined;
   const entries = result.ok ? await checkEntryFile(run, result.checkpoint!.size) : undefined;
   const defects = [...(anchors?.defects ?? []), ...result.defects, ...(entries?.defects ?? [])];
   const seconds = (performance.now() - started) / 1000;
   return { run, result: { ...result, ok: defects.length === 0, defects }, anchors: anchors?.summary, entries, seconds, predecessor: first.predecessor() };
+}
+
+/**
+ * The first entry's predecessor, read back once verified: verifyLogInWorkers hands no entries over (an onEntry
+ * would keep it in one thread), and only entry 0 can name one. Entry 0 passed when any entry did.
+ */
+async function firstEntryOf(read: ReadLogFile, result: LogVerification): Promise<ReturnType<typeof firstEntryPredecessor>> {
+  const first = firstEntryPredecessor();
+  if (result.entries === 0 || !result.checkpoint) return first;
+  const width = Math.min(TILE_WIDTH, result.checkpoint.size);
+  const bundle = await read(entryBundlePath({ index: 0, width }));
+  try {
+    if (bundle !== undefined) first.onEntry(new ReceiptChain().replay(decodeEntryBundle(bundle, width)[0]!));
+  } catch {
+    // Replaced since it verified (a partial bundle 0 as the log grows): no predecessor read.
+  }
+  return first;
 }
 
 /** Several logs as one deployment: each as above, then the successions between them and one summary. */

@@ -11,5 +11,6 @@ export * from './signed-note.ts';
 export * from './checkpoint.ts';
 export * from './tile-builder.ts';
 export * from './verify-log.ts';
+export * from './verify-range.ts';
 export * from './cose-cbor.ts';
 export * from './cose-receipt.ts';

@@ -79,18 +79,7 @@ export class ReceiptChain {
    * its `prev`. Throws ChainError naming the index otherwise.
    */
   replay(bytes: Uint8Array): ChainedEntry {
-    const index = this.size;
-    let receipt: Receipt;
-    try {
-      receipt = decodeReceipt(bytes);
-    } catch (e) {
-      throw new ChainError(index, `not a valid receipt: ${(e as Error).message}`);
-    }
-    if (receipt.index !== index) throw new ChainError(index, `holds index ${receipt.index}, want ${index}`);
-    if (!bytesEqual(receipt.prev, this.#prev)) {
-      throw new ChainError(index, `prev is ${toHex(receipt.prev)}, want the leaf hash of entry ${index - 1}, ${toHex(this.#prev)}: entry ${index - 1} or ${index} was altered`);
-    }
-    return this.#add(receipt, bytes);
+    return this.#add(replayedReceipt(bytes, this.size, this.#prev), bytes);
   }
 
   #add(receipt: Receipt, bytes: Uint8Array): ChainedEntry {
@@ -100,4 +89,23 @@ export class ReceiptChain {
     this.#prev = leafHash;
     return { receipt, bytes, index, leafHash, nodes };
   }
+}
+
+/**
+ * The receipt in `bytes` if it is the entry at `index` after the one whose leaf hash is `prev`: strict
+ * decoding, its index, its `prev`. Throws ChainError naming the index otherwise (ReceiptChain.replay, and a
+ * verifier checking a range of the log on its own).
+ */
+export function replayedReceipt(bytes: Uint8Array, index: number, prev: Uint8Array): Receipt {
+  let receipt: Receipt;
+  try {
+    receipt = decodeReceipt(bytes);
+  } catch (e) {
+    throw new ChainError(index, `not a valid receipt: ${(e as Error).message}`);
+  }
+  if (receipt.index !== index) throw new ChainError(index, `holds index ${receipt.index}, want ${index}`);
+  if (!bytesEqual(receipt.prev, prev)) {
+    throw new ChainError(index, `prev is ${toHex(receipt.prev)}, want the leaf hash of entry ${index - 1}, ${toHex(prev)}: entry ${index - 1} or ${index} was altered`);
+  }
+  return receipt;
 }

@@ -29,28 +29,46 @@ export interface LogVerification {
  * naming its index. `onEntry` sees every good entry (for queries and reports).
  */
 export async function verifyLog(opts: { read: ReadLogFile; verifierKey: string; onEntry?: (e: ChainedEntry) => void }): Promise<LogVerification> {
-  const note = await opts.read('checkpoint');
-  if (note === undefined) return fail({ path: 'checkpoint', message: 'missing: nothing has been published' });
-  let checkpoint: Checkpoint;
-  try {
-    checkpoint = verifyCheckpoint(note, opts.verifierKey).checkpoint;
-  } catch (e) {
-    return fail({ path: 'checkpoint', message: `not signed by the pinned key or malformed: ${(e as Error).message}` });
-  }
+  const checkpoint = await openCheckpoint(opts.read, opts.verifierKey);
+  return 'defects' in checkpoint ? checkpoint : verifyEntries({ read: opts.read, checkpoint, onEntry: opts.onEntry });
+}
+
+/** verifyLog past its checkpoint: the entries, tiles, root and staleness, in one thread. */
+export async function verifyEntries(c: { read: ReadLogFile; checkpoint: Checkpoint; onEntry?: ((e: ChainedEntry) => void) | undefined }): Promise<LogVerification> {
+  const { checkpoint, read } = c;
   const chain = new ReceiptChain();
   const tiles = new TileBuilder({ bundles: false });
   const defects: LogDefect[] = [];
   for (let bundle = 0; bundle * TILE_WIDTH < checkpoint.size && defects.length === 0; bundle++) {
     const width = Math.min(TILE_WIDTH, checkpoint.size - bundle * TILE_WIDTH);
-    defects.push(...(await checkBundle({ read: opts.read, bundle, width, chain, tiles, onEntry: opts.onEntry })));
+    defects.push(...(await checkBundle({ read, bundle, width, chain, tiles, onEntry: c.onEntry })));
     const last = bundle * TILE_WIDTH + width >= checkpoint.size;
-    if (defects.length === 0) defects.push(...(await compareTiles(opts.read, tiles.drain(), last)));
+    if (defects.length === 0) defects.push(...(await compareTiles(read, tiles.drain(), last)));
   }
-  if (defects.length === 0 && !bytesEqual(chain.root(), checkpoint.root)) {
-    defects.push({ path: 'checkpoint', message: `root ${toHex(checkpoint.root)} is not the root of the ${checkpoint.size} entries (${toHex(chain.root())})` });
+  if (defects.length > 0) return { ok: false, checkpoint, entries: chain.size, defects };
+  return finishVerification({ read, checkpoint, root: chain.root() });
+}
+
+/** The checkpoint, verified by the pinned key; or the verification failed at it. */
+export async function openCheckpoint(read: ReadLogFile, verifierKey: string): Promise<Checkpoint | LogVerification> {
+  const note = await read('checkpoint');
+  if (note === undefined) return fail({ path: 'checkpoint', message: 'missing: nothing has been published' });
+  try {
+    return verifyCheckpoint(note, verifierKey).checkpoint;
+  } catch (e) {
+    return fail({ path: 'checkpoint', message: `not signed by the pinned key or malformed: ${(e as Error).message}` });
   }
-  if (defects.length === 0) defects.push(...(await staleness(opts.read, checkpoint.size)));
-  return { ok: defects.length === 0, checkpoint, entries: chain.size, defects };
+}
+
+/** After every entry and tile checked: the tree root against the checkpoint, then staleness. */
+export async function finishVerification(c: { read: ReadLogFile; checkpoint: Checkpoint; root: Uint8Array }): Promise<LogVerification> {
+  const { checkpoint, root } = c;
+  const defects: LogDefect[] = [];
+  if (!bytesEqual(root, checkpoint.root)) {
+    defects.push({ path: 'checkpoint', message: `root ${toHex(checkpoint.root)} is not the root of the ${checkpoint.size} entries (${toHex(root)})` });
+  }
+  if (defects.length === 0) defects.push(...(await staleness(c.read, checkpoint.size)));
+  return { ok: defects.length === 0, checkpoint, entries: checkpoint.size, defects };
 }
 
 /**
@@ -107,7 +125,7 @@ async function checkBundle(c: BundleCheck): Promise<LogDefect[]> {
 }
 
 /** Compares recomputed tiles with the stored ones; partial tiles only at the end of the tree. */
-async function compareTiles(read: ReadLogFile, files: TileFile[], last: boolean): Promise<LogDefect[]> {
+export async function compareTiles(read: ReadLogFile, files: TileFile[], last: boolean): Promise<LogDefect[]> {
   for (const f of files) {
     if (!f.full && !last) continue;
     if (f.path.startsWith('tile/entries/')) continue; // bundles were just read and checked entry by entry

@@ -8,3 +8,4 @@ export * from './log-tree.ts';
 export * from './remote-readers.ts';
 export * from './tile-read.ts';
 export * from './tile-reader.ts';
+export * from './verify-workers.ts';
