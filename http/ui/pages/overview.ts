@@ -1,10 +1,13 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import type { DashboardSource } from '../dashboard-source.ts';
+import type { DashboardSource, DecisionRate } from '../dashboard-source.ts';
 import { count, seconds } from '../format.ts';
 import { RATE_INTERVAL_MS } from '../decision-rates.ts';
 
 const perSecond = (n: number): string => (n / (RATE_INTERVAL_MS / 1000)).toFixed(1);
+const total = (rates: readonly DecisionRate[], outcome: 'allowed' | 'denied'): number => rates.reduce((n, r) => n + r[outcome], 0);
+/** Intervals the table shows: the last two minutes (the five-minute totals sit above it). */
+const SHOWN_INTERVALS = 12;
 
 /** The overview: the served policy, its problems, the decisions of the last minutes, the log, anchoring, counters. */
 export function overviewBody(source: DashboardSource): HtmlEscapedString | Promise<HtmlEscapedString> {
@@ -24,10 +27,11 @@ export function overviewBody(source: DashboardSource): HtmlEscapedString | Promi
 </dl>
 ${problems.length === 0 ? html`<p>No problems: every resource compiled.</p>` : html`<h3>Problems (${problems.length})</h3><ul class="problems">${problems.map((m) => html`<li><code>${m}</code></li>`)}</ul>`}
 </section>
-<section aria-labelledby="decisions-h"><h2 id="decisions-h">Decisions, last five minutes</h2>
-<table class="rates"><caption>Decisions answered per second, by outcome, over each 10 s interval (UTC)</caption>
+<section aria-labelledby="decisions-h"><h2 id="decisions-h">Decisions</h2>
+<p>Last five minutes: ${count(total(rates, 'allowed'))} allowed, ${count(total(rates, 'denied'))} denied.</p>
+<table class="rates"><caption>Decisions answered per second, by outcome, over each 10 s interval of the last two minutes, newest first (UTC)</caption>
 <thead><tr><th scope="col">Interval ending</th><th scope="col">Allowed per second</th><th scope="col">Denied per second</th></tr></thead>
-<tbody>${rates.map((d) => html`<tr><td>${new Date(d.at).toISOString().slice(11, 19)}</td><td>${perSecond(d.allowed)}</td><td>${perSecond(d.denied)}</td></tr>`)}</tbody>
+<tbody>${rates.slice(-SHOWN_INTERVALS).reverse().map((d) => html`<tr><td>${new Date(d.at).toISOString().slice(11, 19)}</td><td>${perSecond(d.allowed)}</td><td>${perSecond(d.denied)}</td></tr>`)}</tbody>
 </table>
 <p>Last interval: <span data-live-field="lastRate">${rates.length ? `${count(rates.at(-1)!.allowed)} allowed, ${count(rates.at(-1)!.denied)} denied` : 'none yet'}</span></p></section>
 <section aria-labelledby="log-h"><h2 id="log-h">Receipt log</h2>
