@@ -83,13 +83,17 @@ async function thirtyCreates(owner: string, during?: () => void): Promise<Promis
   );
 }
 
-/** Every create not admitted was refused by the cap, and only by it: a failed webhook call (failurePolicy Fail) shows here. */
+/**
+ * Every create not admitted was refused by the cap, and only by it: a failed webhook call (failurePolicy Fail) shows
+ * here. The count in use may read above 10 for a moment after a kill: a review the dead replica reserved for is
+ * counted until its reservation expires (docs/adr/0007), the safe side of a cap.
+ */
 function onlyTheCapRefused(t: ExecutionContext, owner: string, results: PromiseSettledResult<unknown>[]): void {
   for (const r of results) {
     if (r.status === 'fulfilled') continue;
     const e = r.reason as unknown;
-    const capped = e instanceof KubeApiError && e.status === 403 && new RegExp(`tenant "${owner}": count/pods cap is 10 and 10 is in use across its namespaces`).test(e.message);
-    t.true(capped, `refused for another reason than the cap: ${String(e)}`);
+    const inUse = e instanceof KubeApiError && e.status === 403 ? new RegExp(`tenant "${owner}": count/pods cap is 10 and (\\d+) is in use across its namespaces`).exec(e.message)?.[1] : undefined;
+    t.true(inUse !== undefined && Number(inUse) >= 10, `refused for another reason than the cap: ${String(e)}`);
   }
 }
 
