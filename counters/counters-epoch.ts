@@ -218,7 +218,10 @@ export async function rebuildFromLogs(client: Client, logs: readonly { origin: s
   return { epoch: id, ready: now === id, waitingFor: [...waiting].sort() };
 }
 
-/** The client with a deadline on every command (sendCommand rejects once it passes). */
+/**
+ * The client with a deadline on every command (sendCommand rejects once it passes). Not guarded-call.ts: that one
+ * turns every failure into CountersUnavailableError, and the script runner must see the store's NOSCRIPT reply.
+ */
 function bounded(client: Client, ms: number): Client {
   const send = client.sendCommand.bind(client);
   const sendCommand = (args: Parameters<Client['sendCommand']>[0], options?: Parameters<Client['sendCommand']>[1]): Promise<unknown> => {

@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompiledPolicy, Governor, PolicyCompiler } from '../governor/index.ts';
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
-import { toHex } from '../receipts/index.ts';
 import type { EntryFs, EntryHandle } from '../receipts/store/entry-file.ts';
 import { FaultyFs, SYNC_FAULTS, WRITE_FAULTS, type FaultPlan } from '../receipts/store/faulty-fs.test-helper.ts';
 import { LogUnavailableError, ReceiptLog, type Durability } from '../receipts/store/index.ts';
-import { LogReplay } from '../recording/log-replay.ts';
+import { LogReadBack } from './support/log-readback.ts';
 import { RecordedGovernor } from '../recording/recorded-governor.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
@@ -111,23 +110,15 @@ async function restart(crash: Crash, label: string, durability: Durability): Pro
   const dir = await mkdtemp(join(tmpdir(), 'tai-crash-'));
   await writeFile(join(dir, 'entries'), crash.bytes);
   const problems: string[] = [];
-  const replay = new LogReplay();
-  const leaves = new Map<number, string>();
-  const keys = new Map<string, number>();
-  let recordedUnits = 0;
+  const read = new LogReadBack();
+  const { replay, leaves, keys } = read;
   let log: ReceiptLog;
   try {
     log = await ReceiptLog.open({
       dir,
       durability: 'sync',
       clock,
-      onEntry: (e) => {
-        replay.add(e);
-        leaves.set(e.index, toHex(e.leafHash));
-        const { body } = e.receipt;
-        if (typeof body.idempotencyKey === 'string') keys.set(body.idempotencyKey, (keys.get(body.idempotencyKey) ?? 0) + 1);
-        if (body.allowed === true) recordedUnits += body.amount as number;
-      },
+      onEntry: read.onEntry,
     });
   } catch (e) {
     return [`${label}: the restart refused: ${(e as Error).message}`];
@@ -141,7 +132,7 @@ async function restart(crash: Crash, label: string, durability: Durability): Pro
   }
   for (const [key, n] of keys) if (n > 1) problems.push(`${label}: ${key} is in the log ${n} times`);
   const used = [...restarted.usage.cells()].find((c) => c.metric === 'api-calls')?.used ?? 0;
-  if (used !== recordedUnits) problems.push(`${label}: the restarted governor counts ${used} units, the log's decisions hold ${recordedUnits}`);
+  if (used !== read.recordedUnits) problems.push(`${label}: the restarted governor counts ${used} units, the log's decisions hold ${read.recordedUnits}`);
   await rm(dir, { recursive: true, force: true });
   return problems;
 }

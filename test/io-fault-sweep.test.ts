@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompiledPolicy, Governor, PolicyCompiler, type UsageCell } from '../governor/index.ts';
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
-import { generateNoteKey, parseSignerKey, thresholdBody, toHex, verifyLog } from '../receipts/index.ts';
+import { generateNoteKey, parseSignerKey, thresholdBody, verifyLog } from '../receipts/index.ts';
 import { FaultyFs, SYNC_FAULTS, WRITE_FAULTS, type FaultPlan } from '../receipts/store/faulty-fs.test-helper.ts';
 import { LogPublisher, LogUnavailableError, ReceiptLog, type Durability } from '../receipts/store/index.ts';
-import { LogReplay } from '../recording/log-replay.ts';
+import { LogReadBack } from './support/log-readback.ts';
 import { RecordedGovernor } from '../recording/recorded-governor.ts';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
@@ -93,22 +93,9 @@ async function run(plan: FaultPlan | undefined, durability: Durability): Promise
   const problems: string[] = [];
   const fail = (m: string): number => problems.push(`${durability} ${plan ? `${plan.fault}@${plan.at}` : 'no fault'}: ${m}`);
   // Restart: replay the log into a fresh governor, as the server does.
-  const replay = new LogReplay();
-  const keys = new Map<string, number>();
-  const leaves = new Map<number, string>();
-  let recordedUnits = 0;
-  const reopened = await ReceiptLog.open({
-    dir,
-    durability: 'sync',
-    clock,
-    onEntry: (e) => {
-      replay.add(e);
-      leaves.set(e.index, toHex(e.leafHash));
-      const { body } = e.receipt;
-      if (typeof body.idempotencyKey === 'string') keys.set(body.idempotencyKey, (keys.get(body.idempotencyKey) ?? 0) + 1);
-      if (e.receipt.kind === 'decision' && body.allowed === true) recordedUnits += body.amount as number;
-    },
-  });
+  const read = new LogReadBack();
+  const { replay, keys, leaves } = read;
+  const reopened = await ReceiptLog.open({ dir, durability: 'sync', clock, onEntry: read.onEntry });
   await reopened.close();
   const restarted = governorOn(() => reopened);
   replay.restore(restarted);
@@ -122,7 +109,7 @@ async function run(plan: FaultPlan | undefined, durability: Durability): Promise
   for (const [key, n] of keys) if (n > 1) fail(`${key} is in the log ${n} times`);
   for (const a of running.refusedKeys) fail(`${a.key} was refused but the running governor remembers its key`);
   const used = running.cells.find((c) => c.metric === 'api-calls')?.used;
-  if (used !== recordedUnits) fail(`the running governor counted ${used} units, the log's decisions hold ${recordedUnits}`);
+  if (used !== read.recordedUnits) fail(`the running governor counted ${used} units, the log's decisions hold ${read.recordedUnits}`);
   if (JSON.stringify(sortCells(restarted.usage.cells())) !== JSON.stringify(running.cells)) fail(`usage after restart ${JSON.stringify(sortCells(restarted.usage.cells()))} ≠ running ${JSON.stringify(running.cells)}`);
   if (!answers.slice(-5).every((a) => a.outcome === 'ok')) fail('decisions after the fault are not all answered');
   const verified = await verifyLog({ read: async (p) => readFile(join(dir, p)).then((b) => new Uint8Array(b)).catch(() => undefined), verifierKey });
