@@ -1,3 +1,5 @@
+import { MarkedMap, type Capture } from './marked-map.ts';
+
 /** How long an idempotency key is remembered (design §3): 24 hours. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -17,11 +19,20 @@ export interface IdempotencyCacheOptions {
   maxKeys?: number;
 }
 
+/** Never changed once stored (`replace` stores a new one): a capture keeps it by reference. */
 interface Entry<T> {
+  readonly tenant: string;
+  readonly key: string;
+  readonly value: T;
+  readonly expiresAt: number;
+}
+
+/** One remembered answer as a snapshot holds it and `remember` takes it back. */
+export interface StoredAnswer<T> {
   tenant: string;
   key: string;
   value: T;
-  expiresAt: number;
+  storedAt: number;
 }
 
 /**
@@ -35,7 +46,7 @@ interface Entry<T> {
  * keys.get('acme', 'req-7', now) ?? keys.remember('acme', 'req-7', decide(), now);
  */
 export class IdempotencyCache<T> {
-  readonly #entries = new Map<string, Entry<T>>();
+  readonly #entries = new MarkedMap<string, Entry<T>>();
   readonly #ttlMs: number;
   readonly #maxKeys: number;
 
@@ -78,28 +89,41 @@ export class IdempotencyCache<T> {
   replace(tenant: string, key: string, stored: T, next: T): boolean {
     const entry = this.#entries.get(scopedKey(tenant, key));
     if (entry?.value !== stored) return false;
-    entry.value = next;
+    this.#entries.set(scopedKey(tenant, key), { ...entry, value: next });
     return true;
   }
 
   /** The unexpired entries with when each was stored, oldest first (to snapshot and restore them). */
-  *entries(now: number): Iterable<{ tenant: string; key: string; value: T; storedAt: number }> {
-    for (const e of this.#entries.values()) if (e.expiresAt > now) yield { tenant: e.tenant, key: e.key, value: e.value, storedAt: e.expiresAt - this.#ttlMs };
+  *entries(now: number): Iterable<StoredAnswer<T>> {
+    for (const e of this.#entries.values()) if (e.expiresAt > now) yield this.#stored(e);
+  }
+
+  /**
+   * `entries(now)` as they are now, taken in O(1) and read later, a member at a time, while the cache goes on
+   * changing (the run state's save, issue 19: see MarkedMap). Release it if it is not read to the end.
+   */
+  capture(now: number): Capture<StoredAnswer<T>> {
+    const captured = this.#entries.capture();
+    const read = (function* (cache: IdempotencyCache<T>): Generator<StoredAnswer<T>> {
+      for (const [, e] of captured) if (e.expiresAt > now) yield cache.#stored(e);
+    })(this);
+    return { [Symbol.iterator]: () => read, release: () => captured.release() };
+  }
+
+  #stored(e: Entry<T>): StoredAnswer<T> {
+    return { tenant: e.tenant, key: e.key, value: e.value, storedAt: e.expiresAt - this.#ttlMs };
   }
 
   #prune(now: number): void {
-    let budget = PRUNE_PER_CALL;
-    for (const [id, entry] of this.#entries) {
-      if (budget-- === 0 || entry.expiresAt > now) return;
-      this.#entries.delete(id);
+    for (let budget = PRUNE_PER_CALL; budget > 0; budget--) {
+      const oldest = this.#entries.oldest();
+      if (oldest === undefined || oldest[1].expiresAt > now) return;
+      this.#entries.delete(oldest[0]);
     }
   }
 
   #evictOverflow(): void {
-    for (const id of this.#entries.keys()) {
-      if (this.#entries.size <= this.#maxKeys) return;
-      this.#entries.delete(id);
-    }
+    while (this.#entries.size > this.#maxKeys) this.#entries.delete(this.#entries.oldest()![0]);
   }
 }
 

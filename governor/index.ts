@@ -13,6 +13,7 @@ export * from './window-cache.ts';
 export * from './thresholds.ts';
 export * from './rate-bucket.ts';
 export * from './idempotency.ts';
+export * from './marked-map.ts';
 export * from './compiled-policy.ts';
 export * from './effective-document.ts';
 export { resolveSku, type SkuResolution } from './resolve-sku.ts';

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { MAX_USAGE, MemoryUsageStore, saturatingAdd } from './usage.ts';
+import fc from 'fast-check';
+import { MAX_USAGE, MemoryUsageStore, saturatingAdd, type UsageCell } from './usage.ts';
 
 const key = { tenant: 'acme', metric: 'api-calls' };
 
@@ -87,4 +88,46 @@ test('a refusal in a new window writes nothing: the cell keeps its window, usage
   usage.setFired(key, 1000, 70);
   t.false(usage.reserve({ key, windowStart: 2000, amount: 11, cap: 10 }).ok);
   t.deepEqual([...usage.cells()], [{ ...key, windowStart: 1000, used: 5, fired: 70 }]);
+});
+
+type Change = { do: 'reserve' | 'release' | 'fired' | 'restore' | 'read'; tenant: number; metric: number; window: number; amount: number };
+const change: fc.Arbitrary<Change> = fc.record({
+  do: fc.constantFrom('reserve', 'release', 'fired', 'restore', 'read'),
+  tenant: fc.nat(4),
+  metric: fc.nat(3),
+  window: fc.nat(2),
+  amount: fc.integer({ min: -5, max: 20 }),
+});
+
+test('a capture reads exactly the cells, in order, as they were when it was taken, whatever changes while it is read', (t) => {
+  fc.assert(
+    fc.property(fc.array(change, { maxLength: 30 }), fc.array(change, { maxLength: 60 }), (before, during) => {
+      const usage = new MemoryUsageStore();
+      const apply = (c: Change): void => {
+        const key = { tenant: `t${c.tenant}`, metric: `m${c.metric}` };
+        if (c.do === 'reserve') usage.reserve({ key, windowStart: c.window, amount: c.amount, cap: 40 });
+        else if (c.do === 'release') usage.release({ key, windowStart: c.window, applied: c.amount });
+        else if (c.do === 'fired') usage.setFired(key, c.window, c.amount);
+        else if (c.do === 'restore') usage.restore([{ ...key, windowStart: c.window, used: Math.abs(c.amount), fired: 0 }]);
+      };
+      before.forEach(apply);
+      const atCapture = [...usage.cells()];
+      const reader = usage.capture()[Symbol.iterator]();
+      const read: UsageCell[] = [];
+      const pull = (count: number): void => {
+        for (let i = 0; i < count; i++) {
+          const next = reader.next();
+          if (next.done === true) return;
+          read.push(next.value);
+        }
+      };
+      for (const c of during) {
+        if (c.do !== 'read') apply(c);
+        else pull(c.amount);
+      }
+      pull(Infinity);
+      t.deepEqual(read, atCapture);
+      t.deepEqual(usage.capture()[Symbol.iterator]().next().value, [...usage.cells()][0]); // released: a new one starts
+    }),
+  );
 });

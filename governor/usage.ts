@@ -1,3 +1,5 @@
+import { copied, type Capture } from './marked-map.ts';
+
 /**
  * Usage counters, kept apart from the policy snapshot (design §3): a snapshot swap never touches them, and a
  * raised limit applies at once to the usage already counted.
@@ -81,6 +83,8 @@ export interface UsageStore {
   cells(): Iterable<UsageCell>;
   /** Puts cells back (from a snapshot or a replay of the receipt log), replacing cells with the same key. */
   restore(cells: Iterable<UsageCell>): void;
+  /** `cells()` as they are now, taken in O(1) and read later (the run state's save); a store without it is copied. */
+  capture?(): Capture<UsageCell>;
 }
 
 /**
@@ -97,10 +101,17 @@ export function saturatingAdd(used: number, amount: number): number {
   return Math.min(MAX_USAGE, Math.max(0, used + amount));
 }
 
-interface MutableCell {
+interface CellValue {
   windowStart: WindowStart;
   used: number;
   fired: number;
+}
+
+interface MutableCell extends CellValue {
+  /** The capture whose `before` this is (0: none); see MemoryUsageStore.capture. */
+  mark: number;
+  /** The cell's value when capture `mark` was taken, kept by its first change since; null: born after it. */
+  before: CellValue | null;
 }
 
 const EMPTY: UsageReading = Object.freeze({ used: 0, fired: 0 });
@@ -116,6 +127,9 @@ const EMPTY: UsageReading = Object.freeze({ used: 0, fired: 0 });
  */
 export class MemoryUsageStore implements UsageStore {
   readonly #tenants = new Map<string, Map<string, MutableCell>>();
+  /** The capture being read (0: none): changes to cells it has not read yet keep their value before. */
+  #mark = 0;
+  #marks = 0;
 
   read(key: UsageKey, windowStart: WindowStart): UsageReading {
     const cell = this.#tenants.get(key.tenant)?.get(key.metric);
@@ -143,6 +157,7 @@ export class MemoryUsageStore implements UsageStore {
   release(reservation: Reservation): void {
     const cell = this.#tenants.get(reservation.key.tenant)?.get(reservation.key.metric);
     if (cell === undefined || cell.windowStart !== reservation.windowStart) return;
+    this.#keep(cell);
     cell.used = Math.max(0, cell.used - reservation.applied);
   }
 
@@ -152,14 +167,67 @@ export class MemoryUsageStore implements UsageStore {
 
   *cells(): Iterable<UsageCell> {
     for (const [tenant, metrics] of this.#tenants) {
-      for (const [metric, cell] of metrics) yield { tenant, metric, ...cell };
+      for (const [metric, { windowStart, used, fired }] of metrics) yield { tenant, metric, windowStart, used, fired };
     }
   }
 
   restore(cells: Iterable<UsageCell>): void {
     for (const { tenant, metric, windowStart, used, fired } of cells) {
-      this.#metrics(tenant).set(metric, { windowStart, used, fired });
+      const metrics = this.#metrics(tenant);
+      const cell = metrics.get(metric);
+      if (cell === undefined) metrics.set(metric, this.#born({ windowStart, used, fired }));
+      else {
+        this.#keep(cell); // changed in place, so a capture being read finds what it held
+        Object.assign(cell, { windowStart, used, fired });
+      }
     }
+  }
+
+  /**
+   * `cells()` as they are now, taken in O(1) and read later, a cell at a time, while usage goes on changing (the
+   * run state's save, issue 19): from now on the first change to a cell not read yet keeps its value before
+   * (`before`), which the capture reads instead; cells born since are skipped; none is ever deleted. So it yields
+   * exactly the cells, in the order, that `cells()` yields now. Reading it to the end releases it, or `release`.
+   * A capture taken while one is held is copied whole.
+   */
+  capture(): Capture<UsageCell> {
+    if (this.#mark !== 0) return copied([...this.cells()]);
+    const mark = (this.#mark = ++this.#marks);
+    const release = (): void => {
+      if (this.#mark === mark) this.#mark = 0;
+    };
+    const read = this.#read(mark, release);
+    return { [Symbol.iterator]: () => read, release };
+  }
+
+  *#read(mark: number, release: () => void): Generator<UsageCell> {
+    try {
+      for (const [tenant, metrics] of this.#tenants) yield* this.#readTenant(mark, tenant, metrics);
+    } finally {
+      release();
+    }
+  }
+
+  *#readTenant(mark: number, tenant: string, metrics: Map<string, MutableCell>): Generator<UsageCell> {
+    for (const [metric, cell] of metrics) {
+      const at = cell.mark === mark ? cell.before : cell;
+      // Read: a later change keeps nothing (cell.mark is this capture's), and nothing stays referenced.
+      cell.mark = mark;
+      cell.before = null;
+      if (at !== null) yield { tenant, metric, windowStart: at.windowStart, used: at.used, fired: at.fired };
+    }
+  }
+
+  /** Before a change to `cell`: its value kept for the capture being read, if it has not read it yet. */
+  #keep(cell: MutableCell): void {
+    if (this.#mark === 0 || cell.mark === this.#mark) return;
+    cell.before = { windowStart: cell.windowStart, used: cell.used, fired: cell.fired };
+    cell.mark = this.#mark;
+  }
+
+  /** A new cell: a capture being read skips it. */
+  #born(value: CellValue): MutableCell {
+    return { ...value, mark: this.#mark, before: null };
   }
 
   /** The cell of a key, started afresh when it holds another window. */
@@ -167,9 +235,12 @@ export class MemoryUsageStore implements UsageStore {
     const metrics = this.#metrics(key.tenant);
     let cell = metrics.get(key.metric);
     if (cell === undefined) {
-      cell = { windowStart, used: 0, fired: 0 };
+      cell = this.#born({ windowStart, used: 0, fired: 0 });
       metrics.set(key.metric, cell);
-    } else if (cell.windowStart !== windowStart) {
+      return cell;
+    }
+    this.#keep(cell); // the caller changes it
+    if (cell.windowStart !== windowStart) {
       cell.windowStart = windowStart;
       cell.used = 0;
       cell.fired = 0;

@@ -1,6 +1,7 @@
 import mergePatch from 'json-merge-patch';
-import type { EffectiveDocument, Governor, UsageCell } from '../governor/index.ts';
+import { copied, MarkedMap, type Capture, type EffectiveDocument, type Governor, type StoredAnswer, type UsageCell } from '../governor/index.ts';
 import { ReceiptBodyError, readDecisionBody, readReconcileBody, readThresholdBody, toHex, type ChainedEntry, type ConsumeDecisionBody, type DecisionBody, type ReconcileBody, type ThresholdBody } from '../receipts/index.ts';
+import { jsonObjectOf, type JsonObjectEntries } from '../receipts/store/json-slices.ts';
 import { consumeAnswerFrom } from './decision-receipts.ts';
 
 /** What the governor holds in memory, saved so a restart replays only the log's tail. */
@@ -11,22 +12,33 @@ export interface ReplayState {
 }
 
 /**
- * A ReplayState as captured for a save, written as one (receipts/store/json-slices.ts writes a Map as an object):
- * a copy of the effective map is several times cheaper to take in one tick than an object of 100 000 keys. The
- * documents it holds are replaced in the map when the policy changes, never changed in place, so the copy
- * stays as taken while the save writes it a slice at a time.
+ * A ReplayState as captured for a save, in the tick the log's size is read, and read as the save writes it, a slice
+ * at a time (receipts/store/json-slices.ts writes the captures as arrays and `effective` as an object): each
+ * part is a Capture (governor/marked-map.ts), taken in O(1), that yields exactly what the governor held when it
+ * was taken, however the governor changes while it is read. `release` ends the captures of a save that failed
+ * before reading them to the end (a function: left out of the JSON).
  */
-export interface CapturedReplayState extends Omit<ReplayState, 'effective'> {
-  effective: ReadonlyMap<string, EffectiveDocument>;
+export interface CapturedReplayState {
+  cells: Iterable<UsageCell>;
+  answers: Iterable<StoredAnswer<unknown>>;
+  effective: JsonObjectEntries;
+  release(): void;
 }
 
 /**
- * What the governor holds in memory at `now`, for the saved run state (server/run-state.ts): taken in one tick, it
- * matches the log exactly at its current size. `effective` is each tenant's last recorded entitlements. Cells and
- * answers' wrappers are fresh objects; the answers they hold are replaced in the governor, never changed.
+ * What the governor holds in memory at `now`, for the saved run state (receipts/store/run-state.ts): it matches
+ * the log exactly at the size read in the same tick. `effective` is each tenant's last recorded entitlements.
  */
-export function replayStateOf(governor: Governor, effective: ReadonlyMap<string, EffectiveDocument>, now: number): CapturedReplayState {
-  return { cells: [...governor.usage.cells()], answers: [...governor.idempotency.entries(now)], effective: new Map(effective) };
+export function replayStateOf(governor: Governor, effective: ReadonlyMap<string, EffectiveDocument> | MarkedMap<string, EffectiveDocument>, now: number): CapturedReplayState {
+  const cells = governor.usage.capture?.() ?? copied([...governor.usage.cells()]);
+  const answers = governor.idempotency.capture(now);
+  return capturedState(cells, answers, effective);
+}
+
+function capturedState(cells: Capture<UsageCell>, answers: Capture<StoredAnswer<unknown>>, effective: ReadonlyMap<string, EffectiveDocument> | MarkedMap<string, EffectiveDocument>): CapturedReplayState {
+  const recorded = effective instanceof MarkedMap ? effective.capture() : copied([...effective]);
+  const release = (): void => [cells, answers, recorded].forEach((c) => c.release());
+  return { cells, answers, effective: jsonObjectOf(recorded), release };
 }
 
 /**
@@ -85,8 +97,9 @@ export class LogReplay {
    * What the replay holds, for the saved run state, when it follows the log as it grows (replicas sharing
    * counters: this log's own view of usage, kept to restore shared counters that were lost).
    */
-  state(): CapturedReplayState {
-    return { cells: [...this.#cells.values()].map((c) => ({ ...c })), answers: [], effective: new Map(this.effective) };
+  state(effective: ReadonlyMap<string, EffectiveDocument> | MarkedMap<string, EffectiveDocument> = this.effective): CapturedReplayState & { cells: UsageCell[] } {
+    const cells = [...this.#cells.values()].map((c) => ({ ...c }));
+    return { ...capturedState(copied(cells), copied([]), effective), cells };
   }
 
   /** Puts the rebuilt state into a governor (before it serves). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import mergePatch from 'json-merge-patch';
 import type { Tenant } from '../crds/index.ts';
-import { effectiveDocument, type CompiledTenant, type EffectiveDocument, type PolicySnapshot } from '../governor/index.ts';
+import { effectiveDocument, MarkedMap, type CompiledTenant, type EffectiveDocument, type PolicySnapshot } from '../governor/index.ts';
 import { reconcileBody, type ReceiptBody } from '../receipts/index.ts';
 import { LogUnavailableError, type ReceiptLog } from '../receipts/store/index.ts';
 
@@ -12,19 +12,20 @@ import { LogUnavailableError, type ReceiptLog } from '../receipts/store/index.ts
  */
 export class PolicyReceipts {
   readonly #log: ReceiptLog;
-  readonly #recorded: Map<string, EffectiveDocument>;
+  /** Marked: the run state's save captures it in O(1) and reads it over many ticks (issue 19). */
+  readonly #recorded: MarkedMap<string, EffectiveDocument>;
   /** Tenants whose change is not recorded yet because an append threw: the next snapshot records them. */
   readonly #pending = new Set<string>();
   /** Receipt bodies made ahead by `prepare`, by tenant, with what they were made from. */
   #prepared = new Map<string, Prepared>();
 
-  constructor(log: ReceiptLog, recorded: Map<string, EffectiveDocument>) {
+  constructor(log: ReceiptLog, recorded: ReadonlyMap<string, EffectiveDocument>) {
     this.#log = log;
-    this.#recorded = recorded;
+    this.#recorded = new MarkedMap(recorded);
   }
 
-  /** The last recorded effective entitlements, by tenant (saved with the run state). */
-  get recorded(): ReadonlyMap<string, EffectiveDocument> {
+  /** The last recorded effective entitlements, by tenant (saved with the run state): to read, never to change. */
+  get recorded(): MarkedMap<string, EffectiveDocument> {
     return this.#recorded;
   }
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { jsonSlices } from './json-slices.ts';
+import { jsonObjectOf, jsonSlices } from './json-slices.ts';
 
 async function text(value: unknown): Promise<string> {
   const decoder = new TextDecoder();
@@ -41,4 +41,17 @@ test('a Map is written as the object of its entries, at any depth', async (t) =>
   const docs = new Map(Array.from({ length: 100 }, (_, i) => [`tenant-${i}`, { features: { sso: i % 2 === 0 }, gone: undefined }]));
   const state = { replay: { effective: docs, small: new Map([['a', 1]]) } };
   t.is(await text(state), JSON.stringify({ replay: { effective: Object.fromEntries(docs), small: { a: 1 } } }));
+});
+
+test('a plain iterable object is written as the array it yields, jsonObjectOf as the object of its entries, each pulled in its turn', async (t) => {
+  const pulled: number[] = [];
+  const lazy = {
+    *[Symbol.iterator]() {
+      for (let i = 0; i < 3000; i++) yield (pulled.push(i), { i });
+    },
+    release: () => undefined,
+  };
+  const entries = jsonObjectOf((function* () { yield* [['a', 1], ['b', { c: [2] }]] as [string, unknown][]; })());
+  t.is(await text({ version: 1, replay: { cells: lazy, effective: entries } }), JSON.stringify({ version: 1, replay: { cells: Array.from({ length: 3000 }, (_, i) => ({ i })), effective: { a: 1, b: { c: [2] } } } }));
+  t.is(pulled.length, 3000);
 });

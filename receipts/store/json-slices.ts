@@ -20,7 +20,9 @@ const SPLIT_DEPTH = 2;
  * is taken. Same text as JSON.stringify for plain objects, arrays and JSON leaves; whatever has a toJSON or
  * another prototype is written whole, by JSON.stringify; but a Map is written as the object of its entries
  * (JSON.stringify writes `{}`), so a caller may hand over a copy of a large map, much cheaper to take than an
- * object of as many keys. Throws what JSON.stringify throws (a BigInt, a cycle).
+ * object of as many keys; a plain object with a [Symbol.iterator] (a capture read as it goes, governor/marked-map.ts)
+ * is written as the array of what it yields, and `jsonObjectOf(entries)` as the object of its entries, each pulled
+ * when its turn comes. Throws what JSON.stringify throws (a BigInt, a cycle).
  */
 export async function* jsonSlices(value: unknown): AsyncGenerator<Uint8Array> {
   const encoder = new TextEncoder();
@@ -41,21 +43,37 @@ export async function* jsonSlices(value: unknown): AsyncGenerator<Uint8Array> {
   if (parts.length > 0) yield encoder.encode(parts.join(''));
 }
 
+/** Entries written by jsonSlices as a JSON object, pulled as it writes them. */
+export class JsonObjectEntries {
+  readonly entries: Iterable<[string, unknown]>;
+  constructor(entries: Iterable<[string, unknown]>) {
+    this.entries = entries;
+  }
+}
+
+export function jsonObjectOf(entries: Iterable<[string, unknown]>): JsonObjectEntries {
+  return new JsonObjectEntries(entries);
+}
+
 /** The text of `value` in pieces, each small unless one leaf is big. */
 function* jsonPieces(value: unknown, depth: number): Generator<string> {
   if (value instanceof Map) yield* memberPieces(value as ReadonlyMap<unknown, unknown>, depth);
+  else if (value instanceof JsonObjectEntries) yield* memberPieces(value.entries, depth);
   else if (Array.isArray(value) && split(value.length, depth)) yield* arrayPieces(value, depth);
+  else if (isLazySequence(value)) yield* arrayPieces(value, depth);
   else if (isPlainObject(value) && split(Object.keys(value).length, depth)) yield* memberPieces(Object.entries(value), depth);
   else yield JSON.stringify(value);
 }
 
-function* arrayPieces(items: readonly unknown[], depth: number): Generator<string> {
+function* arrayPieces(items: Iterable<unknown>, depth: number): Generator<string> {
   yield '[';
-  for (let i = 0; i < items.length; i++) {
-    if (i > 0) yield ',';
+  let first = true;
+  for (const item of items) {
+    if (!first) yield ',';
+    first = false;
     // As JSON.stringify: an array member that JSON has no text for is null.
-    if (jsonless(items[i])) yield 'null';
-    else yield* jsonPieces(items[i], depth + 1);
+    if (jsonless(item)) yield 'null';
+    else yield* jsonPieces(item, depth + 1);
   }
   yield ']';
 }
@@ -78,6 +96,11 @@ function split(members: number, depth: number): boolean {
 
 function jsonless(value: unknown): boolean {
   return value === undefined || typeof value === 'function' || typeof value === 'symbol';
+}
+
+/** A plain object that is iterable (a capture, read as it is written): written as an array (JSON.stringify: an object). */
+function isLazySequence(value: unknown): value is Iterable<unknown> {
+  return isPlainObject(value) && Symbol.iterator in value;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

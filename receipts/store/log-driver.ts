@@ -5,14 +5,22 @@ import { saveRunState } from './run-state.ts';
 /** How often a checkpoint is signed while entries arrive (design §5: at least every second). */
 export const CHECKPOINT_EVERY_MS = 1000;
 
-export interface LogDriverOptions<R> {
+/** What the run state carries beside the log: `release` (if any) ends a capture that the save did not read to its end. */
+export interface HeldState {
+  release?(): void;
+}
+
+export interface LogDriverOptions<R extends HeldState> {
   log: ReceiptLog;
   publisher: LogPublisher;
   /** The run state file (state.json) that bounds replay at the next start. */
   statePath: string;
   /** Entries between two run-state saves. */
   stateEvery: number;
-  /** What the run state carries beside the log (recording/log-replay.ts), taken in the tick the log's size is read. */
+  /**
+   * What the run state carries beside the log (recording/log-replay.ts), taken in the tick the log's size is read
+   * (in O(1): captures read as the save writes them, issue 19).
+   */
   replayState: () => R;
   clock: { now(): number };
   /** Each publish's outcome (the server reports an outage once and /readyz follows it). */
@@ -26,7 +34,7 @@ export interface LogDriverOptions<R> {
  * entries arrive, the run state every `stateEvery` durable entries, and the closing sequence. One tick at a time:
  * one still running when the next is due (a slow disk) makes that one skip.
  */
-export class LogDriver<R> {
+export class LogDriver<R extends HeldState> {
   readonly #o: LogDriverOptions<R>;
   #publishedAt: number;
   /** The size the last run-state save captured (0: none by this run or the one it resumed from). */
@@ -83,9 +91,13 @@ export class LogDriver<R> {
     const pointing = log.captureResumePoint();
     const size = log.size;
     this.#savedAt = size;
-    const [point, published] = await Promise.all([pointing, publisher.stateAt(size)]);
-    await saveRunState(this.#o.statePath, { version: 1, log: point, publisher: published, replay });
-    this.#stateAt = point.size;
+    try {
+      const [point, published] = await Promise.all([pointing, publisher.stateAt(size)]);
+      await saveRunState(this.#o.statePath, { version: 1, log: point, publisher: published, replay });
+      this.#stateAt = point.size;
+    } finally {
+      replay.release?.(); // a save that failed before reading its capture to the end
+    }
   }
 
   /**
