@@ -12,6 +12,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { CompiledPolicy, Governor, MarkedMap, PolicyCompiler, effectiveDocument, type EffectiveDocument } from '../../governor/index.ts';
 import { saveRunState, type RunState } from '../../receipts/store/index.ts';
 import { writeWholeFile } from '../../receipts/store/whole-file.ts';
@@ -124,8 +126,18 @@ function figures(m: Measured): Figure[] {
   ];
 }
 
-/** Runs `save` with the event loop's delay recorded throughout. */
+/**
+ * A full collection, outside every measured window: the baselines (a 140 MB JSON.stringify) leave hundreds of MB of
+ * garbage whose compaction would otherwise land in whichever save runs next.
+ */
+const collect = ((): (() => void) => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+/** Runs `save` with the event loop's delay recorded throughout, after a full collection. */
 export async function watched(save: () => Promise<unknown>): Promise<Save> {
+  collect();
   const delay = monitorEventLoopDelay({ resolution: 1 });
   await new Promise((resolve) => setTimeout(resolve, 20)); // a quiet loop before, so the histogram starts clean
   delay.enable();
