@@ -184,6 +184,16 @@ export class MemoryUsageStore implements UsageStore {
   }
 
   /**
+   * Sets a cell's usage and/or fired mark in `windowStart` to the values given (a replay of the receipt log, which
+   * records absolute values); a cell holding another window starts this one afresh first.
+   */
+  put(key: UsageKey, windowStart: WindowStart, values: { used?: number | undefined; fired?: number | undefined }): void {
+    const cell = this.#cell(key, windowStart);
+    if (values.used !== undefined) cell.used = values.used;
+    if (values.fired !== undefined) cell.fired = values.fired;
+  }
+
+  /**
    * `cells()` as they are now, taken in O(1) and read later, a cell at a time, while usage goes on changing (the
    * run state's save, issue 19): from now on the first change to a cell not read yet keeps its value before
    * (`before`), which the capture reads instead; cells born since are skipped; none is ever deleted. So it yields

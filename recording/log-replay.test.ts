@@ -28,3 +28,15 @@ test('a malformed consume body stops the replay naming the entry and the field',
   t.throws(() => replay.add(entry(7, { ...decisionBody(consume), used: 'five' })), { message: 'receipt log entry 7: decision body: used must be an integer, got "five"' });
   t.throws(() => replay.add(entry(8, decisionBody({ ...consume, reason: 'RateLimited' }))), { message: /^receipt log entry 8: decision body: reason must be a consume reason \(Allowed, .*\), got "RateLimited"$/ });
 });
+
+test('a capture of a replay that follows the log holds the usage at the capture, whatever entries come after', (t) => {
+  const replay = new LogReplay();
+  replay.add(entry(0, decisionBody(consume)));
+  replay.follow();
+  const captured = replay.capture(new Map([['acme', { sku: 'growth' } as never]]));
+  replay.add(entry(1, decisionBody({ ...consume, used: 9, idempotencyKey: 'k2' })));
+  replay.add(entry(2, decisionBody({ ...consume, tenant: 'other', used: 1 })));
+  t.deepEqual([...captured.cells], [{ tenant: 'acme', metric: 'api-calls', windowStart: consume.windowStart, used: 5, fired: 0 }]);
+  t.deepEqual([...captured.answers], []);
+  t.deepEqual(replay.state().cells.map((c) => c.used), [9, 1]);
+});

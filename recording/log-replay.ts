@@ -1,5 +1,5 @@
 import mergePatch from 'json-merge-patch';
-import { copied, MarkedMap, type Capture, type EffectiveDocument, type Governor, type StoredAnswer, type UsageCell } from '../governor/index.ts';
+import { copied, MarkedMap, MemoryUsageStore, type Capture, type EffectiveDocument, type Governor, type StoredAnswer, type UsageCell } from '../governor/index.ts';
 import { ReceiptBodyError, readDecisionBody, readReconcileBody, readThresholdBody, toHex, type ChainedEntry, type ConsumeDecisionBody, type DecisionBody, type ReconcileBody, type ThresholdBody } from '../receipts/index.ts';
 import { jsonObjectOf, type JsonObjectEntries } from '../receipts/store/json-slices.ts';
 import { consumeAnswerFrom } from './decision-receipts.ts';
@@ -47,7 +47,8 @@ function capturedState(cells: Capture<UsageCell>, answers: Capture<StoredAnswer<
  * not record a reconcile receipt for a policy that did not change).
  */
 export class LogReplay {
-  readonly #cells = new Map<string, UsageCell>();
+  /** Usage as the log left it: captured in O(1) for a save while the replay follows the log (replicas sharing counters). */
+  readonly #cells = new MemoryUsageStore();
   readonly #answers: { tenant: string; key: string; answer: object; at: number }[] = [];
   readonly effective = new Map<string, EffectiveDocument>();
   entries = 0;
@@ -65,7 +66,7 @@ export class LogReplay {
   }
 
   #resume(saved: ReplayState): void {
-    for (const c of saved.cells ?? []) this.#cells.set(cellKey(c.tenant, c.metric), { ...c });
+    this.#cells.restore(saved.cells ?? []);
     for (const a of saved.answers ?? []) this.#answers.push({ tenant: a.tenant, key: a.key, answer: a.value, at: a.storedAt });
     for (const [name, doc] of Object.entries(saved.effective ?? {})) this.effective.set(name, doc);
   }
@@ -94,25 +95,25 @@ export class LogReplay {
   }
 
   /**
-   * What the replay holds, for the saved run state, when it follows the log as it grows (replicas sharing
-   * counters: this log's own view of usage, kept to restore shared counters that were lost).
+   * What the replay holds, copied now: usage as the log left it (replicas sharing counters: this log's own view of
+   * usage, kept to restore shared counters that were lost; `tai counters`). The run state's save takes `capture`.
    */
-  state(effective: ReadonlyMap<string, EffectiveDocument> | MarkedMap<string, EffectiveDocument> = this.effective): CapturedReplayState & { cells: UsageCell[] } {
-    const cells = [...this.#cells.values()].map((c) => ({ ...c }));
-    return { ...capturedState(copied(cells), copied([]), effective), cells };
+  state(): { cells: UsageCell[]; effective: ReadonlyMap<string, EffectiveDocument> } {
+    return { cells: [...this.#cells.cells()], effective: this.effective };
+  }
+
+  /**
+   * What the replay holds, captured for the saved run state in the tick the log's size is read and read as the
+   * save writes it (see CapturedReplayState), with `effective`, the recording layer's last recorded entitlements.
+   */
+  capture(effective: ReadonlyMap<string, EffectiveDocument> | MarkedMap<string, EffectiveDocument>): CapturedReplayState {
+    return capturedState(this.#cells.capture(), copied([]), effective);
   }
 
   /** Puts the rebuilt state into a governor (before it serves). */
   restore(governor: Governor): void {
-    governor.usage.restore(this.#cells.values());
+    governor.usage.restore(this.#cells.cells());
     for (const a of this.#answers) governor.idempotency.remember(a.tenant, a.key, a.answer as never, a.at);
-  }
-
-  #cell(tenant: string, metric: string, windowStart: number | null): UsageCell {
-    const key = cellKey(tenant, metric);
-    let cell = this.#cells.get(key);
-    if (!cell || cell.windowStart !== windowStart) this.#cells.set(key, (cell = { tenant, metric, windowStart, used: 0, fired: 0 }));
-    return cell;
   }
 
   #decision(entry: ChainedEntry, body: DecisionBody): void {
@@ -121,12 +122,9 @@ export class LogReplay {
 
   #consume(entry: ChainedEntry, body: ConsumeDecisionBody): void {
     if (body.allowed && body.amount !== 0) {
-      const cell = this.#cell(body.tenant, body.subject, body.windowStart);
-      cell.used = body.used;
       // The fired mark as this decision left it, in decision order: a batch's threshold receipts all precede its
       // decisions, so they alone cannot tell a re-arm between two crossings (a gauge that fell back re-arms).
-      if (body.threshold !== undefined) cell.fired = body.threshold;
-      if (body.rearmed !== undefined) cell.fired = body.rearmed;
+      this.#cells.put({ tenant: body.tenant, metric: body.subject }, body.windowStart, { used: body.used, fired: body.rearmed ?? body.threshold });
     }
     if (this.#keepAnswers && body.idempotencyKey !== undefined && body.amount !== 0) {
       const answer = { ...read(entry, consumeAnswerFrom(body)), receipt: { index: entry.index, leafHash: toHex(entry.leafHash) } };
@@ -135,9 +133,8 @@ export class LogReplay {
   }
 
   #threshold(body: ThresholdBody): void {
-    const cell = this.#cell(body.tenant, body.metric, body.windowStart);
     // Only a threshold above the mark fires, and the mark becomes it; a gauge's mark may have been lowered first.
-    cell.fired = body.threshold;
+    this.#cells.put({ tenant: body.tenant, metric: body.metric }, body.windowStart, { fired: body.threshold });
   }
 
   #reconcile(body: ReconcileBody): void {
@@ -153,9 +150,4 @@ export class LogReplay {
 function read<T>(entry: ChainedEntry, body: T | ReceiptBodyError): T {
   if (body instanceof ReceiptBodyError) throw new Error(`receipt log entry ${entry.index}: ${body.message}`, { cause: body });
   return body;
-}
-
-/** One usage counter's key: a tenant name cannot contain NUL, so tenant + metric cannot collide. */
-function cellKey(tenant: string, metric: string): string {
-  return `${tenant}\u0000${metric}`;
 }

@@ -114,7 +114,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     statePath,
     stateEvery: opts.stateEvery,
     // On shared counters the replay follows the log: this log's own view of usage, not the store's.
-    replayState: () => (shared ? replay.state(policyReceipts.recorded) : replayStateOf(governor, policyReceipts.recorded, clock.now())),
+    replayState: () => (shared ? replay.capture(policyReceipts.recorded) : replayStateOf(governor, policyReceipts.recorded, clock.now())),
     clock,
     onPublish: (o) => (o.ok ? publishing.succeeded() : publishing.failed(o.error)),
     onStateError: (e) => io.err(`tai: saving ${statePath} failed (the next try comes after ${opts.stateEvery} more entries): ${errorText(e)}`),
