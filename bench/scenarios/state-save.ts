@@ -32,6 +32,11 @@ const TARGET = { op: '<=', value: 10, unit: 'ms', source: 'issue 19 (no stall ov
 export interface Save {
   /** The longest event-loop delay seen during the save, ms. */
   maxMs: number;
+  /**
+   * The most main-thread CPU spent between two turns of a 1 ms timer, ms: the longest block the process itself
+   * caused, which a loaded machine does not inflate as it does the delay (a starved thread waits, but spends no CPU).
+   */
+  cpuMaxMs: number;
   p99Ms: number;
   seconds: number;
 }
@@ -77,7 +82,7 @@ async function measured(tenants: number, runs: number, log: (line: string) => vo
     }
     m.mb = (await stat(join(dir, 'state.json'))).size / 1e6;
     const ms = (xs: number[]): string => xs.map((x) => x.toFixed(1)).join(', ');
-    log(`state-save, ${tenants} tenant(s): ${m.mb.toFixed(1)} MB; capture ${ms(m.captures)} ms (whole copies: ${ms(m.oldCaptures)}); longest stall: capture + sliced write ${ms(m.sliced.map((s) => s.maxMs))} ms, whole copies + sliced write ${ms(m.oldSliced.map((s) => s.maxMs))} ms, one JSON.stringify ${ms(m.whole.map((s) => s.maxMs))} ms, idle ${ms(m.idle.map((s) => s.maxMs))} ms`);
+    log(`state-save, ${tenants} tenant(s): ${m.mb.toFixed(1)} MB; capture ${ms(m.captures)} ms (whole copies: ${ms(m.oldCaptures)}); longest stall: capture + sliced write ${ms(m.sliced.map((s) => s.maxMs))} ms, whole copies + sliced write ${ms(m.oldSliced.map((s) => s.maxMs))} ms, one JSON.stringify ${ms(m.whole.map((s) => s.maxMs))} ms, idle ${ms(m.idle.map((s) => s.maxMs))} ms; most main-thread CPU between two turns: capture + sliced write ${ms(m.sliced.map((s) => s.cpuMaxMs))} ms, whole copies + sliced write ${ms(m.oldSliced.map((s) => s.cpuMaxMs))} ms, idle ${ms(m.idle.map((s) => s.cpuMaxMs))} ms`);
     return figures(m);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -114,10 +119,11 @@ const CHURN_TENANTS: string[] = [];
 
 function figures(m: Measured): Figure[] {
   const common = { scenario: 'state-save', tenants: m.tenants, unit: 'ms' };
-  const worst = (saves: Save[], k: 'maxMs' | 'p99Ms'): number => Math.max(...saves.map((s) => s[k]));
+  const worst = (saves: Save[], k: 'maxMs' | 'p99Ms' | 'cpuMaxMs'): number => Math.max(...saves.map((s) => s[k]));
   const note = `${m.mb.toFixed(1)} MB state.json (${m.tenants} tenant(s)' cells and effective entitlements, ${ANSWERS} idempotent answers), ~5 000 decisions/s meanwhile; worst of ${m.sliced.length} saves; the loop idle in the same run: longest ${worst(m.idle, 'maxMs').toFixed(1)} ms, p99 ${worst(m.idle, 'p99Ms').toFixed(1)} ms`;
   return [
     figureOf({ ...common, name: 'run-state save (capture + sliced write): longest event-loop stall', value: worst(m.sliced, 'maxMs'), baseline: { name: 'whole copies in one tick + the same sliced write', value: worst(m.oldSliced, 'maxMs') }, target: TARGET, note, samples: m.sliced.map((s) => s.maxMs) }),
+    figureOf({ ...common, name: 'run-state save (capture + sliced write): most main-thread CPU between two loop turns', value: worst(m.sliced, 'cpuMaxMs'), baseline: { name: 'whole copies in one tick + the same sliced write', value: worst(m.oldSliced, 'cpuMaxMs') }, target: TARGET, note: `${note}; the loop idle: ${worst(m.idle, 'cpuMaxMs').toFixed(1)} ms`, samples: m.sliced.map((s) => s.cpuMaxMs) }),
     figureOf({ ...common, name: 'run-state save (capture + sliced write): event-loop delay p99', value: worst(m.sliced, 'p99Ms'), baseline: { name: 'whole copies in one tick + the same sliced write', value: worst(m.oldSliced, 'p99Ms') }, note, samples: m.sliced.map((s) => s.p99Ms) }),
     figureOf({ ...common, name: 'run-state save (capture + sliced write): longest stall against the loop idle', value: worst(m.sliced, 'maxMs'), baseline: { name: 'the same loop idle for 300 ms before each save (what the machine alone adds)', value: worst(m.idle, 'maxMs') }, note }),
     figureOf({ ...common, name: 'run-state save before issue 19 (one JSON.stringify + write): longest stall', value: worst(m.whole, 'maxMs'), baseline: { name: 'capture + sliced write', value: worst(m.sliced, 'maxMs') }, note, samples: m.whole.map((s) => s.maxMs) }),
@@ -142,12 +148,36 @@ export async function watched(save: () => Promise<unknown>): Promise<Save> {
   await new Promise((resolve) => setTimeout(resolve, 20)); // a quiet loop before, so the histogram starts clean
   delay.enable();
   await new Promise((resolve) => setTimeout(resolve, 5)); // the histogram has no sample to be late before its first
+  const turns = cpuBetweenTurns();
   const started = performance.now();
   await save();
   const seconds = (performance.now() - started) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 5)); // the last stall is recorded by the next sample
   delay.disable();
-  return { maxMs: delay.max / 1e6, p99Ms: delay.percentile(99) / 1e6, seconds };
+  return { maxMs: delay.max / 1e6, p99Ms: delay.percentile(99) / 1e6, cpuMaxMs: turns.stop(), seconds };
+}
+
+/** Watches the main thread's CPU time between two turns of a 1 ms timer; `stop` gives the most, ms. */
+function cpuBetweenTurns(): { stop(): number } {
+  const cpu = (): number => {
+    const used = process.threadCpuUsage();
+    return (used.user + used.system) / 1000;
+  };
+  let last = cpu();
+  let most = 0;
+  const turn = (): void => {
+    const now = cpu();
+    most = Math.max(most, now - last);
+    last = now;
+    timer = setTimeout(turn, 1);
+  };
+  let timer = setTimeout(turn, 1);
+  return {
+    stop: () => {
+      clearTimeout(timer);
+      return Math.max(most, cpu() - last);
+    },
+  };
 }
 
 /** A governor as ~1M entries leave it: each tenant's usage, its effective entitlements, the answers of keyed consumes. */
