@@ -11,6 +11,7 @@ import { requestLog, type Logger } from './logger.ts';
 import { httpMetrics, meteredDecisions, metricsApi, type ServerMetrics } from './metrics.ts';
 import { openApiApi } from './openapi.ts';
 import { problem } from './problem.ts';
+import { nextRequestId } from './request-id.ts';
 import { uiApi, type UiOptions } from './ui/ui-api.ts';
 
 export interface AppOptions extends DecisionApiOptions {
@@ -40,7 +41,7 @@ export const ADMISSION_MAX_BYTES = 7 * 1024 * 1024;
 export function createApp(opts: AppOptions): Hono {
   const app = new Hono();
   const maxSize = opts.maxBodyBytes ?? 1024 * 1024;
-  app.use(requestId());
+  app.use(requestId({ generator: nextRequestId }));
   if (opts.logger) app.use(requestLog(opts.logger));
   if (opts.metrics) app.use(httpMetrics(opts.metrics));
   const limit = (bytes: number): MiddlewareHandler => bodyLimit(bytes, (c) => problem(c, 'payload-too-large', `request bodies are limited to ${bytes} bytes`));

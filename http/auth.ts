@@ -1,5 +1,5 @@
-import type { Context, MiddlewareHandler } from 'hono';
-import { problem } from './problem.ts';
+import type { MiddlewareHandler } from 'hono';
+import { Refusal, refuse } from './problem.ts';
 
 /** Who a bearer token belongs to, as the verifier (a token file, or Kubernetes TokenReview) says. */
 export interface Principal {
@@ -51,28 +51,41 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
  * app.use('/v1/*', bearerAuth({ verifier: new TokenReviewVerifier({ api, now: () => clock.now() }) }));
  * app.get('/v1/whoami', (c) => c.json(c.get('principal')));
  */
-export function bearerAuth(opts: BearerAuthOptions): MiddlewareHandler<AuthEnv> {
+export function bearerAuth(opts: BearerAuthOptions): BearerAuth {
+  const check = bearerCheck(opts);
+  const middleware: MiddlewareHandler<AuthEnv> = async (c, next) => {
+    const outcome = await check(c.req.header('authorization'));
+    if (outcome instanceof Refusal) return refuse(c, outcome);
+    c.set('principal', outcome);
+    await next();
+  };
+  return Object.assign(middleware, { check });
+}
+
+/** The bearerAuth middleware, with its check for callers outside Hono (the lean decision routes, http/lean/). */
+export type BearerAuth = MiddlewareHandler<AuthEnv> & {
+  /** The caller behind an Authorization header, or the refusal to answer (401, or 503 auth-unavailable). */
+  readonly check: (authorization: string | undefined) => Promise<Principal | Refusal>;
+};
+
+function bearerCheck(opts: BearerAuthOptions): BearerAuth['check'] {
   const realm = opts.realm ?? 'tai';
   if (!/^[\x20-\x7e]*$/.test(realm) || /["\\]/.test(realm)) throw new Error(`bearerAuth: realm ${JSON.stringify(realm)} must be printable ASCII without quotes or backslashes`);
   const challenge = `Bearer realm="${realm}"`;
-  return async (c, next) => {
-    const header = c.req.header('authorization');
+  return async (header) => {
     const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
-    if (token === undefined) return unauthorized(c, challenge, header === undefined ? 'this endpoint needs an Authorization: Bearer <token> header' : 'the Authorization header must be "Bearer <token>"');
+    if (token === undefined) return unauthorized(challenge, header === undefined ? 'this endpoint needs an Authorization: Bearer <token> header' : 'the Authorization header must be "Bearer <token>"');
     let principal: Principal | undefined;
     try {
       principal = await opts.verifier.verify(token);
     } catch (e) {
       opts.onUnavailable?.(e);
-      return problem(c, 'auth-unavailable', `the bearer token could not be checked (${e instanceof AuthUnavailableError ? e.message : 'verifier failed'}); retry shortly`);
+      return new Refusal('auth-unavailable', `the bearer token could not be checked (${e instanceof AuthUnavailableError ? e.message : 'verifier failed'}); retry shortly`);
     }
-    if (!principal) return unauthorized(c, `${challenge}, error="invalid_token"`, 'the bearer token is not valid (unknown, expired or revoked)');
-    c.set('principal', principal);
-    await next();
+    return principal ?? unauthorized(`${challenge}, error="invalid_token"`, 'the bearer token is not valid (unknown, expired or revoked)');
   };
 }
 
-function unauthorized(c: Context, challenge: string, detail: string): Response {
-  c.header('WWW-Authenticate', challenge);
-  return problem(c, 'unauthorized', detail);
+function unauthorized(challenge: string, detail: string): Refusal {
+  return new Refusal('unauthorized', detail, { 'WWW-Authenticate': challenge });
 }

@@ -1,55 +1,9 @@
 import { Hono, type Context } from 'hono';
-import type { z } from 'zod';
-import {
-  DecisionInputError,
-  IdempotencyKeyInFlightError,
-  effectiveDocument,
-  explainTenant,
-  rfc3339,
-  type CheckDecision,
-  type CheckRequest,
-  type CompiledTenant,
-  type ConsumeDecision,
-  type ConsumeRequest,
-  type Decision,
-  type DecisionRequest,
-  type RateDecision,
-  type RateRequest,
-} from '../governor/index.ts';
-import { LogUnavailableError } from '../receipts/store/index.ts';
-import { batchBody, checkBody, consumeBody, describeIssues, rateBody } from './decision-schemas.ts';
-import { problem } from './problem.ts';
-import type { ReceiptRef } from '../recording/recorded-governor.ts';
+import { effectiveDocument, explainTenant, type CompiledTenant } from '../governor/index.ts';
+import { DECISION_ROUTES, decideBody, mediaTypeRefusal, parseJsonBody, type DecisionRoute, type DecisionService } from './decision-routes.ts';
+import { problem, Refusal, refuse } from './problem.ts';
 
-/**
- * A decision as the API answers it (design §4): the governor's decision, with where its receipt sits in the log
- * when the service records receipts (a RecordedGovernor always does).
- */
-export type DecisionAnswer<D extends Decision = Decision> = D & { receipt?: ReceiptRef };
-
-/** A decision as it leaves the process: a consume's window start is RFC 3339 text there, ms inside (design §4). */
-export type WireAnswer<D extends Decision = Decision> = D extends ConsumeDecision
-  ? Omit<DecisionAnswer<D>, 'windowStart'> & { windowStart: string | null }
-  : DecisionAnswer<D>;
-
-/** The wire form of an answer: a copy where a consume's window start is formatted; the decision is left as held. */
-export function wireAnswer<D extends Decision>(d: DecisionAnswer<D>): WireAnswer<D>;
-export function wireAnswer(d: DecisionAnswer): WireAnswer {
-  if (d.op !== 'consume') return d;
-  // Spreading keeps the key order of the answer: windowStart is replaced where it stands.
-  return { ...d, windowStart: d.windowStart === null ? null : rfc3339(d.windowStart) };
-}
-
-/** An answer now (the Governor) or once its receipt is written (a RecordedGovernor). */
-export type Answering<T> = T | Promise<T>;
-
-/** What answers decisions: the Governor itself, or a RecordedGovernor that appends receipts first. */
-export interface DecisionService {
-  check(r: CheckRequest): Answering<DecisionAnswer<CheckDecision>>;
-  consume(r: ConsumeRequest): Answering<DecisionAnswer<ConsumeDecision>>;
-  rate(r: RateRequest): Answering<DecisionAnswer<RateDecision>>;
-  batch(rs: readonly DecisionRequest[]): Answering<DecisionAnswer[]>;
-}
+export { wireAnswer, type Answering, type DecisionAnswer, type DecisionService, type WireAnswer } from './decision-routes.ts';
 
 export interface DecisionApiOptions {
   decisions: DecisionService;
@@ -64,10 +18,7 @@ export interface DecisionApiOptions {
 export function decisionApi(opts: DecisionApiOptions): Hono {
   const app = new Hono();
   const { decisions } = opts;
-  app.post('/check', (c) => decide(c, checkBody, async (b) => wireAnswer(await decisions.check(b))));
-  app.post('/consume', (c) => decide(c, consumeBody, async (b) => wireAnswer(await decisions.consume(b))));
-  app.post('/rate', (c) => decide(c, rateBody, async (b) => wireAnswer(await decisions.rate(b))));
-  app.post('/batch', (c) => decide(c, batchBody, async (b) => ({ results: (await decisions.batch(b.decisions)).map(wireAnswer) })));
+  for (const [name, r] of Object.entries(DECISION_ROUTES)) app.post(`/${name}`, (c) => decide(c, r, decisions));
   app.get('/tenants/:name/entitlements', (c) => {
     const name = c.req.param('name');
     const tenant = opts.tenant(name);
@@ -81,38 +32,17 @@ export function decisionApi(opts: DecisionApiOptions): Hono {
   return app;
 }
 
-async function decide<S extends z.ZodType>(c: Context, schema: S, run: (body: z.infer<S>) => Answering<object>): Promise<Response> {
+async function decide(c: Context, r: DecisionRoute, decisions: DecisionService): Promise<Response> {
   const body = await readJson(c);
   if (body instanceof Response) return body;
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) return problem(c, 'invalid-request', describeIssues(parsed.error));
-  try {
-    return c.json(await run(parsed.data));
-  } catch (e) {
-    if (e instanceof DecisionInputError) return problem(c, 'invalid-request', e.message);
-    if (e instanceof LogUnavailableError) return logUnavailable(c, e);
-    if (e instanceof IdempotencyKeyInFlightError) {
-      c.header('retry-after', '1');
-      return problem(c, 'idempotency-key-in-flight', e.message);
-    }
-    throw e;
-  }
-}
-
-/** 503: refused before deciding (nothing changed), or decided but not on disk (the outcome is unknown). */
-function logUnavailable(c: Context, e: LogUnavailableError): Response {
-  c.header('retry-after', '1');
-  return problem(c, 'log-unavailable', e.outcome === 'refused' ? `${e.message}; nothing was decided` : e.message);
+  const answer = await decideBody(r, decisions, body);
+  return answer instanceof Refusal ? refuse(c, answer) : c.json(answer);
 }
 
 /** Parses a JSON body or answers the precise problem (415 not JSON, 400 malformed). */
 export async function readJson(c: Context): Promise<unknown> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type)) return problem(c, 'unsupported-media-type', `content-type must be application/json, got ${JSON.stringify(type || '(none)')}`);
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    return problem(c, 'invalid-request', `body is not valid JSON: ${(e as Error).message}`);
-  }
+  const wrongType = mediaTypeRefusal(c.req.header('content-type'));
+  if (wrongType) return refuse(c, wrongType);
+  const body = parseJsonBody(await c.req.text());
+  return body instanceof Refusal ? refuse(c, body) : body;
 }

@@ -70,13 +70,40 @@ export function requestLog(logger: Logger, opts: RequestLogOptions = {}): Middle
   return async (c, next) => {
     const start = now();
     await next();
-    const status = c.res.status;
-    const level: Level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'debug';
+    const level = requestLevel(c.res.status);
     if (!logger.isLevelEnabled(level) || (level === 'debug' && !sampled(c))) return;
-    const route = routePattern(c);
-    const fields = { ...requestFields(c, route, now() - start), ...traceFields(c, opts.traceProject), ...(await failureFields(c)) };
-    logger[level](fields, `${c.req.method} ${route} ${status}`);
+    writeRequestLine(logger, level, { ...requestOf(c, routePattern(c), now() - start), ...(await failureOf(c)) }, opts.traceProject);
   };
+}
+
+/** What a request's line says: gathered from Hono's context by requestLog, or by the lean routes (http/lean/). */
+export interface LoggedRequest {
+  method: string;
+  url: string;
+  status: number;
+  /** The route pattern (`/v1/tenants/:name/entitlements`), or `unmatched`. */
+  route: string;
+  latencyMs: number;
+  userAgent: string | undefined;
+  remoteIp: string | undefined;
+  requestId: string | undefined;
+  traceparent: string | undefined;
+  cloudTraceContext: string | undefined;
+  /** A failed request's problem (RFC 9457 body): its type and detail. */
+  problem?: { type: unknown; detail: unknown };
+  /** The error a handler threw (a 5xx). */
+  err?: unknown;
+}
+
+/** debug when answered, warn for 4xx, error for 5xx. */
+export function requestLevel(status: number): Level {
+  return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'debug';
+}
+
+/** Writes a request's line at `level` (the caller checked the level is enabled, and sampled). */
+export function writeRequestLine(logger: Logger, level: Level, r: LoggedRequest, traceProject?: string): void {
+  const fields = { ...requestFields(r), ...traceFields(r, traceProject), ...failureFields(r) };
+  logger[level](fields, `${r.method} ${r.route} ${r.status}`);
 }
 
 function sampler(sample: RequestLogOptions['sample']): (c: Context) => boolean {
@@ -85,19 +112,31 @@ function sampler(sample: RequestLogOptions['sample']): (c: Context) => boolean {
   return () => Math.random() < sample;
 }
 
-function requestFields(c: Context, route: string, latencyMs: number): Record<string, unknown> {
-  const httpRequest: Record<string, unknown> = {
-    requestMethod: c.req.method,
-    requestUrl: c.req.url,
+function requestOf(c: Context, route: string, latencyMs: number): LoggedRequest {
+  return {
+    method: c.req.method,
+    url: c.req.url,
     status: c.res.status,
-    latency: `${(latencyMs / 1000).toFixed(9).replace(/\.?0+$/, '')}s`,
+    route,
+    latencyMs,
+    userAgent: c.req.header('user-agent'),
+    remoteIp: (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress,
+    requestId: c.get('requestId') as string | undefined,
+    traceparent: c.req.header('traceparent'),
+    cloudTraceContext: c.req.header('x-cloud-trace-context'),
   };
-  const userAgent = c.req.header('user-agent');
-  if (userAgent !== undefined) httpRequest.userAgent = userAgent;
-  const remoteIp = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
-  if (remoteIp !== undefined) httpRequest.remoteIp = remoteIp;
-  const requestId = c.get('requestId') as string | undefined;
-  return { httpRequest, route, ...(requestId === undefined ? {} : { requestId }) };
+}
+
+function requestFields(r: LoggedRequest): Record<string, unknown> {
+  const httpRequest: Record<string, unknown> = {
+    requestMethod: r.method,
+    requestUrl: r.url,
+    status: r.status,
+    latency: `${(r.latencyMs / 1000).toFixed(9).replace(/\.?0+$/, '')}s`,
+  };
+  if (r.userAgent !== undefined) httpRequest.userAgent = r.userAgent;
+  if (r.remoteIp !== undefined) httpRequest.remoteIp = r.remoteIp;
+  return { httpRequest, route: r.route, ...(r.requestId === undefined ? {} : { requestId: r.requestId }) };
 }
 
 interface TraceContext {
@@ -107,9 +146,9 @@ interface TraceContext {
 }
 
 /** Links the line to the caller's trace (W3C traceparent first, else Google's X-Cloud-Trace-Context). */
-function traceFields(c: Context, project: string | undefined): Record<string, unknown> {
+function traceFields(r: LoggedRequest, project: string | undefined): Record<string, unknown> {
   if (project === undefined) return {};
-  const context = fromTraceparent(c.req.header('traceparent')) ?? fromCloudTraceContext(c.req.header('x-cloud-trace-context'));
+  const context = fromTraceparent(r.traceparent) ?? fromCloudTraceContext(r.cloudTraceContext);
   if (context === undefined) return {};
   return {
     'logging.googleapis.com/trace': `projects/${project}/traces/${context.trace}`,
@@ -134,17 +173,25 @@ function fromCloudTraceContext(header: string | undefined): TraceContext | undef
 }
 
 /** A failed request's problem detail (RFC 9457 body) and, when a handler threw, the error. */
-async function failureFields(c: Context): Promise<Record<string, unknown>> {
+async function failureOf(c: Context): Promise<Pick<LoggedRequest, 'problem' | 'err'>> {
   if (c.res.status < 400) return {};
-  const fields: Record<string, unknown> = {};
+  const failure: Pick<LoggedRequest, 'problem' | 'err'> = {};
   if (c.res.headers.get('content-type')?.includes('problem+json')) {
     const problem = (await c.res
       .clone()
       .json()
       .catch(() => undefined)) as { type?: unknown; detail?: unknown } | undefined;
-    if (problem) fields.problem = { type: problem.type, detail: problem.detail };
+    if (problem) failure.problem = { type: problem.type, detail: problem.detail };
   }
-  if (c.error) fields.err = c.error;
+  if (c.error) failure.err = c.error;
+  return failure;
+}
+
+function failureFields(r: LoggedRequest): Record<string, unknown> {
+  if (r.status < 400) return {};
+  const fields: Record<string, unknown> = {};
+  if (r.problem) fields.problem = r.problem;
+  if (r.err !== undefined) fields.err = r.err;
   return fields;
 }
 

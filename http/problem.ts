@@ -34,7 +34,36 @@ export type ProblemKind = keyof typeof PROBLEMS;
 
 /** Answers with application/problem+json. */
 export function problem(c: Context, kind: ProblemKind, detail: string): Response {
+  return c.body(problemJson(kind, detail, c.req.path), PROBLEMS[kind].status as ContentfulStatusCode, { 'content-type': PROBLEM_CONTENT_TYPE });
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** The problem's JSON text, as every answer of the app and of the lean decision routes (http/lean/) carries it. */
+export function problemJson(kind: ProblemKind, detail: string, instance: string): string {
   const { status, title } = PROBLEMS[kind];
-  const body: Problem = { type: PROBLEM_BASE + kind, title, status, detail, instance: c.req.path };
-  return c.body(JSON.stringify(body), status as ContentfulStatusCode, { 'content-type': 'application/problem+json' });
+  const body: Problem = { type: PROBLEM_BASE + kind, title, status, detail, instance };
+  return JSON.stringify(body);
+}
+
+/**
+ * A request refused with a problem, as the core of a route returns it (the app's and the lean routes' adapters
+ * write it): its kind, the detail, and headers the refusal needs (`retry-after`, `WWW-Authenticate`).
+ */
+export class Refusal {
+  readonly kind: ProblemKind;
+  readonly detail: string;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(kind: ProblemKind, detail: string, headers?: Readonly<Record<string, string>>) {
+    this.kind = kind;
+    this.detail = detail;
+    this.headers = headers;
+  }
+}
+
+/** Answers a refusal: its headers, then the problem. */
+export function refuse(c: Context, r: Refusal): Response {
+  if (r.headers) for (const [name, value] of Object.entries(r.headers)) c.header(name, value);
+  return problem(c, r.kind, r.detail);
 }

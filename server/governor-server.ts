@@ -12,7 +12,8 @@ import type { TokenVerifier } from '../http/auth.ts';
 import { DecisionRates } from '../http/ui/decision-rates.ts';
 import type { UiOptions } from '../http/ui/ui-api.ts';
 import { dashboardSource, type DashboardParts } from './dashboard-source.ts';
-import { createApp } from '../http/app.ts';
+import { createApp, type AppOptions } from '../http/app.ts';
+import { leanRoutes } from '../http/lean/index.ts';
 import { bearerAuth } from '../http/auth.ts';
 import { createLogger, ioLogger, type Logger } from '../http/logger.ts';
 import { ServerMetrics } from '../http/metrics.ts';
@@ -174,7 +175,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const auth = await openVerifier(opts.auth, { kube: feed.kube, now: () => clock.now(), io });
   const readiness = (): Readiness => ({ ...feed.readiness(), ...anchoring.readiness(), log: logReadiness(log.health), publish: publishing.readiness(), ...countersReadiness(shared) });
   const ui = await dashboard({ opts, parts: { compiler, compiled, decider, feed, readiness, rates, clock, logDir: opts.logDir, log: () => ({ entries: log.size, checkpointAgeSeconds: (clock.now() - driver.publishedAt) / 1000 }) }, verifier: auth?.verifier });
-  const app = createApp({
+  const appOptions: AppOptions = {
     // On shared counters an answer names the log that recorded it: another replica may give it back.
     decisions: new RecordedGovernor(decider, log, { ...(shared && { origin: opts.origin }) }),
     tenant: (name) => compiled.tenant(name, clock.now()),
@@ -190,8 +191,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       observe: ({ request, outcome, seconds }) => metrics.observeAdmission({ operation: request.operation, kind: request.kind.kind, allowed: outcome.allowed, reason: outcome.reason, seconds }),
     },
     onError: (error, path) => io.err(`tai: internal error on ${path}: ${(error as Error).stack ?? String(error)}`),
-  });
-  const server = await listenOn(app.fetch, { at: opts.listen, tls: opts.tls, io, limits: opts.httpLimits });
+  };
+  const app = createApp(appOptions);
+  const server = await listenOn(app.fetch, { at: opts.listen, tls: opts.tls, io, limits: opts.httpLimits, lean: leanRoutes(appOptions) });
   const { url } = server;
   io.out(`tai: serving decisions on ${url} (${feed.description}; durability ${opts.durability}${feed.admission ? '; admission webhook at /admission/validate' : ''})`);
   return {

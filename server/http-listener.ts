@@ -1,5 +1,6 @@
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
-import type { Server, ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { inFrontOf, type LeanHandler } from '../http/lean/index.ts';
 import { DEFAULT_HTTP_LIMITS, guardServer, serverTimeouts, type HttpLimits } from './http-limits.ts';
 import type { CommandIO } from './io.ts';
 import type { ListenAddress } from './listen.ts';
@@ -26,6 +27,8 @@ export interface ListenOptions {
   tls: TlsPaths | undefined;
   io: CommandIO;
   limits?: HttpLimits;
+  /** The hot decision routes served from node:http in front of the app (http/lean/); the app serves the rest. */
+  lean?: LeanHandler | undefined;
 }
 
 /** Listens over HTTPS when certificate files are given (rotated without a restart), else plain HTTP; both with `limits`. */
@@ -36,6 +39,7 @@ export async function listenOn(fetch: (req: Request) => Response | Promise<Respo
     const server = await listenTls(fetch, at, {
       ...tls,
       limits,
+      lean: o.lean,
       onReload: (c) => io.out(`tai: serving certificate ${c.subject} (serial ${c.serialNumber}) until ${c.notAfter}`),
       onError: (e) => io.err(`tai: ${e.message}; the previous certificate keeps serving`),
     });
@@ -44,7 +48,7 @@ export async function listenOn(fetch: (req: Request) => Response | Promise<Respo
     return { url: server.url, close: closingGracefully(server.server, () => server.close(), limits.keepAliveTimeoutMs) };
   }
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serveHttp({ fetch, hostname: at.host, port: at.port, serverOptions: serverTimeouts(limits) }, () => resolve(s));
+    const s = serveHttp({ fetch, hostname: at.host, port: at.port, createServer: inFrontOf(o.lean, createServer), serverOptions: serverTimeouts(limits) }, () => resolve(s));
     guardServer(s, limits);
     s.once('error', reject);
   });

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { watchFiles } from '../http/file-watch.ts';
+import { inFrontOf, type LeanHandler } from '../http/lean/index.ts';
 import { DEFAULT_HTTP_LIMITS, guardServer, serverTimeouts, type HttpLimits } from './http-limits.ts';
 import type { ListenAddress } from './listen.ts';
 
@@ -31,6 +32,8 @@ export interface TlsFiles {
   onError?(error: Error): void;
   /** Timeouts and the connection limit (default DEFAULT_HTTP_LIMITS). */
   limits?: HttpLimits;
+  /** The hot decision routes served from node:https in front of the app (http/lean/). */
+  lean?: LeanHandler | undefined;
 }
 
 export interface TlsServer {
@@ -68,7 +71,7 @@ export async function listenTls(fetch: (req: Request) => Response | Promise<Resp
   if (first.error) throw first.error;
   const loaded = first.loaded!;
   let certificate = loaded.info;
-  const server = await listenHttps(fetch, at, { tls: { ...TLS_FLOOR, cert: loaded.cert, key: loaded.key }, limits: tls.limits ?? DEFAULT_HTTP_LIMITS });
+  const server = await listenHttps(fetch, at, { tls: { ...TLS_FLOOR, cert: loaded.cert, key: loaded.key }, limits: tls.limits ?? DEFAULT_HTTP_LIMITS, lean: tls.lean });
   const reload = async (): Promise<boolean> => {
     const next = await pair.read();
     if (next.error) tls.onError?.(next.error);
@@ -155,10 +158,10 @@ function digest(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function listenHttps(fetch: (req: Request) => Response | Promise<Response>, at: ListenAddress, o: { tls: SecureContextOptions; limits: HttpLimits }): Promise<Server> {
+function listenHttps(fetch: (req: Request) => Response | Promise<Response>, at: ListenAddress, o: { tls: SecureContextOptions; limits: HttpLimits; lean: LeanHandler | undefined }): Promise<Server> {
   return new Promise((resolve, reject) => {
     const serverOptions = { ...o.tls, ...serverTimeouts(o.limits) };
-    const server = serve({ fetch, hostname: at.host, port: at.port, createServer, serverOptions }, () => resolve(server as Server));
+    const server = serve({ fetch, hostname: at.host, port: at.port, createServer: inFrontOf(o.lean, createServer), serverOptions }, () => resolve(server as Server));
     guardServer(server, o.limits);
     server.once('error', reject);
   });

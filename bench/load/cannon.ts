@@ -14,7 +14,7 @@ export interface CannonResult {
   non2xx: number;
   errors: number;
   timeouts: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
   /** CPU time (user + system) the load generator itself used during the run, in ms: where a shared machine's cores went. */
   cpuMs?: number;
   /** The same for the whole process, its start (node, autocannon's modules) included. */
@@ -40,7 +40,7 @@ const out: CannonResult = {
   non2xx: result.non2xx,
   errors: result.errors,
   timeouts: result.timeouts,
-  latencyMs: { p50: at(50), p90: at(90), p99: at(99), max: at(100) },
+  latencyMs: { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: at(100) },
   cpuMs: Math.round((cpu.user + cpu.system) / 1000),
   processCpuMs: Math.round((whole.user + whole.system) / 1000),
 };

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { admissionBody, type ReceiptBody } from '../../receipts/index.ts';
 import { LogUnavailableError } from '../../receipts/store/index.ts';
 import { readJson } from '../decision-api.ts';
-import { problem } from '../problem.ts';
+import { Refusal, refuse } from '../problem.ts';
 import type { ReceiptRef } from '../../recording/recorded-governor.ts';
 import type { AdmissionController, AdmissionOutcome } from './admission-controller.ts';
 import { admissionResponse, parseAdmissionReview, type AdmissionRequest } from './review.ts';
@@ -40,30 +40,39 @@ export function admissionApi(o: AdmissionApiOptions): Hono {
     const started = performance.now();
     const body = await readJson(c);
     if (body instanceof Response) return body;
-    const parsed = parseAdmissionReview(body);
-    if ('error' in parsed) return problem(c, 'invalid-request', parsed.error);
-    const { request } = parsed;
-    await o.controller.awaitReferences(request);
-    const refusal = unwritable(o.checkWritable);
-    if (refusal) return problem(c, 'log-unavailable', `${refusal}: nothing was decided, reserved or recorded for this review; ${FAILURE_POLICY}`);
-    // In-process the verdict comes in this turn, and its receipt is appended in it (no review decided between);
-    // on shared reservations a request adding to a cap waits for the store first.
-    const decided = o.controller.verdict(request);
-    const outcome = decided instanceof Promise ? await decided : decided;
-    let receipt: ReceiptRef;
-    try {
-      receipt = await o.record(admissionBody(receiptInput(request, outcome)));
-    } catch (e) {
-      o.controller.release(request);
-      if (e instanceof LogUnavailableError) return problem(c, 'log-unavailable', unrecorded(e, outcome, o.checkWritable));
-      throw e;
-    }
-    o.observe?.({ request, outcome, seconds: (performance.now() - started) / 1000 });
-    const answer = admissionResponse(request.uid, outcome) as { response: Record<string, unknown> };
-    answer.response.auditAnnotations = { receipt: String(receipt.index), 'receipt-leaf-hash': receipt.leafHash };
-    return c.json(answer);
+    const answer = await answerReview(o, body, started);
+    return answer instanceof Refusal ? refuse(c, answer) : c.json(answer);
   });
   return app;
+}
+
+/**
+ * The review of a parsed body (started: when the request came, by performance.now): the AdmissionReview answer,
+ * or the refusal (400 malformed, 503 log-unavailable). Shared by the app and the lean routes (http/lean/).
+ */
+export async function answerReview(o: AdmissionApiOptions, body: unknown, started: number): Promise<object | Refusal> {
+  const parsed = parseAdmissionReview(body);
+  if ('error' in parsed) return new Refusal('invalid-request', parsed.error);
+  const { request } = parsed;
+  await o.controller.awaitReferences(request);
+  const refusal = unwritable(o.checkWritable);
+  if (refusal) return new Refusal('log-unavailable', `${refusal}: nothing was decided, reserved or recorded for this review; ${FAILURE_POLICY}`);
+  // In-process the verdict comes in this turn, and its receipt is appended in it (no review decided between);
+  // on shared reservations a request adding to a cap waits for the store first.
+  const decided = o.controller.verdict(request);
+  const outcome = decided instanceof Promise ? await decided : decided;
+  let receipt: ReceiptRef;
+  try {
+    receipt = await o.record(admissionBody(receiptInput(request, outcome)));
+  } catch (e) {
+    o.controller.release(request);
+    if (e instanceof LogUnavailableError) return new Refusal('log-unavailable', unrecorded(e, outcome, o.checkWritable));
+    throw e;
+  }
+  o.observe?.({ request, outcome, seconds: (performance.now() - started) / 1000 });
+  const answer = admissionResponse(request.uid, outcome) as { response: Record<string, unknown> };
+  answer.response.auditAnnotations = { receipt: String(receipt.index), 'receipt-leaf-hash': receipt.leafHash };
+  return answer;
 }
 
 /** The log's refusal while it cannot write, if it cannot. */
