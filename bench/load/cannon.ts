@@ -14,7 +14,8 @@ export interface CannonResult {
   non2xx: number;
   errors: number;
   timeouts: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** p999 (the 99.9th percentile): from the paced load (paced.ts) only. */
+  latencyMs: { p50: number; p90: number; p99: number; p999?: number; max: number };
   /** CPU time (user + system) the load generator itself used during the run, in ms: where a shared machine's cores went. */
   cpuMs?: number;
   /** The same for the whole process, its start (node, autocannon's modules) included. */

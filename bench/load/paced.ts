@@ -68,5 +68,5 @@ agent.destroy();
 const sorted = Float64Array.from(latencies).sort();
 if (sorted.length === 0) throw new Error(`no responses from ${o.url}`);
 const at = (p: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! * 1000) / 1000;
-const out: CannonResult = { requestsPerSecond: Math.round(latencies.length / seconds), requests: latencies.length, ...counts, latencyMs: { p50: at(50), p90: at(90), p99: at(99), max: at(100) } };
+const out: CannonResult = { requestsPerSecond: Math.round(latencies.length / seconds), requests: latencies.length, ...counts, latencyMs: { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: at(100) } };
 console.log(JSON.stringify(out));
