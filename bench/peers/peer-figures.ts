@@ -72,7 +72,7 @@ function latencyFigures(p: Pairing, runs: PeerRuns): Figure[] {
   const tai = runs.paced.get(p.tai)!;
   const peer = runs.paced.get(p.peer)!;
   const at = `at ${runs.rate} req/s`;
-  const note = `${runs.rate} requests/s offered evenly (bench/load/paced.ts) over ${runs.connections} keep-alive connections; ${runs.note}`;
+  const note = [`${runs.rate} requests/s offered evenly (bench/load/paced.ts) over ${runs.connections} keep-alive connections`, overloaded(p, runs), runs.note].filter(Boolean).join('; ');
   const common = { scenario: SCENARIO, tenants: runs.tenants, unit: 'ms' };
   const target: Target = { op: '<=', value: medianOf(peer, (r) => r.latencyMs.p99), unit: 'ms', source: `issue 19: TAI's p99 ≤ ${p.peer}'s${p.sync ? ' (sync: less the fdatasync p99)' : ''}` };
   const row = (label: string, pick: (r: CannonResult) => number, t?: Target, less = 0): Figure =>
@@ -92,6 +92,12 @@ function latencyFigures(p: Pairing, runs: PeerRuns): Figure[] {
   else rows.push(row('p99', p99, target));
   rows.push(row('p99.9', p999));
   return rows;
+}
+
+/** Names the sides whose saturation throughput is below the offered rate: their latency there is a growing queue. */
+function overloaded(p: Pairing, runs: PeerRuns): string | undefined {
+  const below = [p.tai, p.peer].filter((name) => medianOf(runs.saturation.get(name)!, (r) => r.requestsPerSecond) < runs.rate);
+  return below.length === 0 ? undefined : `OVERLOADED: ${below.join(' and ')} cannot answer ${runs.rate} req/s here (see its throughput), so the latency is queueing`;
 }
 
 /** TAI's event-loop delay per phase: the longest stall over the runs (issue 19: none over 10 ms) and the median p99. */

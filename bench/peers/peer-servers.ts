@@ -63,7 +63,7 @@ export async function startOpa(bin: string, o: { files: readonly string[]; outpu
 
 /**
  * One Gubernator node on 127.0.0.1: its HTTP gateway, gRPC and memberlist ports free ones, peer discovery by
- * memberlist with no other node (a cluster of one: it owns every key), only errors logged.
+ * memberlist knowing only itself (a cluster of one: it owns every key), only errors logged, no trace export.
  */
 export async function startGubernator(bin: string, o: { output: string; core: number }): Promise<PeerServer> {
   const [http, grpc, gossip] = [await freePort(), await freePort(), await freePort()];
@@ -74,7 +74,10 @@ export async function startGubernator(bin: string, o: { output: string; core: nu
     GUBER_PEER_DISCOVERY_TYPE: 'member-list',
     GUBER_MEMBERLIST_ADDRESS: `127.0.0.1:${gossip}`,
     GUBER_MEMBERLIST_BIND_ADDRESS: `127.0.0.1:${gossip}`,
+    GUBER_MEMBERLIST_KNOWN_NODES: `127.0.0.1:${gossip}`, // itself: memberlist needs a node to join
     GUBER_LOG_LEVEL: 'error',
+    // Its default exports OpenTelemetry spans to a collector on localhost, which is not there: off, as for OPA.
+    OTEL_TRACES_EXPORTER: 'none',
   };
   const url = `http://127.0.0.1:${http}`;
   return startPeer({ bin, args: [], env, output: o.output, core: o.core }, url, async () => {

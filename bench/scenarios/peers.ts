@@ -72,7 +72,7 @@ interface Setup {
 }
 
 export async function peersScenario(preset: Preset, log: (line: string) => void): Promise<Figure[]> {
-  const plan = preset.name === 'full' ? { runs: 5, seconds: 5, pacedSeconds: 5 } : { runs: 3, seconds: 2, pacedSeconds: 3 };
+  const plan = preset.name === 'full' ? { runs: 5, seconds: 5, pacedSeconds: 5 } : { runs: 3, seconds: 2, pacedSeconds: 2.5 };
   const setup: Setup = { dir: await mkdtemp(join(tmpdir(), 'tai-bench-peers-')), targets: [], stops: [], skipped: [], tenants: 0 };
   try {
     await startTargets(setup, log);
@@ -152,15 +152,18 @@ async function startGubernatorChecked(bin: string, setup: Setup, tenants: Tenant
 /** Warm-up, TAI's idle event-loop delay, then the rounds: every target at saturation, then every target paced. */
 async function measure(setup: Setup, plan: { runs: number; seconds: number; pacedSeconds: number }, log: (line: string) => void): Promise<Pick<PeerRuns, 'saturation' | 'paced' | 'delays' | 'idle'>> {
   const { targets } = setup;
+  const started = Date.now();
+  const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`;
   for (const t of targets) checked(t, await runCannon({ url: t.url, method: 'POST', body: t.body, connections: CONNECTIONS, duration: 1 })); // optimised code, warm caches
   const idle = await idleLoopDelay(targets);
+  log(`peers: warmed up (${elapsed()})`);
   const saturation: Samples = new Map();
   const paced: Samples = new Map();
   const delays: Delays = new Map();
   for (let r = 0; r < plan.runs; r++) {
     for (const t of targets) record(saturation, t.name, await watched(t, delays, `${CONNECTIONS} connections`, () => runCannon({ url: t.url, method: 'POST', body: t.body, connections: CONNECTIONS, duration: plan.seconds })));
     for (const t of targets) record(paced, t.name, await watched(t, delays, `${RATE} req/s`, () => runPaced({ url: t.url, body: t.body, rate: RATE, duration: plan.pacedSeconds, connections: CONNECTIONS })));
-    log(`peers: round ${r + 1}/${plan.runs} done`);
+    log(`peers: round ${r + 1}/${plan.runs} done (${elapsed()})`);
   }
   return { saturation, paced, delays, idle };
 }
