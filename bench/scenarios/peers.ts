@@ -14,7 +14,7 @@
  * event-loop delay per phase, and the disk's fdatasync p99 (a sync answer's floor).
  */
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChildServer, type ChildServer } from '../child-server.ts';
@@ -78,10 +78,13 @@ export async function peersScenario(preset: Preset, log: (line: string) => void)
     await startTargets(setup, log);
     const note = [`${plan.runs} runs of ${plan.seconds} s (saturation) and ${plan.pacedSeconds} s (paced); servers ${pinning(SERVER_CORE)}, load ${pinning(LOAD_CORE)}`, ...setup.skipped.map((s) => `SKIPPED ${s}`)].join('; ');
     log(`peers: ${setup.targets.length} targets (${setup.targets.map((t) => t.name).join(', ')}), ${plan.runs} rounds; ${note}`);
+    const loadBefore = loadavg()[0]!.toFixed(1);
     const runs = await measure(setup, plan, log);
     const floor = fsyncFloor(join(setup.dir, 'fsync-probe'));
-    log(`peers: fdatasync of a 3 KB append here: p50 ${floor.p50} ms, p99 ${floor.p99} ms`);
-    const all: PeerRuns = { ...runs, floor, connections: CONNECTIONS, rate: RATE, tenants: setup.tenants, note };
+    // Other work on a 2-core machine moves every figure here: say how busy it was.
+    const busy = `load average (1 min) ${loadBefore} before the rounds, ${loadavg()[0]!.toFixed(1)} after`;
+    log(`peers: fdatasync of a 3 KB append here: p50 ${floor.p50} ms, p99 ${floor.p99} ms; ${busy}`);
+    const all: PeerRuns = { ...runs, floor, connections: CONNECTIONS, rate: RATE, tenants: setup.tenants, note: `${note}; ${busy}` };
     return [...pairingFigures(PAIRINGS, all), ...loopDelayFigures(all)];
   } finally {
     for (const stop of setup.stops) await stop();
