@@ -94,6 +94,7 @@ export async function peersScenario(preset: Preset, log: (line: string) => void)
 
 /** Writes the policy, starts TAI (sync and async) and each peer that can run, and lists what to load. */
 async function startTargets(setup: Setup, log: (line: string) => void): Promise<void> {
+  const binaries = await peerBinaries(log); // first, so a first build (minutes) does not keep servers waiting
   const policy = join(setup.dir, 'policy');
   await cp('config/samples', policy, { recursive: true });
   await writeFile(join(policy, 'bench-tenant.yaml'), BENCH_TENANT);
@@ -111,7 +112,6 @@ async function startTargets(setup: Setup, log: (line: string) => void): Promise<
     setup.skipped.push(`${peer}: ${why}`);
     log(`!!!!!!!! peers: ${peer} SKIPPED: ${why}`);
   };
-  const binaries = await peerBinaries(log);
   // OPA first, then TAI's checks; Gubernator, then TAI's rate decisions: each peer beside what it is compared with.
   if ('error' in binaries.opa) skip(`OPA ${binaries.opa.version}`, binaries.opa.error);
   else {
