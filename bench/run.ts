@@ -15,13 +15,14 @@ import { countersScenario } from './scenarios/counters.ts';
 import { decisionHttpScenario } from './scenarios/decision-http.ts';
 import { embeddedReloadScenario } from './scenarios/embedded-reload.ts';
 import { inProcessScenario } from './scenarios/in-process.ts';
+import { peersScenario } from './scenarios/peers.ts';
 import { receiptLogScenario } from './scenarios/receipt-log.ts';
 import { restartScenario } from './scenarios/restart.ts';
 import { stateSaveScenario } from './scenarios/state-save.ts';
 import { tenantScaleScenario } from './scenarios/tenant-scale.ts';
 import type { Figure } from './types.ts';
 
-const SCENARIOS = ['in-process', 'tenant-scale', 'receipt-log', 'state-save', 'decision-http', 'admission-http', 'restart', 'embedded-reload', 'apply-to-enforce', 'anchor-lag', 'counters', 'dashboard'] as const;
+const SCENARIOS = ['in-process', 'tenant-scale', 'receipt-log', 'state-save', 'decision-http', 'admission-http', 'restart', 'embedded-reload', 'apply-to-enforce', 'anchor-lag', 'counters', 'dashboard', 'peers'] as const;
 const HELP = `usage: npm run bench -- [--quick | --full] [--only NAME]
 
   --quick      the default: under 10 minutes on 2 cores (1k, 10k, 100k tenants; 7 runs of 200k decisions;
@@ -68,6 +69,7 @@ if (wanted('apply-to-enforce')) print(await applyToEnforceScenario(preset, log))
 if (wanted('anchor-lag')) print(await anchorLagScenario(preset, log));
 if (wanted('counters')) print(await countersScenario(preset, log));
 if (wanted('dashboard')) print(await dashboardScenario(preset, log));
+if (wanted('peers')) print(await peersScenario(preset, log));
 
 const date = new Date().toISOString().slice(0, 10);
 const json = writeResults(fileURLToPath(new URL('./results', import.meta.url)), { date, preset: preset.name, machine, figures }, { only: values.only });

@@ -95,7 +95,7 @@ export async function decisionHttpScenario(preset: Preset, log: (line: string) =
  * fdatasync latency of a 3 KB append (a group of ~10 receipts) on the disk the logs are on: a sync answer
  * waits for one, so its p50 and p99 are the floor under the sync figures.
  */
-function fsyncFloor(path: string): { p50: number; p99: number } {
+export function fsyncFloor(path: string): { p50: number; p99: number } {
   const fd = openSync(path, 'w');
   const group = Buffer.alloc(3000, 1);
   const ms: number[] = [];
