@@ -262,7 +262,22 @@ export function digestBytes(hex: string, path: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
-const digest = digestBytes;
+/**
+ * The digests in bodies repeat (every decision names its tenant's policy digest): each hex text is checked and
+ * converted once, the bytes shared by the bodies that carry it. Bodies are written, never changed in place.
+ */
+const digestCache = new Map<string, Uint8Array>();
+const DIGEST_CACHE_LIMIT = 4096;
+
+function digest(hex: string, path: string): Uint8Array {
+  let bytes = digestCache.get(hex);
+  if (bytes === undefined) {
+    bytes = digestBytes(hex, path);
+    if (digestCache.size >= DIGEST_CACHE_LIMIT) digestCache.clear();
+    digestCache.set(hex, bytes);
+  }
+  return bytes;
+}
 
 function text(value: string, path: string): string {
   if (typeof value !== 'string') throw new ReceiptEncodeError(path, `must be text, got ${describe(value)}`);
