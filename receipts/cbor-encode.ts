@@ -21,6 +21,7 @@ import {
   RECEIPT_FIELDS,
   RECEIPT_KEY,
   RECEIPT_VERSION,
+  RECEIPT_KINDS,
   ReceiptEncodeError,
   isReceiptKind,
 } from './receipt.ts';
@@ -255,18 +256,33 @@ export function encodeReceiptAfter(prefix: number, r: Receipt, onSpan: (span: Ui
   );
 }
 
+/**
+ * The receipt's bytes up to its index, per kind: map(6), 0: 1, 1: kind, then key 2. Every receipt of a kind starts
+ * with them (checkReceipt has checked v = 1 and the kind), so they are written as one copy.
+ */
+const HEADS = new Map(
+  RECEIPT_KINDS.map((kind) => [
+    kind,
+    writtenKey((w) => {
+      w.head(MT.map, RECEIPT_FIELDS.length);
+      w.head(MT.uint, RECEIPT_KEY.v);
+      w.head(MT.uint, RECEIPT_VERSION);
+      w.head(MT.uint, RECEIPT_KEY.kind);
+      w.text(kind);
+      w.head(MT.uint, RECEIPT_KEY.index);
+    }),
+  ]),
+);
+/** Key 4 and the head of a 32-byte string: prev's prefix. */
+const PREV_HEAD = Uint8Array.of(RECEIPT_KEY.prev, (MT.bytes << 5) | 24, PREV_LENGTH);
+
 function writeReceipt(w: ByteWriter, r: Receipt): void {
-  w.head(MT.map, RECEIPT_FIELDS.length);
-  w.head(MT.uint, RECEIPT_KEY.v);
-  w.head(MT.uint, r.v);
-  w.head(MT.uint, RECEIPT_KEY.kind);
-  w.text(r.kind, refuseLoneSurrogate);
-  w.head(MT.uint, RECEIPT_KEY.index);
+  w.bytes(HEADS.get(r.kind)!);
   w.head(MT.uint, r.index);
   w.head(MT.uint, RECEIPT_KEY.time);
   w.head(MT.uint, r.time);
-  w.head(MT.uint, RECEIPT_KEY.prev);
-  w.byteString(r.prev);
+  w.bytes(PREV_HEAD);
+  w.bytes(r.prev);
   w.head(MT.uint, RECEIPT_KEY.body);
   try {
     encodeMap(w, r.body, 1); // depth 1, as the decoder counts it
