@@ -74,11 +74,14 @@ class Walk {
     const b = this.b;
     if (this.pos >= b.length) return false;
     const initial = b[this.pos++]!;
-    const major = initial >> 5;
     const info = initial & 0x1f;
     if (info >= 28) return false;
-    if (major === 7) return info === 20 || info === 21 || info === 22; // false, true, null; no floats or other simple values
-    if (!this.argument(info)) return false;
+    if (initial >> 5 === 7) return info === 20 || info === 21 || info === 22; // false, true, null; no floats or other simple values
+    return this.argument(info) && this.item(initial >> 5, depth);
+  }
+
+  /** The rest of an item of major type `major` (0–6) whose argument was just read. */
+  item(major: number, depth: number): boolean {
     switch (major) {
       case 0: return true;
       case 1: return this.arg !== -1 || this.negativeInRange();
@@ -122,17 +125,35 @@ class Walk {
   map(depth: number): boolean {
     const count = this.arg;
     if (depth >= MAX_CBOR_DEPTH || count < 0 || count * 2 > this.b.length - this.pos) return false;
-    let prevStart = -1;
-    let prevEnd = -1;
+    let previous = -1;
+    let previousEnd = -1;
     for (let i = 0; i < count; i++) {
       const keyStart = this.pos;
-      if (this.pos >= this.b.length || this.b[this.pos]! >> 5 !== 3 || !this.value(depth + 1)) return false;
-      if (prevStart >= 0 && compareSpans(this.b, prevStart, prevEnd, keyStart, this.pos) >= 0) return false;
-      prevStart = keyStart;
-      prevEnd = this.pos;
+      if (!this.key(depth, previous, previousEnd)) return false;
+      previous = keyStart;
+      previousEnd = this.pos;
       if (!this.value(depth + 1)) return false;
     }
     return true;
+  }
+
+  /** A text key sorting strictly after the key at [previous, previousEnd) (previous -1: none). */
+  key(depth: number, previous: number, previousEnd: number): boolean {
+    const start = this.pos;
+    if (start >= this.b.length || this.b[start]! >> 5 !== 3 || !this.value(depth + 1)) return false;
+    return previous < 0 || this.follows(previous, previousEnd, start);
+  }
+
+  /** Whether the span [start, this.pos) sorts strictly after [previous, previousEnd), byte-wise then by length. */
+  follows(previous: number, previousEnd: number, start: number): boolean {
+    const b = this.b;
+    const before = previousEnd - previous;
+    const length = this.pos - start;
+    for (let i = 0; i < Math.min(before, length); i++) {
+      const d = b[start + i]! - b[previous + i]!;
+      if (d !== 0) return d > 0;
+    }
+    return length > before;
   }
 
   /** An unsigned integer below 2^53 (the header's index and time), or -1. */
@@ -162,15 +183,6 @@ function validUtf8(bytes: Uint8Array): boolean {
   }
 }
 
-function compareSpans(b: Uint8Array, aStart: number, aEnd: number, cStart: number, cEnd: number): number {
-  const n = Math.min(aEnd - aStart, cEnd - cStart);
-  for (let i = 0; i < n; i++) {
-    const d = b[aStart + i]! - b[cStart + i]!;
-    if (d !== 0) return d;
-  }
-  return aEnd - aStart - (cEnd - cStart);
-}
-
 /** The kind's encoded text, matched byte-wise. */
 function kindFits(w: Walk): boolean {
   for (const kind of KIND_BYTES) {
@@ -187,17 +199,27 @@ const PREV_HEAD = Uint8Array.from([0x04, 0x58, PREV_LENGTH]);
  */
 export function isReceiptAt(bytes: Uint8Array, index: number, prev: Uint8Array): boolean {
   const w = new Walk(bytes);
-  const b = bytes;
-  // a6 00 01 01: a 6-entry map, key 0 (v) = 1, key 1 (kind)
+  if (!header(w, index) || !prevIs(w, index, prev)) return false;
+  // key 5 and a map, the body, ending the bytes
+  if (bytes[w.pos++] !== 0x05 || w.pos >= bytes.length || bytes[w.pos]! >> 5 !== 5) return false;
+  return w.value(1) && w.pos === bytes.length;
+}
+
+/** a6 00 01 01 kind 02 index 03 time: a 6-entry map, v = 1, a known kind, the index wanted and a time. */
+function header(w: Walk, index: number): boolean {
+  const b = w.b;
   if (b.length < 4 || b[0] !== 0xa6 || b[1] !== 0x00 || b[2] !== 0x01 || b[3] !== 0x01) return false;
   w.pos = 4;
   if (!kindFits(w)) return false;
-  if (b[w.pos++] !== 0x02 || w.safeUint() !== index || index < 0) return false;
-  if (b[w.pos++] !== 0x03 || w.safeUint() < 0) return false;
+  if (b[w.pos++] !== 0x02 || w.safeUint() !== index) return false;
+  return b[w.pos++] === 0x03 && w.safeUint() >= 0;
+}
+
+/** 04 58 20 and `prev`; at index 0 the decoder wants 32 zero bytes whatever `prev` was given. */
+function prevIs(w: Walk, index: number, prev: Uint8Array): boolean {
+  const b = w.b;
   if (!w.literal(PREV_HEAD) || prev.length !== PREV_LENGTH || w.pos + PREV_LENGTH > b.length) return false;
-  // `prev` as given, and at index 0 the decoder wants 32 zero bytes whatever was given.
   for (let i = 0; i < PREV_LENGTH; i++) if (b[w.pos + i] !== prev[i] || (index === 0 && prev[i] !== 0)) return false;
   w.pos += PREV_LENGTH;
-  if (b[w.pos++] !== 0x05 || w.pos >= b.length || b[w.pos]! >> 5 !== 5) return false;
-  return w.value(1) && w.pos === b.length;
+  return true;
 }
