@@ -65,10 +65,10 @@ export function decisionBody(input: DecisionBodyInput): ReceiptBody {
   body.allowed = bool(input.allowed, 'allowed');
   optional(body, 'rearmed', input.rearmed, uint);
   body.subject = text(input.subject, 'subject');
-  optional(body, 'resetsAt', input.resetsAt, nullable(text));
+  optional(body, 'resetsAt', input.resetsAt, nullableText);
   optional(body, 'remaining', input.remaining, integer);
   optional(body, 'threshold', input.threshold, uint);
-  optional(body, 'windowStart', input.windowStart, nullable(integer));
+  optional(body, 'windowStart', input.windowStart, nullableInteger);
   optional(body, 'policyDigest', input.policyDigest, digest);
   optional(body, 'retryAfterMs', input.retryAfterMs, integer);
   optional(body, 'idempotencyKey', input.idempotencyKey, text);
@@ -262,7 +262,22 @@ export function digestBytes(hex: string, path: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
-const digest = digestBytes;
+/**
+ * The digests in bodies repeat (every decision names its tenant's policy digest): each hex text is checked and
+ * converted once, the bytes shared by the bodies that carry it. Bodies are written, never changed in place.
+ */
+const digestCache = new Map<string, Uint8Array>();
+const DIGEST_CACHE_LIMIT = 4096;
+
+function digest(hex: string, path: string): Uint8Array {
+  let bytes = digestCache.get(hex);
+  if (bytes === undefined) {
+    bytes = digestBytes(hex, path);
+    if (digestCache.size >= DIGEST_CACHE_LIMIT) digestCache.clear();
+    digestCache.set(hex, bytes);
+  }
+  return bytes;
+}
 
 function text(value: string, path: string): string {
   if (typeof value !== 'string') throw new ReceiptEncodeError(path, `must be text, got ${describe(value)}`);
@@ -289,6 +304,10 @@ function uint(value: number, path: string): number {
 function nullable<T>(check: (v: T, path: string) => CborValue): (v: T | null, path: string) => CborValue {
   return (v, path) => (v === null ? null : check(v, path));
 }
+
+// Built once: a closure per decision body was a measurable part of building one.
+const nullableText = nullable(text);
+const nullableInteger = nullable(integer);
 
 function optional<T>(body: ReceiptBody, key: string, value: T | undefined, check: (v: T, path: string) => CborValue): void {
   if (value !== undefined) body[key] = check(value, key);

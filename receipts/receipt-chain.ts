@@ -1,6 +1,6 @@
-import { decodeReceipt, encodeReceipt } from './cbor.ts';
+import { decodeReceipt, encodeReceiptAfter } from './cbor.ts';
 import { CompactRange, type CompactRangeState, type TreeNode } from './compact-range.ts';
-import { bytesEqual, fromHex, hashLeaf, toHex } from './merkle-hash.ts';
+import { bytesEqual, fromHex, hashLeaf, hashPrefixedLeaf, LEAF_PREFIX, toHex } from './merkle-hash.ts';
 import { RECEIPT_VERSION, ReceiptTooLargeError, zeroPrev, type Receipt, type ReceiptBody, type ReceiptKind } from './receipt.ts';
 import { MAX_ENTRY_SIZE } from './tlog-tiles.ts';
 
@@ -69,9 +69,11 @@ export class ReceiptChain {
    */
   append(kind: ReceiptKind, body: ReceiptBody, timeMicros: number): ChainedEntry {
     const receipt: Receipt = { v: RECEIPT_VERSION, kind, index: this.size, time: timeMicros, prev: this.#prev, body };
-    const bytes = encodeReceipt(receipt);
+    let leafHash: Uint8Array | undefined;
+    // The leaf hash is taken where the encoder wrote LEAF_PREFIX ‖ bytes, without building that input again.
+    const bytes = encodeReceiptAfter(LEAF_PREFIX, receipt, (span) => (leafHash = hashPrefixedLeaf(span)));
     if (bytes.length > MAX_ENTRY_SIZE) throw new ReceiptTooLargeError({ kind, bytes: bytes.length, limit: MAX_ENTRY_SIZE });
-    return this.#add(receipt, bytes);
+    return this.#add(receipt, bytes, leafHash);
   }
 
   /**
@@ -82,8 +84,7 @@ export class ReceiptChain {
     return this.#add(replayedReceipt(bytes, this.size, this.#prev), bytes);
   }
 
-  #add(receipt: Receipt, bytes: Uint8Array): ChainedEntry {
-    const leafHash = hashLeaf(bytes);
+  #add(receipt: Receipt, bytes: Uint8Array, leafHash = hashLeaf(bytes)): ChainedEntry {
     const index = this.size;
     const nodes = this.#tree.append(leafHash);
     this.#prev = leafHash;

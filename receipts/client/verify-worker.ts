@@ -11,3 +11,6 @@ parentPort?.on('message', (m: { id: number; range: BundleRange }) => {
     parentPort?.postMessage({ id: m.id, error: (e as Error).stack ?? String(e) });
   }
 });
+
+// Loaded and listening: until every worker has said so, the pool checks ranges in its own thread (verify-workers.ts).
+parentPort?.postMessage({ ready: true });

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
+  checkBundleRange,
   compareTiles,
   entryBundlePath,
   finishVerification,
@@ -40,6 +41,8 @@ export interface WorkerVerifyOptions {
   rangeBundles?: number;
   /** Logs of fewer bundles are verified in this thread (default 64). */
   minBundles?: number;
+  /** Check ranges in this thread until a worker has loaded (default true); false sends every range to a worker. */
+  startInThisThread?: boolean;
 }
 
 /** verifyLog, with the entries checked by worker threads when the log is large enough to gain from them. */
@@ -51,7 +54,7 @@ export async function verifyLogInWorkers(opts: WorkerVerifyOptions): Promise<Log
   if (opts.onEntry !== undefined || workers < 2 || bundles < (opts.minBundles ?? MIN_BUNDLES)) {
     return verifyEntries({ read: opts.read, checkpoint, onEntry: opts.onEntry });
   }
-  const pool = new VerifyPool(workers);
+  const pool = new VerifyPool(workers, opts.startInThisThread ?? true);
   try {
     return await verifyRanges({ read: opts.read, checkpoint, pool, rangeBundles: Math.max(1, opts.rangeBundles ?? CHUNK_BUNDLES) });
   } finally {
@@ -147,6 +150,18 @@ class RangeReader {
   }
 }
 
+function inThisThread(range: BundleRange): Promise<RangeCheck> {
+  return new Promise((resolve, reject) =>
+    setImmediate(() => {
+      try {
+        resolve(checkBundleRange(range));
+      } catch (e) {
+        reject(e as Error);
+      }
+    }),
+  );
+}
+
 interface Job {
   resolve: (check: RangeCheck) => void;
   reject: (e: Error) => void;
@@ -156,6 +171,8 @@ interface Job {
 interface Slot {
   worker: Worker;
   busy: number;
+  /** The worker has loaded its modules (its first message). */
+  ready: boolean;
 }
 
 /** The worker's module beside this one: .ts as shipped, .js in the emitted build (`npm run build`), whose rewrite of extensions reaches imports only. */
@@ -168,13 +185,17 @@ class VerifyPool {
   #ids = 0;
   #broken: Error | undefined;
 
-  constructor(workers: number) {
+  readonly #startHere: boolean;
+
+  constructor(workers: number, startHere: boolean) {
+    this.#startHere = startHere;
     for (let i = 0; i < workers; i++) {
       const worker = new Worker(WORKER_FILE);
-      worker.on('message', (m: { id: number; check?: RangeCheck; error?: string }) => this.#settle(m));
+      const slot: Slot = { worker, busy: 0, ready: false };
+      worker.on('message', (m: { id: number; check?: RangeCheck; error?: string; ready?: true }) => (m.ready ? (slot.ready = true) : this.#settle(m)));
       worker.on('error', (e) => this.#fail(e));
       worker.on('exit', (code) => this.#fail(new Error(`verify worker exited (code ${code})`)));
-      this.#slots.push({ worker, busy: 0 });
+      this.#slots.push(slot);
     }
   }
 
@@ -184,6 +205,10 @@ class VerifyPool {
 
   run(range: BundleRange): Promise<RangeCheck> {
     if (this.#broken) return Promise.reject(this.#broken);
+    // A worker takes ~0.1 s to load its modules: until one has, this thread checks the range itself (the same
+    // pure checkBundleRange), so a log of a few seconds does not wait for the pool. In a setImmediate, so the
+    // workers' "ready" messages are heard between two such ranges.
+    if (this.#startHere && !this.#slots.some((s) => s.ready)) return inThisThread(range);
     const slot = this.#slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.#ids++;
     slot.busy++;

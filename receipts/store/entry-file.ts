@@ -115,9 +115,10 @@ export class EntryFile {
 
   /**
    * Appends the entries as one write (continued while the kernel takes part of it). Not durable until `sync`.
-   * When it throws, part of the frames may be in the file: `rollBack` before writing again.
+   * When it throws, part of the frames may be in the file: `rollBack` before writing again. Returns the bytes
+   * written (the frames end to end).
    */
-  async append(entries: readonly Uint8Array[]): Promise<void> {
+  async append(entries: readonly Uint8Array[]): Promise<Uint8Array> {
     const total = entries.reduce((n, e) => n + FRAME_HEADER + e.length, 0);
     const buf = Buffer.allocUnsafe(total);
     let at = 0;
@@ -132,6 +133,7 @@ export class EntryFile {
       done += bytesWritten;
     }
     this.#length += total;
+    return buf;
   }
 
   /** fdatasync: on success, everything written so far is durable. */

@@ -22,6 +22,13 @@ export class FileDigest {
     this.#length += FRAME_HEADER + entry.length;
   }
 
+  /** Takes the next bytes of the file as they lie there, whole frames or not (a group commit's write, in one update). */
+  addBytes(bytes: Uint8Array): void {
+    if (this.#hash === undefined) return;
+    this.#hash.update(bytes);
+    this.#length += bytes.length;
+  }
+
   /** The SHA-256 (hex) of the file's first `length` bytes, if that is what it has taken; otherwise undefined. */
   at(length: number): string | undefined {
     return this.#hash !== undefined && this.#length === length ? this.#hash.copy().digest('hex') : undefined;

@@ -356,7 +356,7 @@ export class ReceiptLog {
   /** Appends entries right after the durable ones and syncs them: on success they are durable, in order. */
   async #writeEntries(entries: readonly ChainedEntry[]): Promise<void> {
     let end = this.#file.length;
-    await this.#file.append(entries.map((e) => e.bytes));
+    const framed = await this.#file.append(entries.map((e) => e.bytes));
     for (const e of entries) {
       end += 4 + e.bytes.length;
       this.#lastOffset = end - 4 - e.bytes.length;
@@ -365,11 +365,18 @@ export class ReceiptLog {
     this.#written = { size: entries.at(-1)!.index + 1, end, last: this.#lastOffset };
     await this.#file.sync();
     // Durable now, and only now: a failed write or sync is rolled back and rewritten, so each byte is taken once.
+    // The group's bytes go to the digest in one update, split only where a resume point wants the digest.
+    let from = 0;
+    let at = 0;
     for (const e of entries) {
-      this.#digest.addFrame(e.bytes);
+      at += 4 + e.bytes.length;
       const wanted = this.#offsets.get(e.index + 1);
-      if (wanted) wanted.digest = this.#digest.at(wanted.end);
+      if (wanted === undefined) continue;
+      this.#digest.addBytes(framed.subarray(from, at));
+      from = at;
+      wanted.digest = this.#digest.at(wanted.end);
     }
+    this.#digest.addBytes(framed.subarray(from));
     this.#durableSize += entries.length;
     for (const e of entries) this.#opts.onDurable?.(e);
   }
