@@ -1,6 +1,7 @@
 import { formatPolicyError, loadManifestSetInSlices, pauseForIo, type ManifestFile, type Pause, type ManifestState, type PolicyError, type SourcedResource, type Tenant } from '../crds/index.ts';
 import { diffResourcesInSlices, type Clock, type PolicyCompiler, type PolicySnapshot, type ResourceStatus } from '../governor/index.ts';
 import type { Readiness } from '../readiness/index.ts';
+import { applyInSlices } from '../recording/run-in-slices.ts';
 import { digestOfManifests, readManifestFiles, watchPolicyFolder } from './policy-folder.ts';
 import { pollEvery, type Poller } from './poll-every.ts';
 
@@ -128,7 +129,7 @@ export class EmbeddedPolicy {
     const change = await diffResourcesInSlices(this.#resources, load.resources, this.#pause);
     this.#state = load.state;
     this.#resources = load.resources;
-    const snapshot = await this.#compiler.applyInSlices(change, this.#clock.now(), this.#pause);
+    const snapshot = await applyInSlices(this.#compiler, change, this.#clock.now(), { pause: this.#pause });
     this.#loaded = true;
     return this.#report([...load.errors, ...this.#statusProblems(snapshot)].map(formatPolicyError), change.upsert.length + change.remove.length);
   }
