@@ -1,7 +1,7 @@
 import { formatPolicyError, loadManifestSetInSlices, pauseForIo, type ManifestFile, type Pause, type ManifestState, type PolicyError, type SourcedResource, type Tenant } from '../crds/index.ts';
-import { diffResourcesInSlices, type Clock, type PolicyCompiler, type PolicySnapshot, type ResourceStatus } from '../governor/index.ts';
+import { diffingResources, type Clock, type PolicyCompiler, type PolicySnapshot, type ResourceStatus, type Steps } from '../governor/index.ts';
 import type { Readiness } from '../readiness/index.ts';
-import { applyInSlices } from '../recording/run-in-slices.ts';
+import { applyInSlices, runInSlices } from '../recording/run-in-slices.ts';
 import { digestOfManifests, readManifestFiles, watchPolicyFolder } from './policy-folder.ts';
 import { pollEvery, type Poller } from './poll-every.ts';
 
@@ -46,6 +46,7 @@ export class EmbeddedPolicy {
   /** When a read first found the problems the folder still has (undefined while it has none): staleness counts from it. */
   #brokenSince: number | undefined;
   #loaded = false;
+  #counts: LoadReport['counts'] = { SKU: 0, Tenant: 0, Quota: 0 };
   /** What the last read found (`digestOfManifests`, or the I/O error), to skip reloads that change nothing. */
   #lastRead: string | undefined;
 
@@ -125,13 +126,16 @@ export class EmbeddedPolicy {
   }
 
   async #applyFiles(files: ManifestFile[]): Promise<LoadReport> {
+    const slices = { pause: this.#pause };
     const load = await loadManifestSetInSlices(files, this.#state, this.#pause);
-    const change = await diffResourcesInSlices(this.#resources, load.resources, this.#pause);
+    const change = await runInSlices(diffingResources(this.#resources, load.resources), slices);
     this.#state = load.state;
     this.#resources = load.resources;
-    const snapshot = await applyInSlices(this.#compiler, change, this.#clock.now(), { pause: this.#pause });
+    this.#counts = await runInSlices(countKinds(load.resources), slices);
+    const snapshot = await applyInSlices(this.#compiler, change, this.#clock.now(), slices);
     this.#loaded = true;
-    return this.#report([...load.errors, ...this.#statusProblems(snapshot)].map(formatPolicyError), change.upsert.length + change.remove.length);
+    const problems = await runInSlices(this.#statusProblems(snapshot), slices);
+    return this.#report([...load.errors, ...problems].map(formatPolicyError), change.upsert.length + change.remove.length);
   }
 
   /** The Tenant resource as loaded, by name. */
@@ -157,11 +161,12 @@ export class EmbeddedPolicy {
     };
   }
 
-  #statusProblems(snapshot: PolicySnapshot): PolicyError[] {
+  /** The resources whose compile failed, as errors at the lines they name; a step per status. */
+  *#statusProblems(snapshot: PolicySnapshot): Steps<PolicyError[]> {
     const out: PolicyError[] = [];
     for (const [key, s] of snapshot.statuses) {
-      if (s.ready) continue;
-      out.push(statusError(key, s, this.#resources.get(key)));
+      if (!s.ready) out.push(statusError(key, s, this.#resources.get(key)));
+      yield;
     }
     return out;
   }
@@ -171,10 +176,18 @@ export class EmbeddedPolicy {
     // Until this read the folder was last known good (a good folder is not re-read to learn that it still is).
     if (problems.length === 0) this.#brokenSince = undefined;
     else this.#brokenSince ??= this.#clock.now();
-    const counts = { SKU: 0, Tenant: 0, Quota: 0 };
-    for (const r of this.#resources.values()) counts[r.resource.kind]++;
-    return { problems, counts, changed, snapshot: this.#compiler.snapshot };
+    return { problems, counts: { ...this.#counts }, changed, snapshot: this.#compiler.snapshot };
   }
+}
+
+/** How many resources of each kind, a step per resource. */
+function* countKinds(resources: ReadonlyMap<string, SourcedResource>): Steps<LoadReport['counts']> {
+  const counts = { SKU: 0, Tenant: 0, Quota: 0 };
+  for (const r of resources.values()) {
+    counts[r.resource.kind]++;
+    yield;
+  }
+  return counts;
 }
 
 /** A resource's compile status as an error at the line of the field it names. */
