@@ -56,35 +56,39 @@ export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
    */
   *deriving(set: ReadonlyMap<K, V>, remove: Iterable<K> = []): Steps<OverlayMap<K, V>> {
     const overlay = new Map<K, Slot<V>>();
-    let keys = 0;
+    const count = { keys: 0, size: this.size, touched: set.size };
     for (const [k, slot] of this.#overlay) {
       overlay.set(k, slot);
-      if (++keys % STEP_KEYS === 0) yield;
+      if (++count.keys % STEP_KEYS === 0) yield;
     }
-    let size = this.size;
-    let touched = set.size;
     for (const [k, v] of set) {
-      if (!this.has(k)) size++;
+      if (!this.has(k)) count.size++;
       overlay.set(k, v);
-      if (++keys % STEP_KEYS === 0) yield;
+      if (++count.keys % STEP_KEYS === 0) yield;
     }
-    for (const k of remove) {
-      if (++keys % STEP_KEYS === 0) yield;
-      const slot = overlay.has(k) ? overlay.get(k) : this.#base.has(k) ? this.#base.get(k) : REMOVED;
-      if (set.has(k) || slot === REMOVED) continue; // set wins; removing twice counts once
-      size--;
-      touched++;
-      overlay.set(k, REMOVED);
-    }
-    const derived = new OverlayMap(this.#base, overlay, size);
-    if (overlay.size * overlay.size <= Math.max(size, 1024) * Math.max(touched, 1)) return derived;
+    yield* this.#removing(remove, { overlay, set, count });
+    const derived = new OverlayMap(this.#base, overlay, count.size);
+    if (overlay.size * overlay.size <= Math.max(count.size, 1024) * Math.max(count.touched, 1)) return derived;
     // Fold: O(n), once per ~√(n/k) changes.
     const base = new Map<K, V>();
     for (const [k, v] of derived.entries()) {
       base.set(k, v);
-      if (++keys % STEP_KEYS === 0) yield;
+      if (++count.keys % STEP_KEYS === 0) yield;
     }
     return new OverlayMap<K, V>(base, new Map(), base.size);
+  }
+
+  /** The removals of `deriving`, marked in its overlay; counts what they change. */
+  *#removing(remove: Iterable<K>, c: { overlay: Map<K, Slot<V>>; set: ReadonlyMap<K, V>; count: { keys: number; size: number; touched: number } }): Steps<void> {
+    const { overlay, set, count } = c;
+    for (const k of remove) {
+      if (++count.keys % STEP_KEYS === 0) yield;
+      const slot = overlay.has(k) ? overlay.get(k) : this.#base.has(k) ? this.#base.get(k) : REMOVED;
+      if (set.has(k) || slot === REMOVED) continue; // set wins; removing twice counts once
+      count.size--;
+      count.touched++;
+      overlay.set(k, REMOVED);
+    }
   }
 
   *entries(): MapIterator<[K, V]> {
