@@ -218,10 +218,11 @@ test('a reload of a large folder is parsed and compiled in slices: decisions bet
   t.deepEqual(report.problems, []);
   t.true(turns.length >= 10, `${turns.length} turns given to the event loop`);
   // Before the switch every turn saw the last snapshot whole (starter’s limit); after it (the status report), the new.
-  const switched = turns.indexOf('1000000');
+  // (A slice after the switch there may be none: the status report can fit in one.)
+  const switched = turns.includes('1000000') ? turns.indexOf('1000000') : turns.length;
   t.true(switched > 10, `${switched} turns before the switch`);
   t.deepEqual([...new Set(turns.slice(0, switched))], ['100000']);
-  t.deepEqual([...new Set(turns.slice(switched))], ['1000000']);
+  t.false(turns.slice(switched).includes('100000'), 'none after it');
   t.is(compiler.snapshot.tenants.get('bulk-1999')!.quotas['api-calls']!.limit, 1_000_000);
   t.true(answered > 0);
 });
@@ -244,7 +245,7 @@ test('a decision during a sliced reload is answered by the old policy, and the f
   const reloading = policy.reload();
   t.false(compiler.snapshot.tenants.get('bulk-999')!.features.sso!.value as boolean);
   await reloading;
-  const switched = answers.indexOf(true);
+  const switched = answers.includes(true) ? answers.indexOf(true) : answers.length;
   t.true(switched > 10, `${switched} decisions answered by the old policy during the reload`);
   t.false(answers.slice(switched).includes(false), 'none by the old one after the switch');
   t.true(governor.check({ tenant: 'bulk-999', feature: 'sso' }).allowed);
