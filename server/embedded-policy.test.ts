@@ -250,3 +250,35 @@ test('a decision during a sliced reload is answered by the old policy, and the f
   t.false(answers.slice(switched).includes(false), 'none by the old one after the switch');
   t.true(governor.check({ tenant: 'bulk-999', feature: 'sso' }).allowed);
 });
+
+test('a save during a sliced reload is applied after it, never into it', async (t) => {
+  const dir = await samples();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const tenantDoc = (i: number, sku: string): string => `apiVersion: tai.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: bulk-${i}\nspec:\n  sku: ${sku}\n`;
+  const bulk = (sku: string): string => Array.from({ length: 1000 }, (_, i) => tenantDoc(i, sku)).join('---\n');
+  await writeFile(join(dir, 'bulk.yaml'), bulk('starter'));
+  const compiler = new PolicyCompiler();
+  let onTurn = (): void => undefined;
+  const pause = async (): Promise<void> => {
+    onTurn();
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, pause });
+  const first = (await policy.load()).snapshot.generation;
+  const generations: number[] = [];
+  compiler.onSnapshot((s) => generations.push(s.generation));
+  await writeFile(join(dir, 'bulk.yaml'), bulk('growth'));
+  let second: Promise<LoadReport | undefined> | undefined;
+  let turns = 0;
+  onTurn = () => {
+    // Halfway through the first reload, another save, and another reload asked for.
+    if (++turns !== 200) return;
+    second = writeFile(join(dir, 'bulk.yaml'), bulk('enterprise')).then(() => policy.reload());
+  };
+  const reloaded = (await policy.reload())!;
+  t.truthy(second, 'the second save came during the first reload');
+  t.is(reloaded.snapshot.tenants.get('bulk-999')!.sku, 'growth', 'the first reload applies what it read');
+  const after = (await second)!;
+  t.is(after.snapshot.tenants.get('bulk-999')!.sku, 'enterprise');
+  t.deepEqual(generations, [first + 1, first + 2], 'one snapshot each, in order');
+});

@@ -46,6 +46,8 @@ export class EmbeddedPolicy {
   /** When a read first found the problems the folder still has (undefined while it has none): staleness counts from it. */
   #brokenSince: number | undefined;
   #loaded = false;
+  /** The load running (or the last one): the next waits for it. */
+  #queue: Promise<unknown> = Promise.resolve();
   #counts: LoadReport['counts'] = { SKU: 0, Tenant: 0, Quota: 0 };
   /** What the last read found (`digestOfManifests`, or the I/O error), to skip reloads that change nothing. */
   #lastRead: string | undefined;
@@ -66,7 +68,7 @@ export class EmbeddedPolicy {
 
   /** Reads the folder and applies what changed. Never throws for bad content; I/O errors are problems too. */
   async load(): Promise<LoadReport> {
-    return await this.#apply(await this.#readFolder());
+    return await this.#oneAtATime(async () => await this.#apply(await this.#readFolder()));
   }
 
   /**
@@ -74,8 +76,20 @@ export class EmbeddedPolicy {
    * folder makes no new policy generation and no report (undefined). The same I/O error twice is unchanged too.
    */
   async reload(): Promise<LoadReport | undefined> {
-    const read = await this.#readFolder();
-    return read.digest === this.#lastRead ? undefined : await this.#apply(read);
+    return await this.#oneAtATime(async () => {
+      const read = await this.#readFolder();
+      return read.digest === this.#lastRead ? undefined : await this.#apply(read);
+    });
+  }
+
+  /**
+   * Runs loads one after the other: a change is applied in slices over many turns, and one that comes meanwhile
+   * (a save, a poll, a caller's `load`) reads the folder once that one is current.
+   */
+  async #oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return await run;
   }
 
   /**
