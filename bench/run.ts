@@ -16,13 +16,14 @@ import { decisionHttpScenario } from './scenarios/decision-http.ts';
 import { embeddedReloadScenario } from './scenarios/embedded-reload.ts';
 import { inProcessScenario } from './scenarios/in-process.ts';
 import { peersScenario } from './scenarios/peers.ts';
+import { policyReloadScenario } from './scenarios/policy-reload.ts';
 import { receiptLogScenario } from './scenarios/receipt-log.ts';
 import { restartScenario } from './scenarios/restart.ts';
 import { stateSaveScenario } from './scenarios/state-save.ts';
 import { tenantScaleScenario } from './scenarios/tenant-scale.ts';
 import type { Figure } from './types.ts';
 
-const SCENARIOS = ['in-process', 'tenant-scale', 'receipt-log', 'state-save', 'decision-http', 'admission-http', 'restart', 'embedded-reload', 'apply-to-enforce', 'anchor-lag', 'counters', 'dashboard', 'peers'] as const;
+const SCENARIOS = ['in-process', 'tenant-scale', 'receipt-log', 'state-save', 'decision-http', 'admission-http', 'restart', 'embedded-reload', 'policy-reload', 'apply-to-enforce', 'anchor-lag', 'counters', 'dashboard', 'peers'] as const;
 const HELP = `usage: npm run bench -- [--quick | --full] [--only NAME]
 
   --quick      the default: under 10 minutes on 2 cores (1k, 10k, 100k tenants; 7 runs of 200k decisions;
@@ -65,6 +66,7 @@ if (wanted('decision-http')) print(await decisionHttpScenario(preset, log));
 if (wanted('admission-http')) print(await admissionHttpScenario(preset, log));
 if (wanted('restart')) await restartScenario(preset, log, print);
 if (wanted('embedded-reload')) print(await embeddedReloadScenario(preset, log));
+if (wanted('policy-reload')) print(await policyReloadScenario(preset, log));
 if (wanted('apply-to-enforce')) print(await applyToEnforceScenario(preset, log));
 if (wanted('anchor-lag')) print(await anchorLagScenario(preset, log));
 if (wanted('counters')) print(await countersScenario(preset, log));

@@ -7,8 +7,10 @@ export type Pause = () => Promise<void>;
 /** Lets pending I/O callbacks run: `setImmediate` as a promise. */
 export const pauseForIo: Pause = () => new Promise((resolve) => setImmediate(resolve));
 
-/** Documents parsed between two pauses: about 10-20 ms of the yaml parser on a small machine. */
-const DOCUMENTS_PER_SLICE = 40;
+/** Documents parsed between two pauses: a few ms of the yaml parser on a small machine (issue 19: no stall over 10 ms). */
+const DOCUMENTS_PER_SLICE = 5;
+/** Document starts looked for between two pauses while a file is cut into slices. */
+const MARKERS_PER_PAUSE = 2000;
 
 /**
  * `loadManifestSet`, parsing large files a few documents at a time with a `pause` between slices, so a 10 MB
@@ -26,7 +28,7 @@ export async function loadManifestSetInSlices(files: readonly ManifestFile[], pr
  * whole. Line numbers are those of the whole file.
  */
 export async function parseManifestsInSlices(text: string, file: string, pause: Pause): Promise<ParsedManifests> {
-  const slices = slicesOf(text);
+  const slices = await slicesOf(text, pause);
   if (slices.length === 1) return parseManifests(text, file);
   const out: ParsedManifests = { resources: [], errors: [] };
   const seen = new Map<string, SourcedResource>();
@@ -39,14 +41,18 @@ export async function parseManifestsInSlices(text: string, file: string, pause: 
   return out;
 }
 
-/** Pieces of `text` of about DOCUMENTS_PER_SLICE documents, each with the 0-based line it starts at. */
-function slicesOf(text: string): Array<{ text: string; line: number }> {
+/**
+ * Pieces of `text` of about DOCUMENTS_PER_SLICE documents, each with the 0-based line it starts at; found with a
+ * `pause` every MARKERS_PER_PAUSE document starts (a 30 MB file is not scanned in one tick either).
+ */
+async function slicesOf(text: string, pause: Pause): Promise<Array<{ text: string; line: number }>> {
   if (/^%/m.test(text)) return [{ text, line: 0 }];
   const starts = [0];
   const marker = /^---(?=[ \t\r\n]|$)/gm;
   let documents = 0;
   for (let m = marker.exec(text); m !== null; m = marker.exec(text)) {
     if (m.index > 0 && ++documents % DOCUMENTS_PER_SLICE === 0) starts.push(m.index);
+    if (documents > 0 && documents % MARKERS_PER_PAUSE === 0) await pause();
   }
   const slices: Array<{ text: string; line: number }> = [];
   let line = 0;
@@ -54,6 +60,7 @@ function slicesOf(text: string): Array<{ text: string; line: number }> {
     const piece = text.slice(start, starts[i + 1] ?? text.length);
     slices.push({ text: piece, line });
     line += countNewlines(piece);
+    if ((i + 1) % (MARKERS_PER_PAUSE / DOCUMENTS_PER_SLICE) === 0) await pause();
   }
   return slices;
 }

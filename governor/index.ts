@@ -21,3 +21,4 @@ export type { CompileIssue } from './layers.ts';
 export * from './shared-counters.ts';
 export * from './shared-governor.ts';
 export * from './shared-reservations.ts';
+export * from './steps.ts';

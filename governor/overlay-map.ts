@@ -1,6 +1,10 @@
+import { runSteps, type Steps } from './steps.ts';
+
 /** Marks a key removed in an overlay. */
 const REMOVED: unique symbol = Symbol('removed');
 type Slot<V> = V | typeof REMOVED;
+/** Keys copied or set between two yields of `deriving`: well under a millisecond. */
+const STEP_KEYS = 2048;
 
 /**
  * An immutable map that is cheap to derive from: `with(changes)` shares a frozen base and copies only a small
@@ -43,22 +47,48 @@ export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
 
   /** A new map with `set` entries set and `remove` keys removed; this one is unchanged. */
   with(set: ReadonlyMap<K, V>, remove: Iterable<K> = []): OverlayMap<K, V> {
-    const overlay = new Map<K, Slot<V>>(this.#overlay);
-    let size = this.size;
-    let touched = set.size;
-    for (const [k, v] of set) {
-      if (!this.has(k)) size++;
-      overlay.set(k, v);
+    return runSteps(this.deriving(set, remove));
+  }
+
+  /**
+   * `with` as steps, a yield every STEP_KEYS keys copied or set, so that deriving a map of 100 000 keys (a change
+   * of most tenants, or the fold) can be spread over several turns of the event loop. Same result as `with`.
+   */
+  *deriving(set: ReadonlyMap<K, V>, remove: Iterable<K> = []): Steps<OverlayMap<K, V>> {
+    const overlay = new Map<K, Slot<V>>();
+    const count = { keys: 0, size: this.size, touched: set.size };
+    for (const [k, slot] of this.#overlay) {
+      overlay.set(k, slot);
+      if (++count.keys % STEP_KEYS === 0) yield;
     }
+    for (const [k, v] of set) {
+      if (!this.has(k)) count.size++;
+      overlay.set(k, v);
+      if (++count.keys % STEP_KEYS === 0) yield;
+    }
+    yield* this.#removing(remove, { overlay, set, count });
+    const derived = new OverlayMap(this.#base, overlay, count.size);
+    if (overlay.size * overlay.size <= Math.max(count.size, 1024) * Math.max(count.touched, 1)) return derived;
+    // Fold: O(n), once per ~√(n/k) changes.
+    const base = new Map<K, V>();
+    for (const [k, v] of derived.entries()) {
+      base.set(k, v);
+      if (++count.keys % STEP_KEYS === 0) yield;
+    }
+    return new OverlayMap<K, V>(base, new Map(), base.size);
+  }
+
+  /** The removals of `deriving`, marked in its overlay; counts what they change. */
+  *#removing(remove: Iterable<K>, c: { overlay: Map<K, Slot<V>>; set: ReadonlyMap<K, V>; count: { keys: number; size: number; touched: number } }): Steps<void> {
+    const { overlay, set, count } = c;
     for (const k of remove) {
+      if (++count.keys % STEP_KEYS === 0) yield;
       const slot = overlay.has(k) ? overlay.get(k) : this.#base.has(k) ? this.#base.get(k) : REMOVED;
       if (set.has(k) || slot === REMOVED) continue; // set wins; removing twice counts once
-      size--;
-      touched++;
+      count.size--;
+      count.touched++;
       overlay.set(k, REMOVED);
     }
-    if (overlay.size * overlay.size <= Math.max(size, 1024) * Math.max(touched, 1)) return new OverlayMap(this.#base, overlay, size);
-    return OverlayMap.from(new OverlayMap(this.#base, overlay, size)); // fold: O(n), once per ~√(n/k) changes
   }
 
   *entries(): MapIterator<[K, V]> {

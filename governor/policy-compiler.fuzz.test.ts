@@ -322,3 +322,30 @@ test('add-ons never take a limit or a rate past 2^53-1', (t) => {
   t.true(Number.isSafeInteger(tenant?.quotas.calls?.limit), `limit ${tenant?.quotas.calls?.limit}`);
   t.true(Number.isSafeInteger(tenant?.rates.requests?.perSecond), `perSecond ${tenant?.rates.requests?.perSecond}`);
 });
+
+/** Everything a snapshot holds, in iteration order. */
+const whole = (snap: PolicySnapshot): unknown => ({ ...snap, tenants: [...snap.tenants], statuses: [...snap.statuses], changed: [...snap.changed] });
+
+test('property: a change run step by step gives exactly the snapshot of the one-shot apply, and none before the last step', (t) => {
+  fc.assert(
+    fc.property(batches, fc.integer({ min: 1, max: 7 }), (steps, every) => {
+      const oneShot = new PolicyCompiler();
+      const stepped = new PolicyCompiler();
+      for (const [i, ops] of steps.entries()) {
+        const change = toChange(ops);
+        // Each batch a little later, so that time-boxed grants start and end between them.
+        const now = NOW + i * 3 * 86_400_000;
+        const expected = oneShot.apply(change, now);
+        const before = stepped.snapshot;
+        const run = stepped.changing(change, now);
+        let taken = 0;
+        for (let r = run.next(); !r.done; r = run.next()) {
+          if (++taken % every === 0 && (stepped.snapshot !== before || stepped.refresh(now) !== before)) throw new Error(`step ${taken}: a snapshot before the last step`);
+        }
+        assertSame('stepped ≠ one-shot', whole(stepped.snapshot) as object, whole(expected) as object);
+      }
+    }),
+    { numRuns: RUNS },
+  );
+  t.pass();
+});

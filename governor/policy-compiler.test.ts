@@ -166,31 +166,37 @@ test('a listener that throws does not keep the others from hearing the snapshot'
   t.deepEqual(heard, [1], 'unsubscribed');
 });
 
-test('applyInSlices: decisions keep the current snapshot until the whole change is compiled, then it swaps in one step', async (t) => {
+test('changing: decisions keep the current snapshot until the last step, which swaps the new one in at once', (t) => {
   const c = new PolicyCompiler();
   const bf = quotaOf('bf', { tenant: 't-0', metric: 'api-calls', limit: 5, validUntil: '2026-12-01T00:00:00Z' });
   const tenants = Array.from({ length: 1000 }, (_, i) => tenantOf(`t-${i}`, { sku: 'starter' }));
   const before = c.apply({ upsert: [...ladder, ...tenants, bf] }, Date.parse('2026-11-30T00:00:00Z'));
   const heard: number[] = [];
   c.onSnapshot((s) => heard.push(s.changed.size));
-  const pauses: Array<() => void> = [];
-  const pause = (): Promise<void> => new Promise((resolve) => pauses.push(resolve));
+  const prepared: number[] = [];
+  c.onCompiled(function* (next) {
+    prepared.push(next.generation);
+    t.is(c.snapshot, before, 'a preparer runs before the swap');
+    yield;
+  });
   // Every tenant moves to growth; meanwhile bf's validUntil passes.
-  const applying = c.applyInSlices({ upsert: tenants.map((x) => tenantOf(x.metadata.name, { sku: 'growth' })) }, Date.parse('2026-12-02T00:00:00Z'), pause);
-  await Promise.resolve();
-  t.is(pauses.length, 1, 'paused after the first slice');
-  t.true(c.applying);
-  t.is(c.snapshot, before, 'decisions read the last snapshot');
-  t.is(c.refresh(Date.parse('2026-12-02T00:00:00Z')), before, 'a refresh waits for the change being applied');
-  t.is(c.snapshot.tenants.get('t-999')!.quotas['api-calls']!.limit, 1000);
-  t.throws(() => c.apply({ upsert: [tenantOf('x', { sku: 'growth' })] }, 0), { message: /being applied in slices/ });
-  while (pauses.length > 0) {
-    pauses.shift()!();
-    await new Promise((resolve) => setImmediate(resolve));
+  const steps = c.changing({ upsert: tenants.map((x) => tenantOf(x.metadata.name, { sku: 'growth' })) }, Date.parse('2026-12-02T00:00:00Z'));
+  let taken = 0;
+  for (let r = steps.next(); !r.done; r = steps.next()) {
+    taken++;
+    if (taken % 97 !== 1) continue;
+    t.true(c.applying);
+    t.is(c.snapshot, before, 'decisions read the last snapshot');
+    t.is(c.refresh(Date.parse('2026-12-02T00:00:00Z')), before, 'a refresh waits for the change being applied');
+    t.is(c.snapshot.tenants.get('t-999')!.quotas['api-calls']!.limit, 1000);
+    t.throws(() => c.apply({ upsert: [tenantOf('x', { sku: 'growth' })] }, 0), { message: /being applied in slices/ });
+    t.throws(() => c.changing({ upsert: [] }, 0), { message: /being applied in slices/ });
   }
-  const after = await applying;
+  t.true(taken > 2000, `a step per resource, tenant and status at least (${taken})`);
+  const after = c.snapshot;
   t.false(c.applying);
   t.is(after.generation, before.generation + 1, 'one new snapshot');
+  t.deepEqual(prepared, [after.generation]);
   t.deepEqual(heard, [1000]);
   t.is(after.tenants.get('t-999')!.quotas['api-calls']!.limit, 1_000_000);
   t.is(after.tenants.get('t-0')!.quotas['api-calls']!.limit, 1_000_000, 'the boundary passed is applied with it');

@@ -5,6 +5,7 @@ import { EMPTY_SNAPSHOT, type PolicySnapshot, type ResourceStatus } from './poli
 import { isGrantActive, nextGrantBoundary } from './quota-grants.ts';
 import { QuotaIndex } from './quota-index.ts';
 import { resolveSku, type SkuResolution } from './resolve-sku.ts';
+import { runSteps, type Steps } from './steps.ts';
 import type { CompiledTenant } from './types.ts';
 
 /** A batch of changes to the policy resources: upserts replace by `Kind/name`, removals name `Kind/name`. */
@@ -14,11 +15,12 @@ export interface PolicyChange {
 }
 
 const READY = 'Compiled';
-/** Tenants compiled between two pauses of `applyInSlices`: a few ms of work. */
-const TENANTS_PER_SLICE = 200;
 
-/** Hears the tenants a sliced apply compiled (by name) before they are made current; may pause between slices. */
-export type Preparer = (compiled: ReadonlyMap<string, CompiledTenant>, pause: () => Promise<void>) => Promise<void>;
+/**
+ * Hears the next snapshot, complete but not yet current, and returns the steps of what it does before the snapshot
+ * is made current (appending its reconcile receipts): they run as part of the change's steps.
+ */
+export type Preparer = (next: PolicySnapshot) => Iterable<void>;
 
 /** What a compiler checks beyond the compile itself. */
 export interface PolicyCompilerOptions {
@@ -93,9 +95,9 @@ export class PolicyCompiler {
   }
 
   /**
-   * Subscribes to the tenants an `applyInSlices` compiled, before its snapshot is made current: a listener may
-   * prepare what it will do with the snapshot (reconcile receipt bodies) in slices, calling `pause` between them.
-   * Returns a function that unsubscribes.
+   * Subscribes to every next snapshot before it is made current, whatever makes it: the preparer's steps run as
+   * the last steps of the change (see `changing`), so that what must be done before any decision can read the new
+   * snapshot (reconcile receipts, design §5) can be spread over several turns too. Returns a function that unsubscribes.
    */
   onCompiled(preparer: Preparer): () => void {
     this.#preparers.add(preparer);
@@ -107,35 +109,22 @@ export class PolicyCompiler {
    * last compile is applied too: the new snapshot's `expiresAt` is the next boundary after `now`.
    */
   apply(change: PolicyChange, now: number): PolicySnapshot {
-    this.#assertIdle();
-    const dirty = this.#expired(now);
-    for (const key of change.remove ?? []) this.#remove(key, dirty);
-    for (const r of change.upsert ?? []) this.#upsert(r, dirty);
-    if (dirty.skus) this.#memo.clear();
-    return this.#rebuild(dirty, now);
+    return runSteps(this.changing(change, now));
   }
 
   /**
-   * `apply`, compiling the tenants it touches a slice at a time with `pause` in between (a turn of the event loop),
-   * so decisions keep being answered from the current snapshot meanwhile; the new one is made current in one step
-   * at the end. Meanwhile `refresh` returns the current snapshot (a boundary passed is applied by this apply or
-   * the next refresh), and `apply` throws.
+   * `apply` as steps (each a tenant compiled, a status, a slice of a map, a preparer's step), for a driver that
+   * pauses between them so that decisions keep being answered meanwhile (`runInSlices`). Until the last step,
+   * decisions read the current snapshot; the last makes the new one current in one go and tells the listeners.
+   * Meanwhile `refresh` returns the current snapshot (a boundary passed is applied by this change or the next
+   * refresh), and `apply` or another `changing` throws: run them one after the other, to the end.
    */
-  async applyInSlices(change: PolicyChange, now: number, pause: () => Promise<void>): Promise<PolicySnapshot> {
+  changing(change: PolicyChange, now: number): Steps<PolicySnapshot> {
     this.#assertIdle();
-    this.#applying = true;
-    try {
-      const dirty = this.#expired(now);
-      for (const key of change.remove ?? []) this.#remove(key, dirty);
-      for (const r of change.upsert ?? []) this.#upsert(r, dirty);
-      if (dirty.skus) this.#memo.clear();
-      return await this.#rebuildInSlices(dirty, now, pause);
-    } finally {
-      this.#applying = false;
-    }
+    return this.#changing((dirty) => this.#absorbing(change, dirty), now);
   }
 
-  /** Whether an `applyInSlices` is in progress. */
+  /** Whether a change is being applied in steps. */
   get applying(): boolean {
     return this.#applying;
   }
@@ -144,11 +133,40 @@ export class PolicyCompiler {
     if (this.#applying) throw new Error('PolicyCompiler: a change is being applied in slices; apply the next one after it');
   }
 
+  /** Builds the next snapshot in steps, then makes it current and tells the listeners. */
+  *#changing(absorb: (dirty: Dirty) => Steps<void>, now: number): Steps<PolicySnapshot> {
+    this.#applying = true;
+    let next: PolicySnapshot;
+    try {
+      const dirty = this.#expired(now);
+      yield* absorb(dirty);
+      if (dirty.skus) this.#memo.clear();
+      next = yield* this.#rebuilding(dirty, now);
+      this.#snapshot = next;
+    } finally {
+      this.#applying = false;
+    }
+    this.#notify(next);
+    return next;
+  }
+
+  /** The change's resources taken in, a step each. */
+  *#absorbing(change: PolicyChange, dirty: Dirty): Steps<void> {
+    for (const key of change.remove ?? []) {
+      this.#remove(key, dirty);
+      yield;
+    }
+    for (const r of change.upsert ?? []) {
+      this.#upsert(r, dirty);
+      yield;
+    }
+  }
+
   /** Recompiles what a time-boxed grant starting or ending since the last compile changes. */
   refresh(now: number): PolicySnapshot {
     const { expiresAt } = this.#snapshot;
     if (expiresAt === undefined || now < expiresAt || this.#applying) return this.#snapshot;
-    return this.#rebuild(this.#expired(now), now);
+    return runSteps(this.#changing(function* () {}, now));
   }
 
   /** What grants that started or ended by `now` (and are not compiled so) make dirty. */
@@ -203,43 +221,29 @@ export class PolicyCompiler {
     return this.#tenants.has(q.spec.tenant) ? [q.spec.tenant] : [];
   }
 
-  #rebuild(dirty: Dirty, now: number): PolicySnapshot {
+  /** The next snapshot: the dirty tenants compiled, statuses, the maps derived, then the preparers' steps. */
+  *#rebuilding(dirty: Dirty, now: number): Steps<PolicySnapshot> {
     const pending: Pending = { tenants: new Map(), removedTenants: [], statuses: new Map(), removedStatuses: [] };
     const sku = (n: string): SkuResolution => resolveSku(n, this.#skus, this.#memo);
     for (const name of dirty.tenants) {
       for (const q of this.#compileTenantInto(name, { pending, sku, now })) dirty.quotas.add(q);
+      yield;
     }
-    return this.#swap(dirty, { pending, sku, now });
-  }
-
-  /** `#rebuild` with a `pause` after every TENANTS_PER_SLICE tenants compiled. */
-  async #rebuildInSlices(dirty: Dirty, now: number, pause: () => Promise<void>): Promise<PolicySnapshot> {
-    const pending: Pending = { tenants: new Map(), removedTenants: [], statuses: new Map(), removedStatuses: [] };
-    const sku = (n: string): SkuResolution => resolveSku(n, this.#skus, this.#memo);
-    let compiled = 0;
-    for (const name of dirty.tenants) {
-      if (++compiled % TENANTS_PER_SLICE === 0) await pause();
-      for (const q of this.#compileTenantInto(name, { pending, sku, now })) dirty.quotas.add(q);
-    }
-    for (const prepare of [...this.#preparers]) await prepare(pending.tenants, pause);
-    return this.#swap(dirty, { pending, sku, now });
-  }
-
-  /** Statuses, then the new snapshot made current and told to the listeners. */
-  #swap(dirty: Dirty, c: { pending: Pending; sku: (n: string) => SkuResolution; now: number }): PolicySnapshot {
-    const { pending, sku, now } = c;
     if (dirty.skus) this.#statusSkus(pending, sku);
-    for (const q of dirty.quotas) this.#statusQuota(q, { pending, now });
+    for (const q of dirty.quotas) {
+      this.#statusQuota(q, { pending, now });
+      yield;
+    }
     const prev = this.#snapshot;
-    this.#snapshot = {
+    const next: PolicySnapshot = {
       generation: prev.generation + 1,
-      tenants: prev.tenants.with(pending.tenants, pending.removedTenants),
-      statuses: prev.statuses.with(pending.statuses, pending.removedStatuses),
+      tenants: yield* prev.tenants.deriving(pending.tenants, pending.removedTenants),
+      statuses: yield* prev.statuses.deriving(pending.statuses, pending.removedStatuses),
       changed: dirty.tenants,
       expiresAt: nextGrantBoundary(this.#grants.quotas.values(), now),
     };
-    this.#notify(this.#snapshot);
-    return this.#snapshot;
+    for (const prepare of [...this.#preparers]) yield* prepare(next);
+    return next;
   }
 
   #notify(snapshot: PolicySnapshot): void {

@@ -1,6 +1,7 @@
 import { parseApiObject, resourceKey, type PolicyError, type TaiResource, type Tenant } from '../crds/index.ts';
-import type { Clock, PolicyCompiler, PolicySnapshot } from '../governor/index.ts';
+import type { Clock, PolicyCompiler, PolicySnapshot, Steps } from '../governor/index.ts';
 import type { Readiness } from '../readiness/index.ts';
+import { runInSlices, type SliceOptions } from '../recording/run-in-slices.ts';
 import { downSince, Informer, type InformerChange, type InformerOptions } from './informer.ts';
 import type { KubeApi, KubeObject } from '../kube/index.ts';
 import { TAI_PATHS } from './paths.ts';
@@ -20,11 +21,15 @@ export interface ClusterPolicyOptions {
   source: string;
   /** Informer tuning (tests shorten the watchdog and backoff). */
   informer?: Pick<InformerOptions<KubeObject>, 'backoff' | 'silenceMs' | 'watchTimeoutSeconds'>;
+  /** How a change is applied in slices (default `runInSlices`'s: 4 ms of work, then a turn of the event loop). */
+  slices?: SliceOptions;
 }
 
 /**
  * Cluster mode's policy source: SKU, Tenant and Quota informers feeding the compiler. Changes that arrive
- * together are compiled together (one snapshot per turn of the event loop). An object that fails TAI's schema
+ * together are compiled together, in slices (an SKU 70 000 tenants use recompiles them over many turns of the
+ * event loop, decisions answered from the last snapshot meanwhile); changes that arrive meanwhile wait and are
+ * compiled together after it. An object that fails TAI's schema
  * is held back with its errors, and the last good version of it keeps serving, as a broken file does in
  * embedded mode. While the API server is unreachable the last state keeps serving and readiness says how stale it is.
  */
@@ -33,6 +38,8 @@ export class ClusterPolicy {
   readonly #o: ClusterPolicyOptions;
   /** Changes waiting for the next compile: key → the object, or null when deleted. */
   readonly #pending = new Map<string, KubeObject | null>();
+  /** Keys taken from `#pending` by the change being applied, not yet in the current snapshot. */
+  readonly #inFlight = new Set<string>();
   /** What the compiler holds, as JSON, to skip no-op updates (status writes, resyncs). */
   readonly #applied = new Map<string, string>();
   readonly #invalid = new Map<string, PolicyError[]>();
@@ -76,7 +83,7 @@ export class ClusterPolicy {
 
   /** Whether the compiler holds this object (`Kind/name`) as it stands in the cluster, valid. */
   holds(key: string): boolean {
-    return this.#applied.has(key) && !this.#pending.has(key);
+    return this.#applied.has(key) && !this.#pending.has(key) && !this.#inFlight.has(key);
   }
 
   /** The Tenant as the compiler holds it. */
@@ -100,33 +107,50 @@ export class ClusterPolicy {
 
   #onChange(c: InformerChange): void {
     this.#pending.set(keyOfObject(c.object), c.type === 'delete' ? null : c.object);
-    if (!this.#started || this.#flushScheduled) return;
+    this.#schedule();
+  }
+
+  /** Flushes the pending changes at the next turn; while a change is being applied, at its end. */
+  #schedule(): void {
+    if (!this.#started || this.#flushScheduled || this.#applying) return;
     this.#flushScheduled = true;
     setImmediate(() => {
       this.#flushScheduled = false;
-      const applied = this.#flush();
-      for (const l of this.#listeners) l(applied);
+      // A failure (a listener's, such as a receipt that could not be appended) is not swallowed, as before slicing.
+      void this.#flush().then((applied) => {
+        for (const l of this.#listeners) l(applied);
+      });
     });
   }
 
-  #flush(): PolicyApplied {
+  async #flush(): Promise<PolicyApplied> {
+    this.#applying = true;
+    try {
+      return await runInSlices(this.#flushing(), this.#o.slices);
+    } finally {
+      this.#applying = false;
+      this.#inFlight.clear();
+      if (this.#pending.size > 0) this.#schedule();
+    }
+  }
+
+  /** The pending objects parsed (a step each), then the compiler's change as steps. */
+  *#flushing(): Steps<PolicyApplied> {
     const upsert: TaiResource[] = [];
     const remove: string[] = [];
     const keys: string[] = [];
-    for (const [key, object] of this.#pending) {
+    const taken = [...this.#pending];
+    this.#pending.clear();
+    for (const [key, object] of taken) {
       keys.push(key);
+      this.#inFlight.add(key);
       if (object === null) this.#forget(key, remove);
       else this.#take(key, object, upsert);
+      yield;
     }
-    this.#pending.clear();
     if (upsert.length === 0 && remove.length === 0) return { snapshot: this.#o.compiler.snapshot, keys };
-    this.#applying = true;
-    try {
-      const snapshot = this.#o.compiler.apply({ upsert, remove }, this.#o.clock.now());
-      return { snapshot, keys };
-    } finally {
-      this.#applying = false;
-    }
+    const snapshot = yield* this.#o.compiler.changing({ upsert, remove }, this.#o.clock.now());
+    return { snapshot, keys };
   }
 
   #take(key: string, object: KubeObject, upsert: TaiResource[]): void {

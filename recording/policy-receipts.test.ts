@@ -1,9 +1,10 @@
 // Reconcile receipts: one per change of a tenant's effective entitlements, and none lost to an append that threw.
 import test from 'ava';
-import { PolicyCompiler } from '../governor/index.ts';
+import { PolicyCompiler, type PolicyChange } from '../governor/index.ts';
 import { skuOf, tenantOf } from '../governor/policy-fixtures.test-helper.ts';
 import { LogUnavailableError, type ReceiptLog } from '../receipts/store/index.ts';
 import { PolicyReceipts } from './policy-receipts.ts';
+import { applyInSlices } from './run-in-slices.ts';
 
 /** A log that keeps what is appended, and throws on the appends a test says (a full disk, a failed write). */
 function flakyLog(failAt: Set<number>, failure: () => Error = () => new Error('EIO: write failed')) {
@@ -52,36 +53,55 @@ test('while the log cannot write, changes wait without an error and are recorded
   t.deepEqual(appended.map((a) => a.tenant).sort(), ['a', 'b']);
 });
 
-test('bodies prepared ahead in slices give the same receipts as recording alone, and stale ones are not used', async (t) => {
-  const change = (limit: number) => ({ upsert: [skuOf('plan', { features: { sso: false }, quotas: { calls: { limit } } }), tenantOf('a', { sku: 'plan' }), tenantOf('b', { sku: 'plan' })] });
-  const run = async (prepareAhead: boolean) => {
-    const compiler = new PolicyCompiler();
-    const { log, appended } = flakyLog(new Set());
-    const receipts = new PolicyReceipts(log, new Map());
-    compiler.onSnapshot((s) => receipts.record(s, () => undefined));
-    if (prepareAhead) compiler.onCompiled((compiled, pause) => receipts.prepare(compiled, () => undefined, pause));
-    let pauses = 0;
-    await compiler.applyInSlices(change(5), 0, async () => void pauses++);
-    await compiler.applyInSlices(change(7), 1, async () => void pauses++);
-    return appended;
-  };
-  t.deepEqual(await run(true), await run(false));
-  t.is((await run(true)).length, 4);
-
-  // Prepared against a recorded state that moved on before the snapshot came: recomputed from the new one.
+/**
+ * Applies `changes` one after the other, recording with `record` alone or, with `ahead`, in slices ahead of the
+ * switch too. With `failFrom`, the log fails (`failure`) from the given append of the given change to its end.
+ */
+async function recordedBy(o: { ahead: boolean; failFrom?: { change: number; append: number }; failure?: () => Error }, changes: readonly PolicyChange[]) {
   const compiler = new PolicyCompiler();
-  const { log, appended } = flakyLog(new Set());
-  const receipts = new PolicyReceipts(log, new Map());
-  const first = compiler.apply(change(5), 0);
-  const second = compiler.apply(change(7), 1);
-  // Made while nothing was recorded: a patch of the whole document, which is stale once `first` is recorded.
-  await receipts.prepare(new Map([['a', second.tenants.get('a')!]]), () => undefined, async () => undefined);
-  receipts.record(first, () => undefined);
-  receipts.record(second, () => undefined);
-  t.deepEqual(appended.filter((a) => a.tenant === 'a').map((a) => a.patch), [
-    { sku: 'plan', suspended: false, features: { sso: false }, quotas: { calls: { limit: 5, kind: 'counter', window: 'month', reset: 'calendar', enforcement: 'hard', alertAt: [70, 90, 100] } }, rates: {}, resources: {} },
-    { quotas: { calls: { limit: 7 } } },
-  ]);
+  const appended: Array<{ tenant: string; patch: unknown }> = [];
+  let at = { change: -1, append: 0 };
+  const append = (_kind: string, body: { resource: string; patch: unknown }): void => {
+    if (o.failFrom?.change === at.change && ++at.append >= o.failFrom.append) throw o.failure!();
+    appended.push({ tenant: body.resource.replace('Tenant/', ''), patch: body.patch });
+  };
+  const receipts = new PolicyReceipts({ append } as unknown as ReceiptLog, new Map());
+  const errors: string[] = [];
+  compiler.onSnapshot((s) => receipts.record(s, () => undefined));
+  if (o.ahead) compiler.onCompiled((next) => receipts.recordAhead(next, () => undefined));
+  for (const [i, change] of changes.entries()) {
+    at = { change: i, append: 0 };
+    try {
+      // A budget of 0 ms pauses after every step: the most slices there can be.
+      await (o.ahead ? applyInSlices(compiler, change, i, { budgetMs: 0 }) : Promise.resolve(compiler.apply(change, i)));
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  return { appended, errors, generation: compiler.snapshot.generation };
+}
+
+const planChange = (limit: number, tenants = 3): PolicyChange => ({
+  upsert: [skuOf('plan', { features: { sso: false }, quotas: { calls: { limit } } }), ...Array.from({ length: tenants }, (_, i) => tenantOf(`t${i}`, { sku: 'plan' }))],
+});
+
+test('receipts appended ahead in slices are those recording alone appends, in the same order', async (t) => {
+  const changes = [planChange(5), planChange(7), { upsert: [tenantOf('t1', { sku: 'plan', suspended: true })], remove: ['Tenant/t2'] }];
+  const alone = await recordedBy({ ahead: false }, changes);
+  t.deepEqual(await recordedBy({ ahead: true }, changes), alone);
+  t.is(alone.appended.length, 8);
+});
+
+test('an append that fails ahead of the switch: the snapshot is made current all the same, and the rest is recorded as without it', async (t) => {
+  for (const failure of [() => new Error('EIO: write failed'), () => new LogUnavailableError('ENOSPC', 'refused')]) {
+    const changes = [planChange(5), planChange(7), planChange(9)];
+    const failFrom = { change: 1, append: 2 };
+    const alone = await recordedBy({ ahead: false, failFrom, failure }, changes);
+    const ahead = await recordedBy({ ahead: true, failFrom, failure }, changes);
+    t.deepEqual(ahead, alone);
+    t.is(ahead.generation, 3, 'every change made current');
+    t.is(ahead.appended.length, 7, 'what failed is recorded with the next change');
+  }
 });
 
 // docs/receipts.md §3: generation 0 means the resource is gone. Embedded mode's Tenants (the policy folder's files)
@@ -96,8 +116,8 @@ test('the generation recorded: metadata.generation, else the policy generation; 
   const cluster = { ...tenantOf('cluster', { sku: 'plan' }), metadata: { name: 'cluster', generation: 7 } };
   const resources = new Map([folder, cluster].map((r) => [r.metadata.name, r]));
   compiler.onSnapshot((s) => receipts.record(s, (n) => resources.get(n)));
-  compiler.onCompiled((compiled, pause) => receipts.prepare(compiled, (n) => resources.get(n), pause));
-  await compiler.applyInSlices({ upsert: [plan, folder, cluster] }, 0, async () => undefined); // prepared ahead
+  compiler.onCompiled((next) => receipts.recordAhead(next, (n) => resources.get(n)));
+  await applyInSlices(compiler, { upsert: [plan, folder, cluster] }, 0, { budgetMs: 0 }); // recorded ahead
   const first = compiler.snapshot.generation;
   t.true(first > 0);
   t.deepEqual(bodies.map((b) => [b.resource, b.generation]).sort(), [['Tenant/cluster', 7], ['Tenant/folder', first]]);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import mergePatch from 'json-merge-patch';
 import type { Tenant } from '../crds/index.ts';
-import { effectiveDocument, MarkedMap, type CompiledTenant, type EffectiveDocument, type PolicySnapshot } from '../governor/index.ts';
+import { effectiveDocument, MarkedMap, type CompiledTenant, type EffectiveDocument, type PolicySnapshot, type Steps } from '../governor/index.ts';
 import { reconcileBody, type ReceiptBody } from '../receipts/index.ts';
 import { LogUnavailableError, type ReceiptLog } from '../receipts/store/index.ts';
 
@@ -16,8 +16,8 @@ export class PolicyReceipts {
   readonly #recorded: MarkedMap<string, EffectiveDocument>;
   /** Tenants whose change is not recorded yet because an append threw: the next snapshot records them. */
   readonly #pending = new Set<string>();
-  /** Receipt bodies made ahead by `prepare`, by tenant, with what they were made from. */
-  #prepared = new Map<string, Prepared>();
+  /** The snapshot `recordAhead` went through before it was made current, and how many of its changed tenants. */
+  #ahead: { snapshot: PolicySnapshot; through: number } | undefined;
 
   constructor(log: ReceiptLog, recorded: ReadonlyMap<string, EffectiveDocument>) {
     this.#log = log;
@@ -30,21 +30,27 @@ export class PolicyReceipts {
   }
 
   /**
-   * Makes the receipt bodies of compiled tenants ahead of `record`, a slice at a time with `pause` in between, so
-   * that recording a change of many tenants holds the event loop only for the appends. A body is used by `record`
-   * only if the tenant is compiled and recorded as it was when it was made.
+   * Appends, a tenant per step, the receipts `record` would append for `next` (a snapshot about to be made current:
+   * the compiler's `onCompiled`), so that a change of many tenants is recorded over several turns of the event loop
+   * and `record` has nothing left to do when it is made current. Receipts, order and log position are those of
+   * `record`: all of them come before any decision that reads the new snapshot. Never throws: on an append that
+   * fails, or while changes wait from a log that could not write, it stops and leaves the rest to `record`.
    */
-  async prepare(compiled: ReadonlyMap<string, CompiledTenant>, tenantResource: (name: string) => Tenant | undefined, pause: () => Promise<void>): Promise<void> {
-    this.#prepared = new Map();
-    let made = 0;
-    for (const [name, tenant] of compiled) {
-      if (++made % BODIES_PER_SLICE === 0) await pause();
-      const basis = this.#recorded.get(name);
-      const doc = effectiveDocument(tenant);
-      const patch = patchFrom(basis, doc);
-      const resource = tenantResource(name);
-      // The policy generation is not known before the snapshot: record() sets it when metadata has none.
-      this.#prepared.set(name, { tenant, basis, doc, body: patch === undefined ? undefined : bodyFor(name, { resource, patch, generation: resource?.metadata.generation ?? 0 }) });
+  *recordAhead(next: PolicySnapshot, tenantResource: (name: string) => Tenant | undefined): Steps<void> {
+    const ahead = { snapshot: next, through: 0 };
+    this.#ahead = ahead;
+    for (const name of next.changed) {
+      // A change left by a log that could not write is recorded first, by `record`, as it would have been.
+      if (this.#pending.size > 0) return;
+      try {
+        const { doc, body } = this.#change(name, { compiled: next.tenants.get(name), policyGeneration: next.generation }, tenantResource);
+        if (body !== undefined && !this.#appended(body)) return;
+        if (body !== undefined) this.#remember(name, doc);
+      } catch {
+        return; // `record` appends it again and throws, as it would have without this step
+      }
+      ahead.through++;
+      yield;
     }
   }
 
@@ -54,7 +60,7 @@ export class PolicyReceipts {
    * yet recorded stay pending, so the policy change they made is recorded with the next snapshot, not lost.
    */
   record(snapshot: PolicySnapshot, tenantResource: (name: string) => Tenant | undefined): number {
-    for (const name of snapshot.changed) this.#pending.add(name);
+    this.#queue(snapshot);
     let appended = 0;
     for (const name of [...this.#pending]) {
       const { doc, body } = this.#change(name, { compiled: snapshot.tenants.get(name), policyGeneration: snapshot.generation }, tenantResource);
@@ -62,14 +68,26 @@ export class PolicyReceipts {
         // While the log cannot write, this tenant and the rest stay pending: the server records them when it writes
         // again, before any decision (refused until then) can use the new policy.
         if (!this.#appended(body)) break;
-        if (doc === undefined) this.#recorded.delete(name);
-        else this.#recorded.set(name, doc);
+        this.#remember(name, doc);
         appended++;
       }
       this.#pending.delete(name);
     }
-    this.#prepared.clear();
     return appended;
+  }
+
+  /** Adds the tenants `snapshot` changed to the pending ones, less those `recordAhead` recorded for it. */
+  #queue(snapshot: PolicySnapshot): void {
+    const ahead = this.#ahead?.snapshot === snapshot ? this.#ahead.through : 0;
+    if (this.#ahead?.snapshot === snapshot) this.#ahead = undefined;
+    if (ahead === snapshot.changed.size) return;
+    let skipped = 0;
+    for (const name of snapshot.changed) if (++skipped > ahead) this.#pending.add(name);
+  }
+
+  #remember(name: string, doc: EffectiveDocument | undefined): void {
+    if (doc === undefined) this.#recorded.delete(name);
+    else this.#recorded.set(name, doc);
   }
 
   /** Appends a reconcile receipt; false while the log cannot write (LogUnavailableError), any other error thrown. */
@@ -87,27 +105,10 @@ export class PolicyReceipts {
   #change(name: string, c: { compiled: CompiledTenant | undefined; policyGeneration: number }, tenantResource: (name: string) => Tenant | undefined): { doc: EffectiveDocument | undefined; body: ReceiptBody | undefined } {
     const { compiled, policyGeneration } = c;
     const resource = tenantResource(name);
-    const prepared = this.#prepared.get(name);
-    if (prepared && compiled === prepared.tenant && this.#recorded.get(name) === prepared.basis) {
-      // Prepared before the snapshot had its generation: a tenant without metadata.generation takes it now.
-      const body = prepared.body && resource?.metadata.generation === undefined ? { ...prepared.body, generation: policyGeneration } : prepared.body;
-      return { doc: prepared.doc, body };
-    }
     const doc = compiled ? effectiveDocument(compiled) : undefined;
     const patch = patchFrom(this.#recorded.get(name), doc);
     return { doc, body: patch === undefined ? undefined : bodyFor(name, { resource, patch, generation: generationOf(resource, doc, policyGeneration) }) };
   }
-}
-
-/** Receipt bodies made between two pauses of `prepare`. */
-const BODIES_PER_SLICE = 200;
-
-/** A body made ahead by `prepare`: valid while the tenant is compiled as `tenant` and recorded as `basis`. */
-interface Prepared {
-  tenant: CompiledTenant;
-  basis: EffectiveDocument | undefined;
-  doc: EffectiveDocument;
-  body: ReceiptBody | undefined;
 }
 
 /** The merge patch from one recorded state to the next: undefined when equal, null when the tenant is gone. */

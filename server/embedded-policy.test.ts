@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { PolicyCompiler } from '../governor/index.ts';
+import { CompiledPolicy, Governor, PolicyCompiler } from '../governor/index.ts';
 import { EmbeddedPolicy, FALLBACK_POLL_MS, type LoadReport } from './embedded-policy.ts';
 
 async function samples(): Promise<string> {
@@ -217,7 +217,68 @@ test('a reload of a large folder is parsed and compiled in slices: decisions bet
   const report = (await policy.reload())!;
   t.deepEqual(report.problems, []);
   t.true(turns.length >= 10, `${turns.length} turns given to the event loop`);
-  t.deepEqual([...new Set(turns)], ['100000'], 'every turn saw the last snapshot whole (starter’s limit)');
+  // Before the switch every turn saw the last snapshot whole (starter’s limit); after it (the status report), the new.
+  // (A slice after the switch there may be none: the status report can fit in one.)
+  const switched = turns.includes('1000000') ? turns.indexOf('1000000') : turns.length;
+  t.true(switched > 10, `${switched} turns before the switch`);
+  t.deepEqual([...new Set(turns.slice(0, switched))], ['100000']);
+  t.false(turns.slice(switched).includes('100000'), 'none after it');
   t.is(compiler.snapshot.tenants.get('bulk-1999')!.quotas['api-calls']!.limit, 1_000_000);
   t.true(answered > 0);
+});
+
+test('a decision during a sliced reload is answered by the old policy, and the first after the switch by the new', async (t) => {
+  const dir = await samples();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const tenantDoc = (i: number, sku: string): string => `apiVersion: tai.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: bulk-${i}\nspec:\n  sku: ${sku}\n`;
+  await writeFile(join(dir, 'bulk.yaml'), Array.from({ length: 1000 }, (_, i) => tenantDoc(i, 'starter')).join('---\n'));
+  const compiler = new PolicyCompiler();
+  const clock = { now: () => 0 };
+  const governor = new Governor({ policy: new CompiledPolicy(compiler), clock });
+  const answers: boolean[] = [];
+  // Every turn the reload gives to the event loop, a caller asks whether bulk-999 has SSO (starter: no; growth: yes).
+  const pause = async (): Promise<void> => void answers.push(governor.check({ tenant: 'bulk-999', feature: 'sso' }).allowed);
+  const policy = new EmbeddedPolicy({ dir, compiler, clock, pause });
+  await policy.load();
+  answers.length = 0;
+  await writeFile(join(dir, 'bulk.yaml'), Array.from({ length: 1000 }, (_, i) => tenantDoc(i, 'growth')).join('---\n'));
+  const reloading = policy.reload();
+  t.false(compiler.snapshot.tenants.get('bulk-999')!.features.sso!.value as boolean);
+  await reloading;
+  const switched = answers.includes(true) ? answers.indexOf(true) : answers.length;
+  t.true(switched > 10, `${switched} decisions answered by the old policy during the reload`);
+  t.false(answers.slice(switched).includes(false), 'none by the old one after the switch');
+  t.true(governor.check({ tenant: 'bulk-999', feature: 'sso' }).allowed);
+});
+
+test('a save during a sliced reload is applied after it, never into it', async (t) => {
+  const dir = await samples();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const tenantDoc = (i: number, sku: string): string => `apiVersion: tai.dev/v1alpha1\nkind: Tenant\nmetadata:\n  name: bulk-${i}\nspec:\n  sku: ${sku}\n`;
+  const bulk = (sku: string): string => Array.from({ length: 1000 }, (_, i) => tenantDoc(i, sku)).join('---\n');
+  await writeFile(join(dir, 'bulk.yaml'), bulk('starter'));
+  const compiler = new PolicyCompiler();
+  let onTurn = (): void => undefined;
+  const pause = async (): Promise<void> => {
+    onTurn();
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  const policy = new EmbeddedPolicy({ dir, compiler, clock: { now: () => 0 }, pause });
+  const first = (await policy.load()).snapshot.generation;
+  const generations: number[] = [];
+  compiler.onSnapshot((s) => generations.push(s.generation));
+  await writeFile(join(dir, 'bulk.yaml'), bulk('growth'));
+  let second: Promise<LoadReport | undefined> | undefined;
+  let turns = 0;
+  onTurn = () => {
+    // Halfway through the first reload, another save, and another reload asked for.
+    if (++turns !== 200) return;
+    second = writeFile(join(dir, 'bulk.yaml'), bulk('enterprise')).then(() => policy.reload());
+  };
+  const reloaded = (await policy.reload())!;
+  t.truthy(second, 'the second save came during the first reload');
+  t.is(reloaded.snapshot.tenants.get('bulk-999')!.sku, 'growth', 'the first reload applies what it read');
+  const after = (await second)!;
+  t.is(after.snapshot.tenants.get('bulk-999')!.sku, 'enterprise');
+  t.deepEqual(generations, [first + 1, first + 2], 'one snapshot each, in order');
 });

@@ -1,6 +1,7 @@
 import { formatPolicyError, loadManifestSetInSlices, pauseForIo, type ManifestFile, type Pause, type ManifestState, type PolicyError, type SourcedResource, type Tenant } from '../crds/index.ts';
-import { diffResourcesInSlices, type Clock, type PolicyCompiler, type PolicySnapshot, type ResourceStatus } from '../governor/index.ts';
+import { diffingResources, type Clock, type PolicyCompiler, type PolicySnapshot, type ResourceStatus, type Steps } from '../governor/index.ts';
 import type { Readiness } from '../readiness/index.ts';
+import { applyInSlices, runInSlices } from '../recording/run-in-slices.ts';
 import { digestOfManifests, readManifestFiles, watchPolicyFolder } from './policy-folder.ts';
 import { pollEvery, type Poller } from './poll-every.ts';
 
@@ -45,6 +46,9 @@ export class EmbeddedPolicy {
   /** When a read first found the problems the folder still has (undefined while it has none): staleness counts from it. */
   #brokenSince: number | undefined;
   #loaded = false;
+  /** The load running (or the last one): the next waits for it. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #counts: LoadReport['counts'] = { SKU: 0, Tenant: 0, Quota: 0 };
   /** What the last read found (`digestOfManifests`, or the I/O error), to skip reloads that change nothing. */
   #lastRead: string | undefined;
 
@@ -64,7 +68,7 @@ export class EmbeddedPolicy {
 
   /** Reads the folder and applies what changed. Never throws for bad content; I/O errors are problems too. */
   async load(): Promise<LoadReport> {
-    return await this.#apply(await this.#readFolder());
+    return await this.#oneAtATime(async () => await this.#apply(await this.#readFolder()));
   }
 
   /**
@@ -72,8 +76,20 @@ export class EmbeddedPolicy {
    * folder makes no new policy generation and no report (undefined). The same I/O error twice is unchanged too.
    */
   async reload(): Promise<LoadReport | undefined> {
-    const read = await this.#readFolder();
-    return read.digest === this.#lastRead ? undefined : await this.#apply(read);
+    return await this.#oneAtATime(async () => {
+      const read = await this.#readFolder();
+      return read.digest === this.#lastRead ? undefined : await this.#apply(read);
+    });
+  }
+
+  /**
+   * Runs loads one after the other: a change is applied in slices over many turns, and one that comes meanwhile
+   * (a save, a poll, a caller's `load`) reads the folder once that one is current.
+   */
+  async #oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return await run;
   }
 
   /**
@@ -124,13 +140,16 @@ export class EmbeddedPolicy {
   }
 
   async #applyFiles(files: ManifestFile[]): Promise<LoadReport> {
+    const slices = { pause: this.#pause };
     const load = await loadManifestSetInSlices(files, this.#state, this.#pause);
-    const change = await diffResourcesInSlices(this.#resources, load.resources, this.#pause);
+    const change = await runInSlices(diffingResources(this.#resources, load.resources), slices);
     this.#state = load.state;
     this.#resources = load.resources;
-    const snapshot = await this.#compiler.applyInSlices(change, this.#clock.now(), this.#pause);
+    this.#counts = await runInSlices(countKinds(load.resources), slices);
+    const snapshot = await applyInSlices(this.#compiler, change, this.#clock.now(), slices);
     this.#loaded = true;
-    return this.#report([...load.errors, ...this.#statusProblems(snapshot)].map(formatPolicyError), change.upsert.length + change.remove.length);
+    const problems = await runInSlices(this.#statusProblems(snapshot), slices);
+    return this.#report([...load.errors, ...problems].map(formatPolicyError), change.upsert.length + change.remove.length);
   }
 
   /** The Tenant resource as loaded, by name. */
@@ -156,11 +175,12 @@ export class EmbeddedPolicy {
     };
   }
 
-  #statusProblems(snapshot: PolicySnapshot): PolicyError[] {
+  /** The resources whose compile failed, as errors at the lines they name; a step per status. */
+  *#statusProblems(snapshot: PolicySnapshot): Steps<PolicyError[]> {
     const out: PolicyError[] = [];
     for (const [key, s] of snapshot.statuses) {
-      if (s.ready) continue;
-      out.push(statusError(key, s, this.#resources.get(key)));
+      if (!s.ready) out.push(statusError(key, s, this.#resources.get(key)));
+      yield;
     }
     return out;
   }
@@ -170,10 +190,18 @@ export class EmbeddedPolicy {
     // Until this read the folder was last known good (a good folder is not re-read to learn that it still is).
     if (problems.length === 0) this.#brokenSince = undefined;
     else this.#brokenSince ??= this.#clock.now();
-    const counts = { SKU: 0, Tenant: 0, Quota: 0 };
-    for (const r of this.#resources.values()) counts[r.resource.kind]++;
-    return { problems, counts, changed, snapshot: this.#compiler.snapshot };
+    return { problems, counts: { ...this.#counts }, changed, snapshot: this.#compiler.snapshot };
   }
+}
+
+/** How many resources of each kind, a step per resource. */
+function* countKinds(resources: ReadonlyMap<string, SourcedResource>): Steps<LoadReport['counts']> {
+  const counts = { SKU: 0, Tenant: 0, Quota: 0 };
+  for (const r of resources.values()) {
+    counts[r.resource.kind]++;
+    yield;
+  }
+  return counts;
 }
 
 /** A resource's compile status as an error at the line of the field it names. */

@@ -34,8 +34,9 @@ export interface PolicyRecordingOptions {
  */
 export function recordPolicyChanges(o: PolicyRecordingOptions): () => void {
   const unsubscribe = o.compiler.onSnapshot((snapshot) => o.receipts.record(snapshot, o.tenantResource));
-  // A change applied in slices has its receipt bodies made in slices too, before it is made current.
-  const unprepare = o.compiler.onCompiled((compiled, pause) => o.receipts.prepare(compiled, o.tenantResource, pause));
+  // A change's receipts are appended in its last steps, before it is made current: a change applied in slices
+  // (runInSlices) records many tenants over several turns, and `record` then has only what they left.
+  const unprepare = o.compiler.onCompiled((next) => o.receipts.recordAhead(next, o.tenantResource));
   const unfollow = followPolicyBoundaries(o);
   return () => {
     unsubscribe();
