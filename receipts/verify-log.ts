@@ -3,17 +3,12 @@ import { bytesEqual, toHex } from './merkle-hash.ts';
 import { ReceiptChain, type ChainedEntry } from './receipt-chain.ts';
 import { TileBuilder, type TileFile } from './tile-builder.ts';
 import { decodeEntryBundle, entryBundlePath, TILE_WIDTH } from './tlog-tiles.ts';
-import { checkBundleRange, RangeStitcher } from './verify-range.ts';
+import { checkBundleRange, RangeStitcher, type LogDefect } from './verify-range.ts';
 
 /** Reads one file of the published layout (`checkpoint`, `tile/…`); undefined when it is missing. */
 export type ReadLogFile = (path: string) => Promise<Uint8Array | undefined>;
 
-/** A defect: where (entry index and/or file) and what. The first one is the one to fix. */
-export interface LogDefect {
-  index?: number;
-  path?: string;
-  message: string;
-}
+export type { LogDefect } from './verify-range.ts';
 
 export interface LogVerification {
   ok: boolean;

@@ -9,7 +9,13 @@ import { replayedReceipt } from './receipt-chain.ts';
 import { isReceiptAt } from './receipt-check.ts';
 import type { TileFile } from './tile-builder.ts';
 import { decodeEntryBundle, entryBundlePath, TILE_HEIGHT, TILE_WIDTH, tilePath } from './tlog-tiles.ts';
-import type { LogDefect } from './verify-log.ts';
+
+/** A defect: where (entry index and/or file) and what. The first one is the one to fix. */
+export interface LogDefect {
+  index?: number;
+  path?: string;
+  message: string;
+}
 
 /** Consecutive entry bundles of a log of `size` entries, from bundle `first`. */
 export interface BundleRange {

@@ -20,7 +20,7 @@ import { gcsBucket } from '../../server/gcs-storage.ts';
 import { gcsDown, gcsUp } from '../../test/support/gcs.ts';
 import { median } from '../measure.ts';
 import { figureOf, type Figure } from '../types.ts';
-import { watched, type Save } from './state-save.ts';
+import { watched, type Save } from '../watched-loop.ts';
 
 const LOG_SIZE = 1_000_000;
 const PER_ROUND = 5_000;

@@ -11,14 +11,12 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { CompiledPolicy, Governor, MarkedMap, PolicyCompiler, effectiveDocument, type EffectiveDocument } from '../../governor/index.ts';
 import { saveRunState, type RunState } from '../../receipts/store/index.ts';
 import { writeWholeFile } from '../../receipts/store/whole-file.ts';
 import { replayStateOf } from '../../recording/log-replay.ts';
 import { publishStalls } from './publish-stalls.ts';
+import { watched, type Save } from '../watched-loop.ts';
 import { BENCH_NOW, population } from '../fixtures/population.ts';
 import { median } from '../measure.ts';
 import type { Preset } from '../presets.ts';
@@ -29,17 +27,6 @@ const ANSWERS = 125_000;
 const METRIC = 'api-calls';
 const TARGET = { op: '<=', value: 10, unit: 'ms', source: 'issue 19 (no stall over 10 ms)' } as const;
 
-export interface Save {
-  /** The longest event-loop delay seen during the save, ms. */
-  maxMs: number;
-  /**
-   * The most main-thread CPU spent between two turns of a 1 ms timer, ms: the longest block the process itself
-   * caused, which a loaded machine does not inflate as it does the delay (a starved thread waits, but spends no CPU).
-   */
-  cpuMaxMs: number;
-  p99Ms: number;
-  seconds: number;
-}
 
 export async function stateSaveScenario(preset: Preset, log: (line: string) => void): Promise<Figure[]> {
   const runs = preset.name === 'full' ? 7 : 3;
@@ -130,54 +117,6 @@ function figures(m: Measured): Figure[] {
     figureOf({ ...common, name: 'run-state capture in the tick the log size is read (replayStateOf: a mark)', value: median(m.captures), baseline: { name: 'whole copies of cells, answers and the effective map', value: median(m.oldCaptures) }, target: TARGET, note: 'O(1): the save reads the live maps, taking the value a change kept where there is one', samples: m.captures }),
     figureOf({ ...common, unit: 's', name: 'run-state save: duration, sliced', value: median(m.sliced.map((s) => s.seconds)), baseline: { name: 'one JSON.stringify + write', value: median(m.whole.map((s) => s.seconds)) }, samples: m.sliced.map((s) => s.seconds) }),
   ];
-}
-
-/**
- * A full collection, outside every measured window: the baselines (a 140 MB JSON.stringify) leave hundreds of MB of
- * garbage whose compaction would otherwise land in whichever save runs next.
- */
-const collect = ((): (() => void) => {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-})();
-
-/** Runs `save` with the event loop's delay recorded throughout, after a full collection. */
-export async function watched(save: () => Promise<unknown>): Promise<Save> {
-  collect();
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  await new Promise((resolve) => setTimeout(resolve, 20)); // a quiet loop before, so the histogram starts clean
-  delay.enable();
-  await new Promise((resolve) => setTimeout(resolve, 5)); // the histogram has no sample to be late before its first
-  const turns = cpuBetweenTurns();
-  const started = performance.now();
-  await save();
-  const seconds = (performance.now() - started) / 1000;
-  await new Promise((resolve) => setTimeout(resolve, 5)); // the last stall is recorded by the next sample
-  delay.disable();
-  return { maxMs: delay.max / 1e6, p99Ms: delay.percentile(99) / 1e6, cpuMaxMs: turns.stop(), seconds };
-}
-
-/** Watches the main thread's CPU time between two turns of a 1 ms timer; `stop` gives the most, ms. */
-function cpuBetweenTurns(): { stop(): number } {
-  const cpu = (): number => {
-    const used = process.threadCpuUsage();
-    return (used.user + used.system) / 1000;
-  };
-  let last = cpu();
-  let most = 0;
-  const turn = (): void => {
-    const now = cpu();
-    most = Math.max(most, now - last);
-    last = now;
-    timer = setTimeout(turn, 1);
-  };
-  let timer = setTimeout(turn, 1);
-  return {
-    stop: () => {
-      clearTimeout(timer);
-      return Math.max(most, cpu() - last);
-    },
-  };
 }
 
 /** A governor as ~1M entries leave it: each tenant's usage, its effective entitlements, the answers of keyed consumes. */
